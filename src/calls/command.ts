@@ -1,0 +1,459 @@
+/**
+ * The `/call` grammar:
+ *
+ *   /call <number> [agent=A] [from=N] [campaign=C] [at "<when>" | at <words>] [Key=Value ...] [meta.Key=Value ...]
+ *
+ * This module only reads the text Slack sends: it removes Slack's markup, decodes its entities and splits the text
+ * into the parts of a call request. It does not check that the number, agent or time make sense; that is done later.
+ */
+import * as chrono from 'chrono-node';
+import { type CallField, CallRequestError } from './errors.js';
+
+export interface CallCommand {
+  kind: 'call';
+  /** The number as typed (Slack markup removed, entities decoded). Not validated here. */
+  recipient: string;
+  agent?: string;
+  from?: string;
+  campaign?: string;
+  /** The time phrase, quotes removed; undefined when absent. */
+  when?: string;
+  /** Dynamic variables, in the order given, keys as typed. */
+  variables: Record<string, string>;
+  /** From `meta.Key=Value`, keys without the `meta.` prefix. */
+  metadata: Record<string, string>;
+}
+
+export type ParsedCommand = { kind: 'help' } | CallCommand;
+
+export const USAGE =
+  '/call <number> [agent=A] [from=N] [campaign=C] [at "<when>"] [Key=Value ...] [meta.Key=Value ...]';
+
+/** The longest value accepted for any option, variable or metadata entry. */
+export const MAX_VALUE_LENGTH = 1000;
+
+/** Variable and metadata keys travel as multipart field names (`DynamicVariables[Key]`). */
+const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+/** Metadata the app sets itself on every call. */
+const APP_METADATA = ['SlackTeamId', 'SlackChannelId', 'SlackUserId', 'RequestId'];
+const HELP_WORDS = new Set(['help', '?', '--help']);
+/** Straight and curly double quotes; Slack clients turn `"` into `“ ”`. Any of them opens or closes a quote. */
+const QUOTES = new Set(['"', '\u201C', '\u201D', '\u201E', '\u201F']);
+/** A token that is (part of) a phone number: digits, `+`, parentheses, dots and dashes, maybe `tel:` first. */
+const NUMBER_TOKEN = /^(?:tel:)?[\d+().\-\u2010-\u2015\u2212]+$/i;
+const NUMBER_EXAMPLE = '/call +14155552671 agent=sales';
+const WHEN_EXAMPLE = 'at "tomorrow 10am"';
+
+interface Token {
+  /** The token as typed, Slack markup resolved and entities decoded, quotes kept. For messages. */
+  source: string;
+  /** The text before the first `=` that is outside quotes and markup; undefined when there is no such `=`. */
+  key?: string;
+  /** The text after that `=`, or the whole token when there is none; quotes removed. */
+  value: string;
+  /** The value part contained a quoted section. */
+  quoted: boolean;
+  /** A quote was opened and never closed; the token runs to the end of the text. */
+  unterminated: boolean;
+}
+
+export function parseCallCommand(text: string): ParsedCommand {
+  const trimmed = text.trim();
+  if (trimmed === '' || HELP_WORDS.has(decodeEntities(trimmed).toLowerCase())) return { kind: 'help' };
+  return new Parser(tokenize(text)).parse();
+}
+
+class Parser {
+  private readonly command: CallCommand = { kind: 'call', recipient: '', variables: {}, metadata: {} };
+  /** Lower-cased keys already given ('agent', 'when', 'var:name', 'meta:name') → the key as typed. */
+  private readonly seen = new Map<string, string>();
+  private numberParts: string[] = [];
+  private numberState: 'none' | 'open' | 'closed' = 'none';
+  private i = 0;
+
+  constructor(private readonly tokens: Token[]) {}
+
+  parse(): CallCommand {
+    while (this.i < this.tokens.length) {
+      const token = this.at(this.i);
+      const isNumber = token.key === undefined && !isAtKeyword(token) && isNumberToken(token);
+      if (!isNumber && this.numberState === 'open') this.numberState = 'closed';
+      if (token.key !== undefined) this.keyValue(token);
+      else if (isAtKeyword(token)) this.atPhrase(token);
+      else if (isNumber) this.numberToken(token);
+      else this.strayWord(token);
+    }
+    if (this.numberParts.length === 0) this.missingNumber();
+    this.command.recipient = this.numberParts.join(' ');
+    return this.command;
+  }
+
+  private at(index: number): Token {
+    const token = this.tokens[index];
+    if (!token) throw new Error(`no token at ${index}`);
+    return token;
+  }
+
+  private numberToken(token: Token): void {
+    if (token.unterminated) throw unterminated(token, 'recipient');
+    if (this.numberState === 'closed') {
+      const second: string[] = [];
+      for (let j = this.i; j < this.tokens.length; j++) {
+        const t = this.at(j);
+        if (t.key !== undefined || isAtKeyword(t) || !isNumberToken(t)) break;
+        second.push(numberText(t));
+      }
+      throw new CallRequestError(
+        'recipient',
+        `I found a number in two places: ${code(this.numberParts.join(' '))} and ${code(second.join(' '))}. ` +
+          `Write the number once, in one place, e.g. ${code(NUMBER_EXAMPLE)}.`,
+      );
+    }
+    this.numberParts.push(numberText(token));
+    this.numberState = 'open';
+    this.i++;
+  }
+
+  private keyValue(token: Token): void {
+    const key = token.key ?? '';
+    const lower = key.toLowerCase();
+    if (key.trim() === '') {
+      throw new CallRequestError(
+        'command',
+        `${code(token.source)} has nothing before the \`=\`. Options are written as \`key=value\`, e.g. \`agent=sales\`.`,
+      );
+    }
+    if (lower === 'agent' || lower === 'from' || lower === 'campaign') {
+      this.option(token, lower);
+    } else if (lower === 'at' || lower === 'when') {
+      this.whenOption(token);
+    } else if (lower.startsWith('meta.')) {
+      this.metadataEntry(token, key.slice('meta.'.length));
+    } else {
+      this.variable(token);
+    }
+  }
+
+  private option(token: Token, name: 'agent' | 'from' | 'campaign'): void {
+    const key = token.key ?? name;
+    if (token.unterminated) throw unterminated(token, name);
+    this.once(name, key, name, `${name}=${OPTION_EXAMPLES[name]}`);
+    checkValue(token.value, key, name, `${key}=${OPTION_EXAMPLES[name]}`);
+    this.command[name] = token.value;
+    this.i++;
+  }
+
+  private whenOption(token: Token): void {
+    const key = token.key ?? 'at';
+    if (token.unterminated) throw unterminated(token, 'when');
+    this.i++;
+    const words = [token.value];
+    if (!token.quoted) words.push(...this.unquotedWords());
+    const phrase = collapse(words.join(' '));
+    if (phrase === '') {
+      throw new CallRequestError(
+        'when',
+        `${code(`${key}=`)} has no time after it. Write the time after it, e.g. ${code(`${key}="tomorrow 10am"`)}.`,
+      );
+    }
+    this.setWhen(key, phrase);
+  }
+
+  private atPhrase(token: Token): void {
+    this.i++;
+    const next = this.tokens[this.i];
+    let phrase = '';
+    if (next && next.key === undefined && next.quoted) {
+      if (next.unterminated) throw unterminated(next, 'when');
+      phrase = collapse(next.value);
+      this.i++;
+    } else {
+      phrase = collapse(this.unquotedWords().join(' '));
+    }
+    if (phrase === '') {
+      throw new CallRequestError(
+        'when',
+        `${code(token.source)} needs a time after it, e.g. ${code(WHEN_EXAMPLE)} or \`at "Friday 2:30pm"\`.`,
+      );
+    }
+    this.setWhen(token.source, phrase);
+  }
+
+  /** The bare tokens from here up to the next `key=value` token or the end, consumed. */
+  private unquotedWords(): string[] {
+    const words: string[] = [];
+    while (this.i < this.tokens.length) {
+      const t = this.at(this.i);
+      if (t.key !== undefined) break;
+      if (t.unterminated) throw unterminated(t, 'when');
+      words.push(t.value);
+      this.i++;
+    }
+    return words;
+  }
+
+  private setWhen(key: string, phrase: string): void {
+    const previous = this.seen.get('when');
+    if (previous !== undefined) {
+      const same = previous.toLowerCase() === key.toLowerCase();
+      throw new CallRequestError(
+        'when',
+        same
+          ? `${code(key)} is given twice. Give the time once, e.g. ${code(WHEN_EXAMPLE)}.`
+          : `The time is given twice, with ${code(previous)} and ${code(key)}, which mean the same thing. ` +
+              `Give the time once, e.g. ${code(WHEN_EXAMPLE)}.`,
+      );
+    }
+    this.seen.set('when', key);
+    checkValue(phrase, key, 'when', WHEN_EXAMPLE);
+    this.command.when = phrase;
+  }
+
+  private variable(token: Token): void {
+    const key = token.key ?? '';
+    if (token.unterminated) throw unterminated(token, 'variables');
+    if (!KEY_PATTERN.test(key)) {
+      throw new CallRequestError(
+        'variables',
+        `${code(key)} can't be used as a variable name: a name starts with a letter or \`_\` and has only ` +
+          `letters, digits, \`_\` and \`-\`, up to 64 characters. Write variables like \`FirstName=Ada\`, and ` +
+          `options as ${code('agent=…')}, ${code('from=…')}, ${code('campaign=…')} or ${code(WHEN_EXAMPLE)}.`,
+      );
+    }
+    this.once(`var:${key.toLowerCase()}`, key, 'variables', `${key}=…`);
+    checkValue(token.value, key, 'variables', `${key}="Ada Lovelace"`);
+    this.command.variables[key] = token.value;
+    this.i++;
+  }
+
+  private metadataEntry(token: Token, key: string): void {
+    const typed = token.key ?? `meta.${key}`;
+    if (token.unterminated) throw unterminated(token, 'metadata');
+    if (!KEY_PATTERN.test(key)) {
+      throw new CallRequestError(
+        'metadata',
+        `${code(typed)} can't be used as a metadata name: after \`meta.\` a name starts with a letter or \`_\` ` +
+          `and has only letters, digits, \`_\` and \`-\`, up to 64 characters, e.g. \`meta.Source=webinar\`.`,
+      );
+    }
+    const reserved = APP_METADATA.find((name) => name.toLowerCase() === key.toLowerCase());
+    if (reserved) {
+      throw new CallRequestError(
+        'metadata',
+        `${code(typed)} is set by the app on every call, so it can't be given. ` +
+          `Leave it out, or use another name, e.g. \`meta.Source=webinar\`.`,
+      );
+    }
+    this.once(`meta:${key.toLowerCase()}`, typed, 'metadata', `${typed}=…`);
+    checkValue(token.value, typed, 'metadata', `${typed}=webinar`);
+    this.command.metadata[key] = token.value;
+    this.i++;
+  }
+
+  private once(id: string, key: string, field: CallField, example: string): void {
+    const previous = this.seen.get(id);
+    if (previous !== undefined) {
+      const spelling =
+        previous === key ? '' : ` (${code(previous)} and ${code(key)} are the same, case does not matter)`;
+      throw new CallRequestError(
+        field,
+        `${code(key)} is given twice${spelling}. Give it once, e.g. ${code(example)}.`,
+      );
+    }
+    this.seen.set(id, key);
+  }
+
+  private strayWord(token: Token): never {
+    if (token.unterminated) throw unterminated(token, 'command');
+    const words: string[] = [];
+    for (let j = this.i; j < this.tokens.length; j++) {
+      const t = this.at(j);
+      if (t.key !== undefined || isAtKeyword(t) || t.unterminated) break;
+      words.push(t.value);
+    }
+    const time = chrono.parse(collapse(words.join(' ')))[0]?.text;
+    const hint = time
+      ? ` To schedule the call, put \`at\` before the time: ${code(`at "${time}"`)}.`
+      : ` If it is a value, put its name and \`=\` in front of it, e.g. \`agent=sales\` or \`FirstName=Ada\`.`;
+    throw new CallRequestError(
+      'command',
+      `I don't understand ${code(token.source)}. After the number, options are written as \`key=value\` ` +
+        `(e.g. \`agent=sales\`) and a time as ${code(WHEN_EXAMPLE)}.${hint}`,
+    );
+  }
+
+  private missingNumber(): never {
+    const when = this.command.when ?? '';
+    const swallowed = when.split(' ').some((word) => NUMBER_TOKEN.test(word) && digitCount(word) >= 7);
+    const hint = swallowed
+      ? ` It looks like the number became part of the time ${code(when)}: put the number first, or quote the time, e.g. ${code(`/call +14155552671 ${WHEN_EXAMPLE}`)}.`
+      : '';
+    throw new CallRequestError(
+      'recipient',
+      `Which number should I call? Write it first, with its country code, e.g. ${code(NUMBER_EXAMPLE)}.${hint}`,
+    );
+  }
+}
+
+const OPTION_EXAMPLES: Record<'agent' | 'from' | 'campaign', string> = {
+  agent: 'sales',
+  from: '+14155550100',
+  campaign: 'spring-promo',
+};
+
+function checkValue(value: string, key: string, field: CallField, example: string): void {
+  if (value === '') {
+    throw new CallRequestError(
+      field,
+      `${code(`${key}=`)} has no value. Write the value right after the \`=\`, e.g. ${code(example)}.`,
+    );
+  }
+  if (value.length > MAX_VALUE_LENGTH) {
+    throw new CallRequestError(
+      field,
+      `The value of ${code(key)} is ${value.length} characters long; the most is ${MAX_VALUE_LENGTH}. Shorten it.`,
+    );
+  }
+}
+
+function unterminated(token: Token, field: CallField): CallRequestError {
+  return new CallRequestError(
+    field,
+    `The quote in ${code(token.source)} is never closed. Close it with another \`"\`, e.g. \`Name="Ada Lovelace"\`.`,
+  );
+}
+
+function isAtKeyword(token: Token): boolean {
+  return token.key === undefined && !token.quoted && token.value.toLowerCase() === 'at';
+}
+
+function isNumberToken(token: Token): boolean {
+  return NUMBER_TOKEN.test(numberText(token).replace(/\s/g, ''));
+}
+
+function numberText(token: Token): string {
+  return collapse(token.value);
+}
+
+function digitCount(text: string): number {
+  return text.replace(/\D/g, '').length;
+}
+
+function collapse(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * `text` as Slack mrkdwn inline code, shortened if long. Backticks inside would end the code, so they
+ * become `'`; `&`, `<` and `>` are escaped as Slack requires.
+ */
+function code(text: string): string {
+  const plain = text.replace(/`/g, "'");
+  const short = plain.length > 80 ? `${plain.slice(0, 79)}…` : plain;
+  return `\`${short.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}\``;
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", apos: "'" };
+
+/** Slack escapes `&`, `<` and `>`; decode those and the quote entities, in one pass. */
+export function decodeEntities(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|#39|apos);/g, (_, name: string) => ENTITIES[name] ?? _);
+}
+
+/**
+ * The text a piece of Slack markup stands for: `<tel:+1…|label>` → the tel: target; `<http://x|label>` → the label;
+ * `<http://x>` → the URL; `<mailto:a@b|label>` → the label; `<mailto:a@b>` → the address.
+ */
+function resolveMarkup(inner: string): string {
+  const bar = inner.indexOf('|');
+  const target = bar === -1 ? inner : inner.slice(0, bar);
+  const label = bar === -1 ? '' : inner.slice(bar + 1);
+  if (/^tel:/i.test(target)) return target.slice('tel:'.length);
+  if (label !== '') return label;
+  if (/^mailto:/i.test(target)) return target.slice('mailto:'.length);
+  return target;
+}
+
+/**
+ * Splits the text on whitespace (any Unicode whitespace). A quoted section (`"…"` or curly quotes) and a piece of
+ * Slack markup (`<…>`) stay in one token even if they contain spaces. Entities are decoded after splitting, so that
+ * an escaped `&lt;` is never read as markup.
+ */
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  const n = text.length;
+  let i = 0;
+  /** The markup starting at `at` (a `<` with a `>` later and no `<` between), or undefined. */
+  const markupAt = (at: number): { text: string; end: number } | undefined => {
+    const close = text.indexOf('>', at + 1);
+    const open = text.indexOf('<', at + 1);
+    if (close === -1 || (open !== -1 && open < close)) return undefined;
+    return { text: resolveMarkup(text.slice(at + 1, close)), end: close + 1 };
+  };
+  while (i < n) {
+    if (/\s/.test(text.charAt(i))) {
+      i++;
+      continue;
+    }
+    let source = '';
+    let before = '';
+    let after = '';
+    let sawEq = false;
+    let quoted = false;
+    let open = false;
+    const append = (s: string) => {
+      if (sawEq) after += s;
+      else before += s;
+    };
+    while (i < n && !/\s/.test(text.charAt(i))) {
+      const ch = text.charAt(i);
+      const markup = ch === '<' ? markupAt(i) : undefined;
+      if (markup) {
+        source += markup.text;
+        append(markup.text);
+        i = markup.end;
+      } else if (QUOTES.has(ch)) {
+        quoted = true;
+        let content = '';
+        let j = i + 1;
+        while (j < n && !QUOTES.has(text.charAt(j))) {
+          const inner = text.charAt(j) === '<' ? markupAt(j) : undefined;
+          if (inner) {
+            content += inner.text;
+            j = inner.end;
+          } else {
+            content += text.charAt(j);
+            j++;
+          }
+        }
+        append(content);
+        if (j >= n) {
+          source += ch + content;
+          open = true;
+          i = n;
+        } else {
+          source += ch + content + text.charAt(j);
+          i = j + 1;
+        }
+      } else if (ch === '=' && !sawEq) {
+        sawEq = true;
+        quoted = false;
+        source += ch;
+        i++;
+      } else {
+        source += ch;
+        append(ch);
+        i++;
+      }
+    }
+    const token: Token = {
+      source: decodeEntities(source),
+      value: decodeEntities(sawEq ? after : before),
+      quoted,
+      unterminated: open,
+    };
+    if (sawEq) token.key = decodeEntities(before);
+    tokens.push(token);
+  }
+  return tokens;
+}

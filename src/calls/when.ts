@@ -1,0 +1,437 @@
+/**
+ * When to place a call: `now`, or a time the requester wrote in plain English (`at "tomorrow 10am"`), read in the
+ * requester's IANA zone (or in a zone the phrase names).
+ *
+ * chrono-node does the reading, with three things it gets wrong handled here (see the notes in the code):
+ * - it ignores IANA zone names, so the requester's zone goes in as an offset in minutes, and the wall-clock time it
+ *   reads is turned into an instant with the zone's rules at that time (not the offset at `now`), so that a DST change
+ *   between now and then is right in both directions;
+ * - its `forwardDate` handling of weekdays ("friday 3pm") and dates without a year ("Dec 3 10am") compares a
+ *   zone-shifted reference with a real instant, so the outcome depends on the process's own zone; those cases are
+ *   moved forward here instead;
+ * - its DST-dependent abbreviations (ET, CT, MT, PT, CET) are decided with the process's own zone; they are read
+ *   here with the rules of the zone they stand for.
+ *
+ * Nothing here depends on the process's `TZ`.
+ */
+import * as chrono from 'chrono-node';
+import { CallRequestError } from './errors.js';
+
+export type When =
+  | { kind: 'now' }
+  | { kind: 'scheduled'; at: Date; timeZone: string; zoneSource: 'requester' | 'phrase'; phrase: string };
+
+export interface WhenContext {
+  now: Date;
+  /** The requester's IANA zone, e.g. `America/Los_Angeles`. */
+  timeZone: string;
+  maxScheduleDays: number;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** A time at most this far in the past is taken as "now" (the rep typed "10:00" at 10:00:30). */
+const NOW_GRACE_MS = 60_000;
+
+const NOW_PHRASE = /^(?:now|right now|immediately|asap)[.!]?$/i;
+/** Words that may stand around the part chrono understood without changing its meaning. */
+const FILLERS = new Set(['at', 'on', 'the', 'in', '@']);
+/** chrono's abbreviations whose offset depends on DST, with the zone whose rules they follow. */
+const DST_ABBREVIATIONS: Record<string, string> = {
+  ET: 'America/New_York',
+  CT: 'America/Chicago',
+  MT: 'America/Denver',
+  PT: 'America/Los_Angeles',
+  CET: 'Europe/Paris',
+};
+const EXAMPLES = '`at "tomorrow 10am"`, `at "in 2 hours"`, `at "friday 3pm"` or `at "2026-12-01 09:30"`';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Zones
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function partsFormatter(timeZone: string): Intl.DateTimeFormat {
+  let fmt = formatters.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, fmt);
+  }
+  return fmt;
+}
+
+/** The canonical spelling of an IANA zone name Intl accepts (any case), or undefined. */
+function canonicalTimeZone(name: string): string | undefined {
+  if (name.trim() === '') return undefined;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for a zone name Intl accepts (`Europe/London`, `UTC`); false for `Mars/Olympus`, `PST8`, ''. */
+export function isValidTimeZone(name: string): boolean {
+  return canonicalTimeZone(name) !== undefined;
+}
+
+interface Wall {
+  year: number;
+  month: number; // 1-12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+}
+
+function wallAt(at: Date, timeZone: string): Wall {
+  const fields: Record<string, number> = {};
+  for (const part of partsFormatter(timeZone).formatToParts(at)) {
+    if (part.type !== 'literal') fields[part.type] = Number(part.value);
+  }
+  return {
+    year: fields.year ?? Number.NaN,
+    month: fields.month ?? Number.NaN,
+    day: fields.day ?? Number.NaN,
+    hour: fields.hour ?? Number.NaN,
+    minute: fields.minute ?? Number.NaN,
+    second: fields.second ?? Number.NaN,
+    millisecond: ((at.getTime() % 1000) + 1000) % 1000,
+  };
+}
+
+function wallToUtcMs(w: Wall): number {
+  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
+}
+
+function utcMsToWall(ms: number): Wall {
+  const d = new Date(ms);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    millisecond: d.getUTCMilliseconds(),
+  };
+}
+
+/** The zone's offset from UTC at `at`, in minutes: -420 for Los Angeles in summer, 330 for Kolkata. */
+export function zoneOffsetMinutes(at: Date, timeZone: string): number {
+  const w = wallAt(at, timeZone);
+  return Math.round((wallToUtcMs(w) - at.getTime()) / MINUTE_MS);
+}
+
+/** How a wall-clock time becomes an instant: with an IANA zone's rules, or with a fixed offset ("10am PST"). */
+type ZoneRule = { kind: 'iana'; name: string } | { kind: 'fixed'; minutes: number };
+
+function offsetAt(ms: number, rule: ZoneRule): number {
+  return rule.kind === 'fixed' ? rule.minutes : zoneOffsetMinutes(new Date(ms), rule.name);
+}
+
+function wallIn(at: Date, rule: ZoneRule): Wall {
+  return rule.kind === 'fixed' ? utcMsToWall(at.getTime() + rule.minutes * MINUTE_MS) : wallAt(at, rule.name);
+}
+
+/**
+ * The instant a wall-clock time stands for in the zone. A time that happens twice (the hour repeated when DST ends)
+ * is the first of the two; a time that does not exist (the hour skipped when DST starts) is moved forward by the
+ * gap: 02:30 on the day Los Angeles skips to 03:00 is 03:30 PDT. (Temporal's "compatible" choice.)
+ */
+function wallToInstant(w: Wall, rule: ZoneRule): Date {
+  const local = wallToUtcMs(w);
+  if (rule.kind === 'fixed') return new Date(local - rule.minutes * MINUTE_MS);
+  const before = offsetAt(local - DAY_MS, rule);
+  const after = offsetAt(local + DAY_MS, rule);
+  const candidates = [...new Set([before, after])]
+    .map((offset) => local - offset * MINUTE_MS)
+    .filter((ms) => offsetAt(ms, rule) * MINUTE_MS === local - ms)
+    .sort((a, b) => a - b);
+  return new Date(candidates[0] ?? local - before * MINUTE_MS);
+}
+
+/** The same time of day `days` calendar days later (month and year carry over). */
+function addDays(w: Wall, days: number): Wall {
+  const d = new Date(Date.UTC(w.year, w.month - 1, w.day + days));
+  return { ...w, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
+function weekdayOf(w: Wall): number {
+  return new Date(Date.UTC(w.year, w.month - 1, w.day)).getUTCDay();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Display
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const zoneNameFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function zoneAbbreviation(at: Date, timeZone: string): string {
+  let fmt = zoneNameFormatters.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' });
+    zoneNameFormatters.set(timeZone, fmt);
+  }
+  return fmt.formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * `Sat 28 Nov 2026, 10:00 PST (America/Los_Angeles)`: English names from fixed tables (not the machine's locale
+ * data), a 24-hour clock, the zone's short name as Intl gives it in en-US (`PST`, `GMT+1`, `UTC`) and the IANA name.
+ */
+export function describeInZone(at: Date, timeZone: string): string {
+  const w = wallAt(at, timeZone);
+  const date = `${WEEKDAYS[weekdayOf(w)]} ${w.day} ${MONTHS[w.month - 1]} ${w.year}`;
+  return `${date}, ${pad2(w.hour)}:${pad2(w.minute)} ${zoneAbbreviation(at, timeZone)} (${timeZone})`;
+}
+
+/**
+ * A Slack date token: each reader sees the time in their own zone; clients that cannot render it show the fallback,
+ * written in `fallbackZone`.
+ */
+export function slackDateToken(at: Date, fallbackZone: string): string {
+  const unix = Math.floor(at.getTime() / 1000);
+  return `<!date^${unix}^{date_short_pretty} at {time}|${escapeMrkdwn(describeInZone(at, fallbackZone))}>`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading a phrase
+
+function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The requester's words, quoted back in a message: escaped for mrkdwn and cut if very long. */
+function quote(text: string): string {
+  const short = text.length > 80 ? `${text.slice(0, 79)}…` : text;
+  return `“${escapeMrkdwn(short)}”`;
+}
+
+function example(text: string): string {
+  return `\`at "${escapeMrkdwn(text.replace(/[`"]/g, ''))}"\``;
+}
+
+function fail(message: string): never {
+  throw new CallRequestError('when', message);
+}
+
+/**
+ * Finds an IANA zone name written in the phrase ("9:00 Europe/London", any case) and returns the phrase without it.
+ * Only tokens with a `/` count: bare `EST` or `UTC` are chrono's abbreviations, read by chrono.
+ */
+function extractZone(phrase: string): { rest: string; zone: string | undefined } {
+  const found: { token: string; zone: string }[] = [];
+  for (const raw of phrase.split(/\s+/)) {
+    const token = raw.replace(/^[(,]+|[),.]+$/g, '');
+    if (!token.includes('/')) continue;
+    const zone = canonicalTimeZone(token);
+    if (zone) found.push({ token: raw, zone });
+  }
+  if (found.length > 1) {
+    fail(
+      `${quote(phrase)} names more than one time zone (${found.map((f) => quote(f.zone)).join(', ')}). ` +
+        `Give one, e.g. ${example('tomorrow 10am Europe/London')}.`,
+    );
+  }
+  const first = found[0];
+  if (!first) return { rest: phrase, zone: undefined };
+  return { rest: phrase.replace(first.token, ' '), zone: first.zone };
+}
+
+/** The words around the part chrono understood, other than fillers. */
+function leftoverWords(text: string, result: chrono.ParsedResult): string[] {
+  const around = `${text.slice(0, result.index)} ${text.slice(result.index + result.text.length)}`;
+  return around.split(/[\s,.]+/).filter((word) => word !== '' && !FILLERS.has(word.toLowerCase()));
+}
+
+function certainWeekdayOnly(c: chrono.ParsedComponents): boolean {
+  return c.isCertain('weekday') && !c.isCertain('day') && !c.isCertain('month') && !c.isCertain('year');
+}
+
+function timeOnly(c: chrono.ParsedComponents): boolean {
+  return !c.isCertain('weekday') && !c.isCertain('day') && !c.isCertain('month') && !c.isCertain('year');
+}
+
+function componentsWall(c: chrono.ParsedComponents): Wall {
+  const get = (name: chrono.Component, fallback: number): number => c.get(name) ?? fallback;
+  return {
+    year: get('year', Number.NaN),
+    month: get('month', Number.NaN),
+    day: get('day', Number.NaN),
+    hour: get('hour', 12),
+    minute: get('minute', 0),
+    second: get('second', 0),
+    millisecond: get('millisecond', 0),
+  };
+}
+
+/**
+ * The instant for chrono's wall-clock reading in `rule`, moved forward the way `forwardDate` means it ("10am" after
+ * 10am is tomorrow, "friday" on a Saturday is next week, "Dec 3" in December after the 3rd is next year). chrono's own
+ * forward move is redone here from `now` in the zone, because for weekdays and dates without a year it depends on the
+ * process's zone.
+ */
+function resolveWall(result: chrono.ParsedResult, rule: ZoneRule, now: Date): Date {
+  const c = result.start;
+  let wall = componentsWall(c);
+  const today = wallIn(now, rule);
+  const isPast = (w: Wall): boolean => wallToInstant(w, rule).getTime() < now.getTime() - NOW_GRACE_MS;
+
+  if (timeOnly(c)) {
+    wall = { ...wall, year: today.year, month: today.month, day: today.day };
+    if (isPast(wall)) wall = addDays(wall, 1);
+  } else if (certainWeekdayOnly(c) && !/\b(?:this|next|last|past)\b/i.test(result.text)) {
+    const weekday = c.get('weekday') ?? weekdayOf(wall);
+    wall = addDays(
+      { ...wall, year: today.year, month: today.month, day: today.day },
+      (weekday - weekdayOf(today) + 7) % 7,
+    );
+    if (isPast(wall)) wall = addDays(wall, 7);
+  } else if (c.isCertain('month') && !c.isCertain('year')) {
+    wall = { ...wall, year: today.year };
+    if (isPast(wall)) wall = { ...wall, year: today.year + 1 };
+  }
+  return wallToInstant(wall, rule);
+}
+
+/**
+ * The instant for a relative time ("in 2 hours", "in 90 minutes"): now plus the duration, exactly. chrono adds the
+ * duration with local-time Date arithmetic in the process's zone, which is an hour off when the result lands in that
+ * zone's own DST gap (TZ=America/New_York, "in 2 hours" at 00:30Z on 8 March 2026 gave 03:30Z). Gaps are months apart,
+ * so the duration is also measured from a week later and a week earlier, and the value at least two agree on wins.
+ */
+function relativeInstant(text: string, now: Date, offset: number): Date {
+  const elapsed = [0, 7, -7].map((days) => {
+    const instant = new Date(now.getTime() + days * DAY_MS);
+    const again = chrono.parse(text, { instant, timezone: offset }, { forwardDate: true })[0];
+    return again ? again.date().getTime() - instant.getTime() : Number.NaN;
+  });
+  const [here, later, earlier] = elapsed;
+  const agreed = here === later || here === earlier ? here : later === earlier ? later : here;
+  return new Date(now.getTime() + (agreed ?? Number.NaN));
+}
+
+/** chrono's DST-dependent abbreviation at the end of the understood text ("10am ET"), as the IANA zone it follows. */
+function dstAbbreviationZone(text: string): string | undefined {
+  const match = /(?:^|[\s,(])\(?([A-Za-z]{2,4})\)?$/.exec(text);
+  return match?.[1] ? DST_ABBREVIATIONS[match[1].toUpperCase()] : undefined;
+}
+
+/**
+ * How to write the phrase with a time of day: the requester's words with "10am" added when chrono reads that as one
+ * time, but not for vague times ("tonight 10am" is read as 10:00 today).
+ */
+function withTimeOfDay(text: string, result: chrono.ParsedResult, ctx: WhenContext): string {
+  const generic = `${example('tomorrow 9am')} or ${example('today 7pm')}`;
+  const tags = result.tags();
+  if (tags.has('parser/ENCasualTimeParser') || tags.has('casualReference/tonight')) return generic;
+  const candidate = `${text.trim()} 10am`;
+  const results = chrono.parse(candidate, { instant: ctx.now, timezone: 0 }, { forwardDate: true });
+  const only = results[0];
+  const whole =
+    results.length === 1 && only?.start.isCertain('hour') && only.text.length === candidate.length;
+  return whole ? example(candidate) : generic;
+}
+
+/**
+ * Reads `phrase` (the text after `at`) as `now` or a time to place the call. Throws `CallRequestError('when', …)` for
+ * a phrase that can't be read as exactly one future time of day within `maxScheduleDays`.
+ */
+export function resolveWhen(phrase: string | undefined, ctx: WhenContext): When {
+  const original = (phrase ?? '').trim();
+  if (original === '' || NOW_PHRASE.test(original)) return { kind: 'now' };
+  if (!isValidTimeZone(ctx.timeZone)) throw new RangeError(`Unknown time zone: ${ctx.timeZone}`);
+
+  const { rest, zone: phraseZone } = extractZone(original);
+  const zone = phraseZone ?? ctx.timeZone;
+  // chrono ignores IANA names; an offset is right for `now`, and resolveWall redoes the wall clock for the target.
+  const results = chrono.parse(
+    rest,
+    { instant: ctx.now, timezone: zoneOffsetMinutes(ctx.now, zone) },
+    { forwardDate: true },
+  );
+
+  const result = results[0];
+  if (!result) fail(`I couldn't read ${quote(original)} as a time. Try ${EXAMPLES}.`);
+  if (results.length > 1) {
+    fail(
+      `I found more than one time in ${quote(original)} (${results.map((r) => quote(r.text)).join(', ')}). ` +
+        `Give one, e.g. ${example(result.text)}.`,
+    );
+  }
+  const leftover = leftoverWords(rest, result);
+  if (leftover.length > 0) {
+    fail(
+      `In ${quote(original)} I understood ${quote(result.text)} as a time, but not ${quote(leftover.join(' '))}. ` +
+        `Write only the time, e.g. ${example(phraseZone ? `${result.text} ${phraseZone}` : result.text)}.`,
+    );
+  }
+  if (result.end) {
+    fail(
+      `${quote(original)} is a range of times. Give the one to call at, e.g. ${example('tomorrow 10am')}.`,
+    );
+  }
+
+  const relative = result.tags().has('result/relativeDateAndTime');
+  if (!relative && !result.start.isCertain('hour')) {
+    fail(
+      `${quote(original)} doesn't say the time of day, and I won't guess the hour for a call. ` +
+        `Add one, e.g. ${withTimeOfDay(rest, result, ctx)}.`,
+    );
+  }
+
+  let at: Date;
+  let zoneSource: 'requester' | 'phrase' = phraseZone ? 'phrase' : 'requester';
+  if (relative) {
+    // "in 2 hours" is elapsed time: exactly 2 hours later, whatever DST does in between.
+    at = relativeInstant(result.text, ctx.now, zoneOffsetMinutes(ctx.now, zone));
+  } else if (result.start.isCertain('timezoneOffset')) {
+    // An explicit zone in the text ("10am PST", "…T09:30:00Z") wins over the requester's.
+    if (phraseZone) {
+      fail(
+        `${quote(original)} names two time zones. Give one, e.g. ${example(`tomorrow 10am ${phraseZone}`)}.`,
+      );
+    }
+    zoneSource = 'phrase';
+    const dstZone = dstAbbreviationZone(result.text);
+    const offset = result.start.get('timezoneOffset') ?? 0;
+    at = resolveWall(
+      result,
+      dstZone ? { kind: 'iana', name: dstZone } : { kind: 'fixed', minutes: offset },
+      ctx.now,
+    );
+  } else {
+    at = resolveWall(result, { kind: 'iana', name: zone }, ctx.now);
+  }
+
+  const fromNow = at.getTime() - ctx.now.getTime();
+  if (fromNow < -NOW_GRACE_MS) {
+    fail(
+      `${quote(original)} is in the past: I read it as ${describeInZone(at, ctx.timeZone)}. ` +
+        `Give a time in the future, e.g. ${example('tomorrow 10am')}, or leave out \`at\` to call now.`,
+    );
+  }
+  if (fromNow <= 0) return { kind: 'now' };
+  if (fromNow > ctx.maxScheduleDays * DAY_MS) {
+    const days = `${ctx.maxScheduleDays} day${ctx.maxScheduleDays === 1 ? '' : 's'}`;
+    fail(
+      `${quote(original)} is ${describeInZone(at, ctx.timeZone)}, more than ${days} from now. ` +
+        `Calls can be scheduled at most ${days} ahead.`,
+    );
+  }
+  return { kind: 'scheduled', at, timeZone: phraseZone ?? ctx.timeZone, zoneSource, phrase: original };
+}

@@ -1,0 +1,245 @@
+import { describe, expect, it } from 'vitest';
+import { type CallCommand, type ParsedCommand, parseCallCommand, USAGE } from '../../src/calls/command.js';
+import { type CallField, CallRequestError } from '../../src/calls/errors.js';
+
+const HELP: ParsedCommand = { kind: 'help' };
+
+function call(recipient: string, rest: Partial<Omit<CallCommand, 'kind' | 'recipient'>> = {}): CallCommand {
+  return { kind: 'call', recipient, variables: {}, metadata: {}, ...rest };
+}
+
+interface Failure {
+  field: CallField;
+  message: string;
+}
+
+function failure(field: CallField, message: string): Failure {
+  return { field, message };
+}
+
+function parseError(text: string): CallRequestError {
+  try {
+    parseCallCommand(text);
+  } catch (error) {
+    if (error instanceof CallRequestError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(text)} to be refused`);
+}
+
+const NUMBER = '+14155552671';
+const NBSP = '\u00A0';
+const LONG = 'x'.repeat(1001);
+
+const accepted: [string, ParsedCommand][] = [
+  // Help
+  ['', HELP],
+  [`  ${NBSP}\t `, HELP],
+  ['help', HELP],
+  ['HELP', HELP],
+  [' Help ', HELP],
+  ['?', HELP],
+  ['--help', HELP],
+  ['--HELP', HELP],
+  // Numbers, as people write them
+  [NUMBER, call(NUMBER)],
+  [`  ${NUMBER}  `, call(NUMBER)],
+  ['+1 (415) 555-2671', call('+1 (415) 555-2671')],
+  ['+1 415 555 2671', call('+1 415 555 2671')],
+  ['+1  415   555-2671', call('+1 415 555-2671')],
+  ['415.555.2671', call('415.555.2671')],
+  ['(415) 555-2671', call('(415) 555-2671')],
+  ['00 44 20 7183 8750', call('00 44 20 7183 8750')],
+  ['+1 415\u2013555\u20132671', call('+1 415\u2013555\u20132671')],
+  ['tel:+14155552671', call('tel:+14155552671')],
+  ['"+1 415 555 2671" agent=sales', call('+1 415 555 2671', { agent: 'sales' })],
+  // Slack markup for numbers: the tel: target counts
+  ['<tel:+14155552671|+1 415-555-2671>', call(NUMBER)],
+  ['<tel:+14155552671>', call(NUMBER)],
+  ['<tel:+14155552671|+1 415-555-2671> agent=sales', call(NUMBER, { agent: 'sales' })],
+  // Non-breaking and other Unicode spaces separate tokens
+  [`+1${NBSP}415${NBSP}555${NBSP}2671${NBSP}agent=sales`, call('+1 415 555 2671', { agent: 'sales' })],
+  [`${NUMBER}\u2003campaign=q3\u202Fagent=sales`, call(NUMBER, { agent: 'sales', campaign: 'q3' })],
+  // Options, any case
+  [
+    `${NUMBER} agent=sales from=+14155550100 campaign=spring`,
+    call(NUMBER, { agent: 'sales', from: '+14155550100', campaign: 'spring' }),
+  ],
+  [
+    `${NUMBER} AGENT=Sales From=main Campaign=Q3`,
+    call(NUMBER, { agent: 'Sales', from: 'main', campaign: 'Q3' }),
+  ],
+  [`${NUMBER} agent="Sales Team"`, call(NUMBER, { agent: 'Sales Team' })],
+  // The number after options
+  [`agent=sales ${NUMBER}`, call(NUMBER, { agent: 'sales' })],
+  ['agent=sales +1 415 555 2671 campaign=q3', call('+1 415 555 2671', { agent: 'sales', campaign: 'q3' })],
+  // Times
+  [`${NUMBER} at "tomorrow 10am"`, call(NUMBER, { when: 'tomorrow 10am' })],
+  [`${NUMBER} at \u201Ctomorrow 10am\u201D`, call(NUMBER, { when: 'tomorrow 10am' })],
+  [`${NUMBER} at \u201Etomorrow 10am\u201F`, call(NUMBER, { when: 'tomorrow 10am' })],
+  [`${NUMBER} at \u201Dtomorrow 10am\u201D`, call(NUMBER, { when: 'tomorrow 10am' })],
+  [`${NUMBER} AT "friday 3pm"`, call(NUMBER, { when: 'friday 3pm' })],
+  [`${NUMBER} at tomorrow 10am agent=sales`, call(NUMBER, { when: 'tomorrow 10am', agent: 'sales' })],
+  [`${NUMBER} at friday at 3pm`, call(NUMBER, { when: 'friday at 3pm' })],
+  [`${NUMBER} at friday 3pm Europe/London`, call(NUMBER, { when: 'friday 3pm Europe/London' })],
+  [`${NUMBER} at=\u201Ctomorrow 10am\u201D`, call(NUMBER, { when: 'tomorrow 10am' })],
+  [
+    `${NUMBER} at=tomorrow 10am Plan=Pro`,
+    call(NUMBER, { when: 'tomorrow 10am', variables: { Plan: 'Pro' } }),
+  ],
+  [`${NUMBER} when=tomorrow 10am campaign=q3`, call(NUMBER, { when: 'tomorrow 10am', campaign: 'q3' })],
+  [`${NUMBER} WHEN="in 2 hours"`, call(NUMBER, { when: 'in 2 hours' })],
+  [`${NUMBER} at "2025-06-01 09:30"`, call(NUMBER, { when: '2025-06-01 09:30' })],
+  // Dynamic variables
+  [
+    `${NUMBER} CustomerName="Jane Doe" Plan=Pro`,
+    call(NUMBER, { variables: { CustomerName: 'Jane Doe', Plan: 'Pro' } }),
+  ],
+  [`${NUMBER} Query="a=b c=d"`, call(NUMBER, { variables: { Query: 'a=b c=d' } })],
+  [`${NUMBER} Formula=a=b`, call(NUMBER, { variables: { Formula: 'a=b' } })],
+  [`${NUMBER} Name=\u201CJane Doe\u201D`, call(NUMBER, { variables: { Name: 'Jane Doe' } })],
+  [`${NUMBER} LastName=O'Brien`, call(NUMBER, { variables: { LastName: "O'Brien" } })],
+  [`${NUMBER} Name="Jane O'Brien"`, call(NUMBER, { variables: { Name: "Jane O'Brien" } })],
+  [`${NUMBER} _id=7 order-ref=A-1`, call(NUMBER, { variables: { _id: '7', 'order-ref': 'A-1' } })],
+  [`${NUMBER} Notes=${'x'.repeat(1000)}`, call(NUMBER, { variables: { Notes: 'x'.repeat(1000) } })],
+  // Metadata
+  [
+    `${NUMBER} meta.Source=webinar META.Lead_Id=42`,
+    call(NUMBER, { metadata: { Source: 'webinar', Lead_Id: '42' } }),
+  ],
+  [
+    `${NUMBER} Source=form meta.Source="Spring webinar"`,
+    call(NUMBER, { variables: { Source: 'form' }, metadata: { Source: 'Spring webinar' } }),
+  ],
+  // Entities are decoded, and an escaped quote is not a quote
+  [`${NUMBER} Company=AT&amp;T`, call(NUMBER, { variables: { Company: 'AT&T' } })],
+  [`${NUMBER} Note=&lt;urgent&gt;`, call(NUMBER, { variables: { Note: '<urgent>' } })],
+  [`${NUMBER} Note=&quot;hi&quot; Tag=it&#39;s`, call(NUMBER, { variables: { Note: '"hi"', Tag: "it's" } })],
+  // Links in values
+  [`${NUMBER} Site=<http://x.com|x.com>`, call(NUMBER, { variables: { Site: 'x.com' } })],
+  [`${NUMBER} Site=<http://x.com>`, call(NUMBER, { variables: { Site: 'http://x.com' } })],
+  [`${NUMBER} Email=<mailto:a@b.co|a@b.co>`, call(NUMBER, { variables: { Email: 'a@b.co' } })],
+  [
+    `${NUMBER} Page=<https://x.com/p?a=1&amp;b=2|Our Plans> Plan=Pro`,
+    call(NUMBER, { variables: { Page: 'Our Plans', Plan: 'Pro' } }),
+  ],
+  [
+    `${NUMBER} Note="see <http://x.com|x.com> today"`,
+    call(NUMBER, { variables: { Note: 'see x.com today' } }),
+  ],
+];
+
+const refused: [string, Failure][] = [
+  // Repeated keys
+  [`${NUMBER} agent=a agent=b`, failure('agent', '`agent` is given twice')],
+  [`${NUMBER} agent=a AGENT=b`, failure('agent', 'case does not matter')],
+  [`${NUMBER} from=a from=b`, failure('from', '`from` is given twice')],
+  [`${NUMBER} campaign=a Campaign=b`, failure('campaign', 'given twice')],
+  [`${NUMBER} at "tomorrow" when=friday`, failure('when', 'The time is given twice')],
+  [`${NUMBER} at noon when=friday`, failure('when', 'which mean the same thing')],
+  [`${NUMBER} at "noon" at "friday"`, failure('when', '`at` is given twice')],
+  [`${NUMBER} at=noon at=friday`, failure('when', '`at` is given twice')],
+  [`${NUMBER} Plan=Pro plan=Basic`, failure('variables', '`plan` is given twice')],
+  [`${NUMBER} meta.Src=a meta.src=b`, failure('metadata', '`meta.src` is given twice')],
+  // Unterminated quotes
+  [`${NUMBER} Name="Jane Doe`, failure('variables', 'The quote in `Name="Jane Doe` is never closed')],
+  [`${NUMBER} at "tomorrow 10am`, failure('when', 'The quote in `"tomorrow 10am` is never closed')],
+  [`${NUMBER} campaign=\u201Cspring`, failure('campaign', 'never closed')],
+  [`${NUMBER} "hello there`, failure('command', 'never closed')],
+  // Empty values
+  [`${NUMBER} agent=`, failure('agent', '`agent=` has no value')],
+  [`${NUMBER} from= agent=sales`, failure('from', '`from=` has no value')],
+  [`${NUMBER} Name=""`, failure('variables', '`Name=` has no value')],
+  [`${NUMBER} meta.Source=`, failure('metadata', '`meta.Source=` has no value')],
+  [`${NUMBER} at=`, failure('when', '`at=` has no time after it')],
+  // Bad keys
+  [`${NUMBER} 1st=x`, failure('variables', "`1st` can't be used as a variable name")],
+  [`${NUMBER} first.name=Ada`, failure('variables', 'a name starts with a letter')],
+  [`${NUMBER} ${'K'.repeat(65)}=x`, failure('variables', 'up to 64 characters')],
+  [`${NUMBER} meta.1x=y`, failure('metadata', "`meta.1x` can't be used as a metadata name")],
+  [`${NUMBER} meta.=y`, failure('metadata', "can't be used as a metadata name")],
+  [`${NUMBER} =x`, failure('command', 'has nothing before the `=`')],
+  // Metadata the app sets itself
+  [`${NUMBER} meta.SlackUserId=U1`, failure('metadata', '`meta.SlackUserId` is set by the app')],
+  [`${NUMBER} meta.requestid=abc`, failure('metadata', 'is set by the app')],
+  [`${NUMBER} META.SlackTeamId=T1`, failure('metadata', 'is set by the app')],
+  [`${NUMBER} meta.slackchannelid=C1`, failure('metadata', 'is set by the app')],
+  // The number
+  [
+    '+1 415 agent=sales 555 2671',
+    failure('recipient', 'I found a number in two places: `+1 415` and `555 2671`'),
+  ],
+  [`${NUMBER} agent=sales +14155550100`, failure('recipient', 'Write the number once')],
+  ['agent=sales', failure('recipient', 'Which number should I call?')],
+  ['agent=sales campaign=q3', failure('recipient', '`/call +14155552671 agent=sales`')],
+  ['at 10am +14155552671', failure('recipient', 'the number became part of the time')],
+  // Stray words
+  [`${NUMBER} tomorrow 10am`, failure('command', 'put `at` before the time: `at "tomorrow 10am"`')],
+  [`${NUMBER} sales`, failure('command', "I don't understand `sales`")],
+  [`${NUMBER} sales`, failure('command', 'options are written as `key=value`')],
+  [`${NUMBER} at "tomorrow" 10am`, failure('command', "I don't understand `10am`")],
+  ['call +14155552671', failure('command', "I don't understand `call`")],
+  // `at` with nothing after it
+  [`${NUMBER} at`, failure('when', '`at` needs a time after it')],
+  [`${NUMBER} at agent=sales`, failure('when', 'needs a time after it')],
+  [`${NUMBER} at ""`, failure('when', 'needs a time after it')],
+  // Too long
+  [
+    `${NUMBER} Notes=${LONG}`,
+    failure('variables', 'The value of `Notes` is 1001 characters long; the most is 1000'),
+  ],
+  [`${NUMBER} agent=${LONG}`, failure('agent', '1001 characters')],
+  [`${NUMBER} at "${LONG}"`, failure('when', '1001 characters')],
+];
+
+describe('parseCallCommand', () => {
+  it.each(accepted)('reads %j', (text, expected) => {
+    expect(parseCallCommand(text)).toEqual(expected);
+  });
+
+  it.each(refused)('refuses %j', (text, expected) => {
+    const error = parseError(text);
+    expect(error.field).toBe(expected.field);
+    expect(error.userMessage).toContain(expected.message);
+  });
+
+  it('keeps variables in the order they were written, with their keys as typed', () => {
+    const parsed = parseCallCommand(`${NUMBER} zeta=1 Alpha=2 mid_Key=3`);
+    expect(parsed.kind === 'call' && Object.keys(parsed.variables)).toEqual(['zeta', 'Alpha', 'mid_Key']);
+  });
+
+  it('says how to write every mistake, with an example in code', () => {
+    for (const [text] of refused) {
+      expect(parseError(text).userMessage, text).toMatch(/`[^`]+`/);
+    }
+  });
+
+  it('escapes Slack markup characters when it quotes what was typed', () => {
+    const error = parseError(`${NUMBER} Note="<http://x.com|x.com> &lt;b&gt;`);
+    expect(error.userMessage).toContain('&lt;b&gt;');
+    expect(error.userMessage).not.toMatch(/<b>/);
+  });
+
+  it('shortens a long quoted token in a message', () => {
+    const error = parseError(`${NUMBER} "${'y'.repeat(300)}`);
+    expect(error.userMessage.length).toBeLessThan(400);
+    expect(error.userMessage).toContain('…');
+  });
+});
+
+describe('USAGE', () => {
+  it('is one line that shows every part of the grammar', () => {
+    expect(USAGE).not.toContain('\n');
+    for (const part of [
+      '/call <number>',
+      'agent=',
+      'from=',
+      'campaign=',
+      'at "<when>"',
+      'Key=Value',
+      'meta.Key=Value',
+    ]) {
+      expect(USAGE).toContain(part);
+    }
+  });
+});

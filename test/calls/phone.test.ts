@@ -1,0 +1,146 @@
+import type { CountryCode } from 'libphonenumber-js';
+import { describe, expect, it } from 'vitest';
+import { CallRequestError } from '../../src/calls/errors.js';
+import {
+  findPhoneNumbers,
+  isSupportedRegion,
+  normalizeRecipient,
+  type Recipient,
+} from '../../src/calls/phone.js';
+
+function refusal(raw: string, region: CountryCode): CallRequestError {
+  try {
+    normalizeRecipient(raw, region);
+  } catch (error) {
+    if (error instanceof CallRequestError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
+}
+
+const SF: Recipient = { e164: '+14155552671', display: '+1 415 555 2671', country: 'US' };
+const LONDON: Recipient = { e164: '+442071838750', display: '+44 20 7183 8750', country: 'GB' };
+
+describe('normalizeRecipient', () => {
+  it.each<[string, CountryCode, Recipient]>([
+    ['+14155552671', 'US', SF],
+    ['+1 (415) 555-2671', 'US', SF],
+    ['(415) 555-2671', 'US', SF],
+    ['415.555.2671', 'US', SF],
+    ['4155552671', 'US', SF],
+    ['1 415 555 2671', 'US', SF],
+    ['tel:+14155552671', 'US', SF],
+    ['  +1 415 555 2671  ', 'US', SF],
+    ['+1 415\u2013555\u20132671', 'US', SF],
+    ['+1\u00A0415\u00A0555\u00A02671', 'US', SF],
+    ['+442071838750', 'US', LONDON],
+    ['+44 20 7183 8750', 'US', LONDON],
+    ['020 7183 8750', 'GB', LONDON],
+    ['00 44 20 7183 8750', 'US', LONDON],
+    ['0044 20 7183 8750', 'US', LONDON],
+    ['00442071838750', 'GB', LONDON],
+    ['+61 2 9374 4000', 'US', { e164: '+61293744000', display: '+61 2 9374 4000', country: 'AU' }],
+    ['+49 30 901820', 'US', { e164: '+4930901820', display: '+49 30 901820', country: 'DE' }],
+    ['+91 98765 43210', 'US', { e164: '+919876543210', display: '+91 98765 43210', country: 'IN' }],
+    ['+33 1 23 45 67 89', 'US', { e164: '+33123456789', display: '+33 1 23 45 67 89', country: 'FR' }],
+    ['01 23 45 67 89', 'FR', { e164: '+33123456789', display: '+33 1 23 45 67 89', country: 'FR' }],
+  ])('reads %j (default region %s)', (raw, region, expected) => {
+    expect(normalizeRecipient(raw, region)).toEqual(expected);
+  });
+
+  it('leaves out the country of a number that belongs to none', () => {
+    const recipient = normalizeRecipient('+800 1234 5678', 'US');
+    expect(recipient).toEqual({ e164: '+80012345678', display: '+800 1234 5678' });
+    expect('country' in recipient).toBe(false);
+  });
+
+  it.each<[string, string, CountryCode, string[]]>([
+    ['empty', '', 'US', ['No phone number was given', '`+14155552671`']],
+    ['blank', '   ', 'US', ['No phone number was given']],
+    ['letters', 'abc', 'US', ['`abc` is not a phone number', 'only digits']],
+    ['an extension', '+1 415 555 2671 ext 5', 'US', ['is not a phone number']],
+    ['a plus sign alone', '+', 'US', ['`+` is not a phone number']],
+    ['a plus in the middle', '415+5552671', 'US', ['is not a phone number']],
+    [
+      'too short, with country code',
+      '+1234567890',
+      'US',
+      ['`+1234567890` is not a valid number', 'too short', '9 digits after +1', 'area code'],
+    ],
+    ['too short, without country code', '555-2671', 'US', ['too short for a US number (it has 7 digits)']],
+    ['a single digit', '1', 'US', ['`1` is not a valid number: it is too short']],
+    ['too long', '+1 415 555 26712', 'US', ['too long', '11 digits after +1', 'extra digits']],
+    ['the wrong length', '+44 1234 5678', 'US', ['wrong number of digits', 'country code +44']],
+    ['an unknown country code', '+999 123 4567', 'US', ['`+999 123 4567`', 'known country code', '`+44`']],
+    [
+      'possible but not valid',
+      '+1 000 555 2671',
+      'US',
+      ['right number of digits', 'no number with country code +1 starts like that', 'area code'],
+    ],
+    [
+      'possible but not valid in the region',
+      '020 7183 875',
+      'GB',
+      ['`020 7183 875`', 'no UK number starts like that'],
+    ],
+  ])('refuses %s', (_, raw, region, parts) => {
+    const error = refusal(raw, region);
+    expect(error.field).toBe('recipient');
+    for (const part of parts) expect(error.userMessage).toContain(part);
+  });
+
+  it('says how to write a number, and how numbers without + are read', () => {
+    expect(refusal('555-2671', 'US').userMessage).toContain(
+      'Write it with its country code, e.g. `+14155552671` (numbers without + are read as US numbers).',
+    );
+    expect(refusal('7183 875', 'GB').userMessage).toContain('numbers without + are read as UK numbers');
+    expect(refusal('123', 'DE').userMessage).toContain('numbers without + are read as DE numbers');
+  });
+
+  it('shows the number as it was typed', () => {
+    expect(refusal('  +1 (234) 567-890 ', 'US').userMessage).toMatch(
+      /^`\+1 \(234\) 567-890` is not a valid number/,
+    );
+  });
+});
+
+describe('isSupportedRegion', () => {
+  it.each([
+    ['US', true],
+    ['GB', true],
+    ['DE', true],
+    ['UK', false],
+    ['XX', false],
+    ['us', false],
+    ['', false],
+  ])('%j → %s', (code, expected) => {
+    expect(isSupportedRegion(code)).toBe(expected);
+  });
+});
+
+describe('findPhoneNumbers', () => {
+  it('finds each number in a message once, in order', () => {
+    const text = 'Call Jane on +1 415 555 2671 or her office 020 7183 8750. Again: +1 (415) 555-2671';
+    expect(findPhoneNumbers(text, 'GB')).toEqual([SF, LONDON]);
+  });
+
+  it('reads Slack tel: links by their number', () => {
+    const text = 'Lead: <tel:+14155552671|+1 415-555-2671>, backup <tel:+442071838750>';
+    expect(findPhoneNumbers(text, 'US')).toEqual([SF, LONDON]);
+  });
+
+  it('reads numbers without + in the default region, and 00 as +', () => {
+    expect(findPhoneNumbers('ring (415) 555-2671', 'US')).toEqual([SF]);
+    expect(findPhoneNumbers('ring 00 44 20 7183 8750', 'US')).toEqual([LONDON]);
+  });
+
+  it('ignores digits in links, invalid numbers and plain numbers that are not phone numbers', () => {
+    const text = 'see <https://example.com/leads/4155552671|the lead>, order 12345, +1 000 555 2671';
+    expect(findPhoneNumbers(text, 'US')).toEqual([]);
+  });
+
+  it('finds nothing in text without numbers', () => {
+    expect(findPhoneNumbers('no numbers here', 'US')).toEqual([]);
+  });
+});

@@ -1,0 +1,344 @@
+import { describe, expect, it } from 'vitest';
+import { CallRequestError } from '../../src/calls/errors.js';
+import {
+  describeInZone,
+  isValidTimeZone,
+  resolveWhen,
+  slackDateToken,
+  type When,
+  type WhenContext,
+  zoneOffsetMinutes,
+} from '../../src/calls/when.js';
+
+const LA = 'America/Los_Angeles';
+const LONDON = 'Europe/London';
+const KOLKATA = 'Asia/Kolkata';
+const SYDNEY = 'Australia/Sydney';
+
+function ctx(now: string, timeZone: string, maxScheduleDays = 30): WhenContext {
+  return { now: new Date(now), timeZone, maxScheduleDays };
+}
+
+function scheduled(phrase: string, context: WhenContext): Extract<When, { kind: 'scheduled' }> {
+  const when = resolveWhen(phrase, context);
+  if (when.kind !== 'scheduled')
+    throw new Error(`expected a scheduled time for "${phrase}", got ${when.kind}`);
+  return when;
+}
+
+/** The instant `phrase` resolves to, as an ISO string. */
+function at(phrase: string, context: WhenContext): string {
+  return scheduled(phrase, context).at.toISOString();
+}
+
+function whenError(phrase: string, context: WhenContext): CallRequestError {
+  try {
+    resolveWhen(phrase, context);
+  } catch (err) {
+    if (err instanceof CallRequestError) {
+      expect(err.field).toBe('when');
+      return err;
+    }
+    throw err;
+  }
+  throw new Error(`expected "${phrase}" to be refused`);
+}
+
+describe('resolveWhen: now', () => {
+  it.each([undefined, '', '   ', 'now', 'Right Now', 'IMMEDIATELY', 'asap', 'ASAP'])(
+    '%j is now',
+    (phrase) => {
+      expect(resolveWhen(phrase, ctx('2026-06-01T12:00:00Z', LA))).toEqual({ kind: 'now' });
+    },
+  );
+
+  it('a time less than 60 s ago is now, not tomorrow', () => {
+    // 10:00:30 PDT
+    expect(resolveWhen('10am', ctx('2026-06-10T17:00:30Z', LA))).toEqual({ kind: 'now' });
+  });
+});
+
+describe('resolveWhen: the requester’s zone', () => {
+  it('reads "tomorrow 10am" in the requester’s zone, not the process’s', () => {
+    const when = scheduled('tomorrow 10am', ctx('2026-06-01T12:00:00Z', 'UTC'));
+    expect(when).toEqual({
+      kind: 'scheduled',
+      at: new Date('2026-06-02T10:00:00.000Z'),
+      timeZone: 'UTC',
+      zoneSource: 'requester',
+      phrase: 'tomorrow 10am',
+    });
+    expect(at('tomorrow 10am', ctx('2026-06-01T00:00:00Z', KOLKATA))).toBe('2026-06-02T04:30:00.000Z');
+    expect(at('10am', ctx('2026-06-01T00:00:00Z', KOLKATA))).toBe('2026-06-01T04:30:00.000Z');
+  });
+
+  it('reads ISO dates without a zone in the requester’s zone, and with Z as UTC', () => {
+    expect(scheduled('2026-12-01 09:30', ctx('2026-11-20T12:00:00Z', LA))).toMatchObject({
+      at: new Date('2026-12-01T17:30:00.000Z'),
+      zoneSource: 'requester',
+    });
+    expect(scheduled('2026-12-01T09:30:00Z', ctx('2026-11-20T12:00:00Z', LA))).toMatchObject({
+      at: new Date('2026-12-01T09:30:00.000Z'),
+      timeZone: LA,
+      zoneSource: 'phrase',
+    });
+  });
+});
+
+describe('resolveWhen: DST changes between now and then', () => {
+  it('Los Angeles, spring: asked in PST, called in PDT', () => {
+    expect(at('tomorrow 10am', ctx('2026-03-07T12:00:00Z', LA))).toBe('2026-03-08T17:00:00.000Z');
+  });
+
+  it('Los Angeles, spring, asked at 23:30 PST: "tomorrow" stays 8 March (a re-parse at -420 would say the 9th)', () => {
+    expect(at('tomorrow 10am', ctx('2026-03-08T07:30:00Z', LA))).toBe('2026-03-08T17:00:00.000Z');
+  });
+
+  it('Los Angeles, autumn: asked in PDT, called in PST', () => {
+    expect(at('tomorrow 10am', ctx('2026-10-31T19:00:00Z', LA))).toBe('2026-11-01T18:00:00.000Z');
+  });
+
+  it('London, 29 March 2026 (GMT → BST) and 25 October 2026 (BST → GMT)', () => {
+    expect(at('tomorrow 10am', ctx('2026-03-28T12:00:00Z', LONDON))).toBe('2026-03-29T09:00:00.000Z');
+    expect(at('tomorrow 10am', ctx('2026-10-24T12:00:00Z', LONDON))).toBe('2026-10-25T10:00:00.000Z');
+  });
+
+  it('Sydney, 5 April 2026 (AEDT → AEST) and 4 October 2026 (AEST → AEDT)', () => {
+    expect(at('tomorrow 10am', ctx('2026-04-04T00:00:00Z', SYDNEY))).toBe('2026-04-05T00:00:00.000Z');
+    expect(at('tomorrow 10am', ctx('2026-10-03T00:00:00Z', SYDNEY))).toBe('2026-10-03T23:00:00.000Z');
+  });
+
+  it('a skipped wall time moves forward by the gap; a repeated one is the first', () => {
+    // 02:30 does not exist in LA on 8 March 2026: 03:30 PDT.
+    expect(at('tomorrow 2:30am', ctx('2026-03-07T12:00:00Z', LA))).toBe('2026-03-08T10:30:00.000Z');
+    // 01:30 happens twice in LA on 1 November 2026: the first, PDT.
+    expect(at('tomorrow 1:30am', ctx('2026-10-31T19:00:00Z', LA))).toBe('2026-11-01T08:30:00.000Z');
+  });
+
+  it('"in 2 hours" across a DST change is exactly 2 hours later', () => {
+    expect(at('in 2 hours', ctx('2026-03-08T09:30:00Z', LA))).toBe('2026-03-08T11:30:00.000Z');
+    expect(at('in 2 hours', ctx('2026-11-01T08:30:00Z', LA))).toBe('2026-11-01T10:30:00.000Z');
+    expect(scheduled('in 30 minutes', ctx('2026-03-29T00:45:00Z', LONDON))).toMatchObject({
+      at: new Date('2026-03-29T01:15:00.000Z'),
+      zoneSource: 'requester',
+    });
+  });
+});
+
+describe('resolveWhen: forward dates', () => {
+  // Saturday 7 March 2026, 12:00 PST.
+  const saturdayNoon = ctx('2026-03-07T20:00:00Z', LA);
+
+  it('a weekday name is the next one, never the one just gone', () => {
+    expect(at('friday 3pm', saturdayNoon)).toBe('2026-03-13T22:00:00.000Z'); // PDT by then
+    expect(at('monday 10am', saturdayNoon)).toBe('2026-03-09T17:00:00.000Z');
+    expect(at('on friday at 3pm', saturdayNoon)).toBe('2026-03-13T22:00:00.000Z');
+  });
+
+  it('today’s weekday is today if the time is still ahead, else a week later', () => {
+    expect(at('saturday 3pm', saturdayNoon)).toBe('2026-03-07T23:00:00.000Z');
+    expect(at('saturday 11am', saturdayNoon)).toBe('2026-03-14T18:00:00.000Z');
+  });
+
+  it('a time of day already gone today is tomorrow', () => {
+    expect(at('10am', ctx('2026-06-10T18:00:00Z', LA))).toBe('2026-06-11T17:00:00.000Z');
+    expect(at('10am', ctx('2026-06-10T16:00:00Z', LA))).toBe('2026-06-10T17:00:00.000Z');
+  });
+
+  it('a date without a year already gone this year is next year', () => {
+    expect(at('Dec 3 10am', ctx('2026-12-10T20:00:00Z', LA, 400))).toBe('2027-12-03T18:00:00.000Z');
+    expect(at('Dec 3 10am', ctx('2026-11-20T20:00:00Z', LA))).toBe('2026-12-03T18:00:00.000Z');
+  });
+});
+
+describe('resolveWhen: a zone in the phrase wins', () => {
+  it('an abbreviation: "10am PST" from a London requester', () => {
+    expect(scheduled('10am PST', ctx('2026-11-27T12:00:00Z', LONDON))).toEqual({
+      kind: 'scheduled',
+      at: new Date('2026-11-27T18:00:00.000Z'),
+      timeZone: LONDON,
+      zoneSource: 'phrase',
+      phrase: '10am PST',
+    });
+  });
+
+  it('other abbreviations: EST, UTC, GMT (a gone time moves to tomorrow)', () => {
+    expect(at('9am EST', ctx('2026-03-07T12:00:00Z', LA))).toBe('2026-03-07T14:00:00.000Z');
+    expect(at('15:00 UTC', ctx('2026-06-01T12:00:00Z', KOLKATA))).toBe('2026-06-01T15:00:00.000Z');
+    expect(at('10am GMT', ctx('2026-06-01T12:00:00Z', LA))).toBe('2026-06-02T10:00:00.000Z');
+  });
+
+  it('"ET" follows New York’s DST rules on the day meant', () => {
+    expect(at('10am ET', ctx('2026-03-07T12:00:00Z', LA))).toBe('2026-03-07T15:00:00.000Z'); // EST
+    expect(at('10am ET', ctx('2026-03-09T12:00:00Z', LA))).toBe('2026-03-09T14:00:00.000Z'); // EDT
+  });
+
+  it('an IANA name: "9:00 Europe/London" from a Los Angeles requester is 9:00 London time', () => {
+    // 22:00 on 9 June in LA, 06:00 on 10 June in London: London's 9:00 is three hours away.
+    expect(scheduled('9:00 Europe/London', ctx('2026-06-10T05:00:00Z', LA))).toEqual({
+      kind: 'scheduled',
+      at: new Date('2026-06-10T08:00:00.000Z'),
+      timeZone: LONDON,
+      zoneSource: 'phrase',
+      phrase: '9:00 Europe/London',
+    });
+  });
+
+  it('an IANA name in any case, with DST care in that zone', () => {
+    expect(scheduled('tomorrow 10am america/new_york', ctx('2026-06-10T17:00:00Z', LA))).toMatchObject({
+      at: new Date('2026-06-11T14:00:00.000Z'),
+      timeZone: 'America/New_York',
+      zoneSource: 'phrase',
+    });
+    expect(at('tomorrow 9:00 Europe/London', ctx('2026-03-28T12:00:00Z', LA))).toBe(
+      '2026-03-29T08:00:00.000Z',
+    );
+  });
+});
+
+describe('resolveWhen: refusals', () => {
+  const c = ctx('2026-06-10T18:00:00Z', LA); // Wednesday 10 June 2026, 11:00 PDT
+
+  it('a phrase chrono cannot read', () => {
+    const err = whenError('whenever you like', c);
+    expect(err).toBeInstanceOf(CallRequestError);
+    expect(err.userMessage).toContain("I couldn't read “whenever you like” as a time");
+    expect(err.userMessage).toContain('`at "tomorrow 10am"`');
+    expect(err.userMessage).toContain('`at "2026-12-01 09:30"`');
+  });
+
+  it('a phrase chrono reads only in part', () => {
+    const err = whenError('tomorrow 10am blah', c);
+    expect(err.userMessage).toContain('understood “tomorrow 10am”');
+    expect(err.userMessage).toContain('not “blah”');
+    expect(whenError('the 15th at 10am', c).userMessage).toContain('not “15th”');
+    expect(whenError('tomorrow 25:00', c).userMessage).toContain('not “25:00”');
+  });
+
+  it('fillers around the time are fine', () => {
+    expect(at('at 10am on friday', c)).toBe('2026-06-12T17:00:00.000Z');
+    expect(at('tomorrow, 10am.', c)).toBe('2026-06-11T17:00:00.000Z');
+  });
+
+  it('more than one time, or a range', () => {
+    expect(whenError('tomorrow 10am and friday 3pm', c).userMessage).toContain('more than one time');
+    expect(whenError('10am-11am tomorrow', c).userMessage).toContain('range');
+  });
+
+  it('a date without a time of day', () => {
+    const tomorrow = whenError('tomorrow', c).userMessage;
+    expect(tomorrow).toContain("“tomorrow” doesn't say the time of day");
+    expect(tomorrow).toContain('`at "tomorrow 10am"`');
+    expect(whenError('monday', c).userMessage).toContain('`at "monday 10am"`');
+    expect(whenError('Dec 3', c).userMessage).toContain('`at "Dec 3 10am"`');
+    expect(whenError('in 2 days', c).userMessage).toContain('`at "in 2 days 10am"`');
+    // "tonight 10am" would be read as 10:00 today: suggest plain examples instead.
+    const tonight = whenError('tonight', c).userMessage;
+    expect(tonight).toContain('time of day');
+    expect(tonight).not.toContain('tonight 10am');
+  });
+
+  it('a time in the past, shown in the requester’s zone', () => {
+    const err = whenError('today 9am', c);
+    expect(err.userMessage).toContain('“today 9am” is in the past');
+    expect(err.userMessage).toContain('Wed 10 Jun 2026, 09:00 PDT (America/Los_Angeles)');
+    expect(whenError('2026-01-05 09:00', c).userMessage).toContain('in the past');
+  });
+
+  it('a time beyond the scheduling limit', () => {
+    const err = whenError('2026-12-01 09:30', c);
+    expect(err.userMessage).toContain('more than 30 days from now');
+    expect(err.userMessage).toContain('Tue 1 Dec 2026, 09:30 PST');
+    expect(at('2026-07-09 09:30', c)).toBe('2026-07-09T16:30:00.000Z');
+    expect(whenError('in 2 days 10am', ctx('2026-06-10T18:00:00Z', LA, 1)).userMessage).toContain(
+      'at most 1 day ahead',
+    );
+  });
+
+  it('two zones in one phrase', () => {
+    expect(whenError('10am Europe/London America/New_York', c).userMessage).toContain(
+      'more than one time zone',
+    );
+    expect(whenError('10am PST Europe/London', c).userMessage).toContain('two time zones');
+  });
+
+  it('escapes the requester’s words for mrkdwn', () => {
+    const message = whenError('<!channel> soon', c).userMessage;
+    expect(message).toContain('&lt;!channel&gt;');
+    expect(message).not.toContain('<!channel>');
+  });
+});
+
+describe('resolveWhen: the process’s own zone does not matter', () => {
+  it.each(['UTC', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe'])('TZ=%s', (tz) => {
+    const saved = process.env.TZ;
+    try {
+      process.env.TZ = tz;
+      // The change took effect: JS dates now use the new zone, not vitest's Pacific/Chatham (+12:45 in July).
+      const july = new Date('2026-07-01T00:00:00Z');
+      expect(july.getTimezoneOffset()).not.toBe(-765);
+      expect(july.getTimezoneOffset() + zoneOffsetMinutes(july, tz)).toBe(0);
+      const saturdayNoon = ctx('2026-03-07T20:00:00Z', LA);
+      expect(at('friday 3pm', saturdayNoon)).toBe('2026-03-13T22:00:00.000Z');
+      expect(at('tomorrow 10am', ctx('2026-03-07T12:00:00Z', LA))).toBe('2026-03-08T17:00:00.000Z');
+      expect(at('10am ET', ctx('2026-03-07T12:00:00Z', LA))).toBe('2026-03-07T15:00:00.000Z');
+      expect(at('Dec 3 10am', ctx('2026-12-10T20:00:00Z', LA, 400))).toBe('2027-12-03T18:00:00.000Z');
+      expect(at('in 2 hours', ctx('2026-03-08T09:30:00Z', LA))).toBe('2026-03-08T11:30:00.000Z');
+    } finally {
+      process.env.TZ = saved;
+    }
+    expect(process.env.TZ).toBe(saved);
+  });
+
+  it('"in 2 hours" landing in the process zone’s own DST gap is still 2 hours (chrono alone says 3)', () => {
+    const saved = process.env.TZ;
+    try {
+      process.env.TZ = 'America/New_York'; // skips 02:00-03:00 local on 8 March 2026
+      expect(at('in 2 hours', ctx('2026-03-08T00:30:00Z', 'UTC'))).toBe('2026-03-08T02:30:00.000Z');
+      expect(at('in 90 minutes', ctx('2026-03-08T00:30:00Z', 'UTC'))).toBe('2026-03-08T02:00:00.000Z');
+    } finally {
+      process.env.TZ = saved;
+    }
+  });
+});
+
+describe('zones and display', () => {
+  it('isValidTimeZone', () => {
+    expect(isValidTimeZone('America/Los_Angeles')).toBe(true);
+    expect(isValidTimeZone('europe/london')).toBe(true);
+    expect(isValidTimeZone('UTC')).toBe(true);
+    expect(isValidTimeZone('Mars/Olympus')).toBe(false);
+    expect(isValidTimeZone('not a zone')).toBe(false);
+    expect(isValidTimeZone('')).toBe(false);
+  });
+
+  it('zoneOffsetMinutes', () => {
+    expect(zoneOffsetMinutes(new Date('2026-07-01T12:00:00Z'), LA)).toBe(-420);
+    expect(zoneOffsetMinutes(new Date('2026-01-01T12:00:00Z'), LA)).toBe(-480);
+    expect(zoneOffsetMinutes(new Date('2026-01-01T12:00:00Z'), KOLKATA)).toBe(330);
+    expect(zoneOffsetMinutes(new Date('2026-01-01T12:00:00Z'), SYDNEY)).toBe(660);
+    expect(zoneOffsetMinutes(new Date('2026-07-01T12:00:00Z'), 'UTC')).toBe(0);
+  });
+
+  it('describeInZone', () => {
+    const instant = new Date('2026-11-28T18:00:00Z');
+    expect(describeInZone(instant, LA)).toBe('Sat 28 Nov 2026, 10:00 PST (America/Los_Angeles)');
+    expect(describeInZone(instant, 'UTC')).toBe('Sat 28 Nov 2026, 18:00 UTC (UTC)');
+    expect(describeInZone(new Date('2026-06-01T04:30:00Z'), KOLKATA)).toMatch(
+      /^Mon 1 Jun 2026, 10:00 .+ \(Asia\/Kolkata\)$/,
+    );
+    expect(describeInZone(new Date('2026-09-01T00:00:00Z'), LA)).toBe(
+      'Mon 31 Aug 2026, 17:00 PDT (America/Los_Angeles)',
+    );
+  });
+
+  it('slackDateToken', () => {
+    const instant = new Date('2026-11-28T18:00:00.750Z');
+    const token = slackDateToken(instant, LA);
+    expect(token).toBe(
+      '<!date^1795888800^{date_short_pretty} at {time}|Sat 28 Nov 2026, 10:00 PST (America/Los_Angeles)>',
+    );
+    const unix = Number(/^<!date\^(\d+)\^/.exec(token)?.[1]);
+    expect(unix * 1000).toBe(Date.UTC(2026, 10, 28, 18, 0, 0));
+  });
+});
