@@ -1,0 +1,288 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import type { CountryCode } from 'libphonenumber-js';
+import { z } from 'zod';
+import { Directory, type DirectoryEntry, type DirectoryKind, parseAliasList } from './calls/directory.js';
+import { isSupportedRegion } from './calls/phone.js';
+import { isValidTimeZone } from './calls/when.js';
+import type { IqraRequestFormat } from './iqra/client.js';
+import type { LogLevel } from './log.js';
+
+/** Every setting the app reads, parsed once at start-up. Nothing else in the app reads `process.env`. */
+export interface Config {
+  slack: {
+    botToken: string;
+    /** Socket Mode when an app-level token is set; Bolt's HTTP receiver otherwise. */
+    mode: 'socket' | 'http';
+    appToken?: string;
+    signingSecret?: string;
+    port: number;
+    /** Web API base URL, always ending in `/`. */
+    apiUrl: string;
+  };
+  iqra: {
+    apiKey: string;
+    businessId: string;
+    baseUrl: string;
+    requestFormat: IqraRequestFormat;
+    agents: Directory;
+    numbers: Directory;
+    campaigns: Directory;
+    callWindowMinutes: number;
+    timeoutMs: number;
+  };
+  calls: {
+    defaultRegion: CountryCode;
+    defaultTimeZone: string;
+    maxScheduleDays: number;
+    logChannel?: string;
+  };
+  logLevel: LogLevel;
+}
+
+/** The settings were missing or wrong. `problems` names each variable; no secret value appears in them. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Variables whose values must never be printed, even when they are wrong. */
+export const SECRET_SETTINGS = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'IQRA_API_KEY',
+] as const;
+
+type Env = Record<string, string | undefined>;
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalText = z.preprocess(blankToUndefined, z.string().trim().optional());
+const requiredText = (what: string) =>
+  z.preprocess(blankToUndefined, z.string({ error: `is required: ${what}` }).trim());
+
+function integer(min: number, max: number, fallback: number) {
+  return z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, {
+        error: (i) => `must be a whole number from ${min} to ${max} (got "${String(i.input)}")`,
+      })
+      .transform(Number)
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+      .default(fallback),
+  );
+}
+
+function url(fallback: string) {
+  return z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), {
+        error: (i) => `must be an http(s) URL (got "${String(i.input)}")`,
+      })
+      .default(fallback),
+  );
+}
+
+const schema = z.object({
+  SLACK_BOT_TOKEN: requiredText('the Bot User OAuth Token (xoxb-…) from OAuth & Permissions').refine(
+    (v) => v.startsWith('xoxb-'),
+    'must be a bot token starting with "xoxb-" (OAuth & Permissions → Bot User OAuth Token)',
+  ),
+  SLACK_APP_TOKEN: optionalText.refine(
+    (v) => v === undefined || v.startsWith('xapp-'),
+    'must be an app-level token starting with "xapp-" (Basic Information → App-Level Tokens, scope connections:write)',
+  ),
+  SLACK_SIGNING_SECRET: optionalText,
+  PORT: integer(0, 65535, 3000),
+  SLACK_API_URL: url('https://slack.com/api/'),
+  IQRA_API_KEY: requiredText('your Iqra API key (Iqra dashboard → API keys)'),
+  IQRA_BUSINESS_ID: requiredText('the numeric id of your Iqra business').refine(
+    (v) => /^\d+$/.test(v),
+    'must be the numeric business id (digits only), as in /api/v1/business/{id}',
+  ),
+  IQRA_BASE_URL: url('https://app.iqra.bot'),
+  IQRA_REQUEST_FORMAT: z.preprocess(
+    (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
+    z.enum(['both', 'fields', 'config'], { error: 'must be one of: both, fields, config' }).default('both'),
+  ),
+  IQRA_AGENTS: optionalText,
+  IQRA_DEFAULT_AGENT: optionalText,
+  IQRA_NUMBERS: optionalText,
+  IQRA_DEFAULT_NUMBER: optionalText,
+  IQRA_CAMPAIGNS: optionalText,
+  IQRA_DEFAULT_CAMPAIGN: optionalText,
+  IQRA_CALL_WINDOW_MINUTES: integer(1, 7 * 24 * 60, 60),
+  IQRA_TIMEOUT_MS: integer(1000, 120_000, 10_000),
+  DEFAULT_PHONE_REGION: z.preprocess(
+    (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toUpperCase() : undefined),
+    z
+      .string()
+      .refine(isSupportedRegion, {
+        error: (i) => `must be a two-letter country code such as US, GB or DE (got "${String(i.input)}")`,
+      })
+      .default('US'),
+  ),
+  DEFAULT_TIMEZONE: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .refine(isValidTimeZone, {
+        error: (i) =>
+          `must be an IANA time zone such as America/New_York or Europe/London (got "${String(i.input)}")`,
+      })
+      .default('UTC'),
+  ),
+  CALL_LOG_CHANNEL: optionalText.refine(
+    (v) => v === undefined || /^[CG][A-Z0-9]{6,}$/.test(v),
+    'must be a channel ID such as C0123ABCDEF (open the channel → its name → the ID is at the bottom of "About")',
+  ),
+  CALL_MAX_SCHEDULE_DAYS: integer(1, 365, 30),
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
+    z
+      .enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of: debug, info, warn, error' })
+      .default('info'),
+  ),
+});
+
+function directory(
+  kind: DirectoryKind,
+  listVar: string,
+  list: string | undefined,
+  defaultVar: string,
+  defaultName: string | undefined,
+  problems: string[],
+  singleIsDefault = true,
+): Directory {
+  const { entries, problems: listProblems } = parseAliasList(list ?? '');
+  for (const p of listProblems) problems.push(`${listVar}: ${p}`);
+  let fallback: DirectoryEntry | undefined = singleIsDefault && entries.length === 1 ? entries[0] : undefined;
+  if (defaultName !== undefined) {
+    const wanted = defaultName.toLowerCase();
+    fallback = entries.find((e) => e.alias.toLowerCase() === wanted || e.id === defaultName);
+    if (!fallback) {
+      const known = entries.length ? entries.map((e) => e.alias).join(', ') : `nothing (${listVar} is empty)`;
+      problems.push(`${defaultVar}: "${defaultName}" is not in ${listVar} (configured: ${known})`);
+    }
+  }
+  return new Directory(kind, entries, fallback);
+}
+
+/**
+ * Reads the settings from `env`. Throws a ConfigError that lists every problem at once, each naming its variable.
+ */
+export function loadConfig(env: Env): Config {
+  const parsed = schema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'settings');
+      problems.push(`${name}: ${issue.message}`);
+    }
+  }
+  // Keep going with what could be read, so that cross-setting problems are reported in the same run.
+  const raw = (parsed.success ? parsed.data : undefined) as z.infer<typeof schema> | undefined;
+  const text = (name: keyof z.infer<typeof schema>) => {
+    const v = raw?.[name] ?? blankToUndefined(env[name]);
+    return typeof v === 'string' ? v.trim() : undefined;
+  };
+
+  const format = (raw?.IQRA_REQUEST_FORMAT ?? 'both') as IqraRequestFormat;
+  const agents = directory(
+    'agent',
+    'IQRA_AGENTS',
+    text('IQRA_AGENTS'),
+    'IQRA_DEFAULT_AGENT',
+    text('IQRA_DEFAULT_AGENT'),
+    problems,
+  );
+  const numbers = directory(
+    'number',
+    'IQRA_NUMBERS',
+    text('IQRA_NUMBERS'),
+    'IQRA_DEFAULT_NUMBER',
+    text('IQRA_DEFAULT_NUMBER'),
+    problems,
+  );
+  const campaigns = directory(
+    'campaign',
+    'IQRA_CAMPAIGNS',
+    text('IQRA_CAMPAIGNS'),
+    'IQRA_DEFAULT_CAMPAIGN',
+    text('IQRA_DEFAULT_CAMPAIGN'),
+    problems,
+    // A campaign is never implied by being the only one: only campaign=, the agent's alias or the default pick one.
+    false,
+  );
+  if (agents.entries.length === 0 && format !== 'config') {
+    problems.push(
+      'IQRA_AGENTS: is required: at least one agent as alias=AgentId (e.g. sales=6650f0c2a1b2c3d4e5f60718)',
+    );
+  }
+  if (numbers.entries.length === 0 && format !== 'config') {
+    problems.push(
+      'IQRA_NUMBERS: is required: at least one caller-ID number as alias=NumberId (e.g. main=6650f0c2…)',
+    );
+  }
+  if (format === 'config' && campaigns.entries.length === 0) {
+    problems.push(
+      'IQRA_CAMPAIGNS: is required when IQRA_REQUEST_FORMAT=config: Iqra takes the agent and number from the campaign',
+    );
+  }
+  const appToken = text('SLACK_APP_TOKEN');
+  if (!appToken && !text('SLACK_SIGNING_SECRET')) {
+    problems.push(
+      'SLACK_SIGNING_SECRET: is required in HTTP mode (Basic Information → Signing Secret), or set SLACK_APP_TOKEN for Socket Mode',
+    );
+  }
+
+  if (problems.length > 0 || !raw) throw new ConfigError(problems);
+
+  const apiUrl = raw.SLACK_API_URL.endsWith('/') ? raw.SLACK_API_URL : `${raw.SLACK_API_URL}/`;
+  return {
+    slack: {
+      botToken: raw.SLACK_BOT_TOKEN,
+      mode: appToken ? 'socket' : 'http',
+      ...(appToken ? { appToken } : {}),
+      ...(raw.SLACK_SIGNING_SECRET ? { signingSecret: raw.SLACK_SIGNING_SECRET } : {}),
+      port: raw.PORT,
+      apiUrl,
+    },
+    iqra: {
+      apiKey: raw.IQRA_API_KEY,
+      businessId: raw.IQRA_BUSINESS_ID,
+      baseUrl: raw.IQRA_BASE_URL.replace(/\/+$/, ''),
+      requestFormat: format,
+      agents,
+      numbers,
+      campaigns,
+      callWindowMinutes: raw.IQRA_CALL_WINDOW_MINUTES,
+      timeoutMs: raw.IQRA_TIMEOUT_MS,
+    },
+    calls: {
+      defaultRegion: raw.DEFAULT_PHONE_REGION as CountryCode,
+      defaultTimeZone: raw.DEFAULT_TIMEZONE,
+      maxScheduleDays: raw.CALL_MAX_SCHEDULE_DAYS,
+      ...(raw.CALL_LOG_CHANNEL ? { logChannel: raw.CALL_LOG_CHANNEL } : {}),
+    },
+    logLevel: raw.LOG_LEVEL as LogLevel,
+  };
+}
+
+/**
+ * The process environment, with `.env` (when present in the working directory) underneath it: a variable set in the
+ * real environment wins over the file.
+ */
+export function readEnvironment(processEnv: Env = process.env, dotenvPath = '.env'): Env {
+  const fromFile = existsSync(dotenvPath) ? parseEnv(readFileSync(dotenvPath, 'utf8')) : {};
+  return { ...fromFile, ...processEnv };
+}

@@ -1,0 +1,75 @@
+import { SlackStartError, startSlackApp } from './app.js';
+import { ConfigError, loadConfig, readEnvironment } from './config.js';
+import { IqraClient } from './iqra/client.js';
+import { createLogger } from './log.js';
+
+/** The composition root: settings → Iqra client → Slack app → start; SIGTERM/SIGINT stop it cleanly. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(readEnvironment());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(
+        `Iqra Calls for Slack cannot start: ${err.problems.length} setting(s) need fixing.\n${err.problems
+          .map((p) => `  - ${p}`)
+          .join('\n')}\nSee README.md → Settings, or copy .env.example to .env.\n`,
+      );
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const logger = createLogger({ level: config.logLevel });
+  const iqra = new IqraClient({
+    baseUrl: config.iqra.baseUrl,
+    businessId: config.iqra.businessId,
+    apiKey: config.iqra.apiKey,
+    format: config.iqra.requestFormat,
+    callWindowMinutes: config.iqra.callWindowMinutes,
+    timeoutMs: config.iqra.timeoutMs,
+    logger: logger.child({ component: 'iqra' }),
+  });
+
+  let running: Awaited<ReturnType<typeof startSlackApp>>;
+  try {
+    running = await startSlackApp({ config, logger, iqra });
+  } catch (err) {
+    const message =
+      err instanceof SlackStartError ? err.message : `Could not start: ${(err as Error).message}`;
+    logger.error(message);
+    process.stderr.write(`Iqra Calls for Slack cannot start: ${message}\n`);
+    await iqra.close();
+    process.exit(1);
+  }
+  logger.info('ready', {
+    mode: config.slack.mode,
+    port: running.port,
+    iqraBaseUrl: config.iqra.baseUrl,
+    requestFormat: config.iqra.requestFormat,
+    agents: config.iqra.agents.entries.map((a) => a.alias),
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    const timer = setTimeout(() => {
+      logger.error('did not stop within 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    timer.unref();
+    try {
+      await running.stop();
+      await iqra.close();
+    } finally {
+      logger.info('stopped');
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+void main();

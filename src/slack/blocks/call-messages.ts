@@ -1,0 +1,214 @@
+import type { KnownBlock, SectionBlock } from '@slack/types';
+import type { CallCatalog, CallRequest } from '../../calls/call-request.js';
+import type { CallRequestError } from '../../calls/errors.js';
+import { describeInZone, slackDateToken } from '../../calls/when.js';
+import type { CallOutcome } from '../../services/place-call.js';
+import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
+
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+export interface CallReport {
+  request: CallRequest;
+  outcome: CallOutcome;
+  /** Whether the time was read in the requester's own Slack zone or in DEFAULT_TIMEZONE. */
+  zoneSource: 'slack' | 'default';
+}
+
+function section(text: string): SectionBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } };
+}
+
+function fieldsSection(fields: [label: string, value: string][]): SectionBlock {
+  return {
+    type: 'section',
+    fields: fields
+      .slice(0, LIMITS.fieldsPerSection)
+      .map(([label, value]) => ({ type: 'mrkdwn', text: clip(`*${label}*\n${value}`, LIMITS.field) })),
+  };
+}
+
+/** "now", or Slack's date token (each reader sees their own zone) and the requester's zone in words. */
+export function describeWhen(report: CallReport): string {
+  const { when } = report.request;
+  if (when.kind === 'now') return 'now';
+  return `${slackDateToken(when.at, when.timeZone)} · ${describeInZone(when.at, when.timeZone)}`;
+}
+
+function zoneNote(report: CallReport): string {
+  const { when, requesterTimeZone } = report.request;
+  if (when.kind === 'now') return '';
+  if (when.zoneSource === 'phrase') return 'Read in the zone named in your time.';
+  if (report.zoneSource === 'default') {
+    return `Read in ${requesterTimeZone}: your Slack profile has no time zone, so the app's default was used.`;
+  }
+  return `Read in your Slack time zone (${requesterTimeZone}).`;
+}
+
+function who(report: CallReport): string {
+  return `<@${report.request.origin.userId}>`;
+}
+
+function target(report: CallReport): string {
+  return `*${report.request.recipient.display}* with *${escapeMrkdwn(report.request.agent.alias)}*`;
+}
+
+/** The one message in the channel that says what happened to the call; its thread carries the details. */
+export function callParentMessage(report: CallReport): SlackMessage {
+  const { outcome, request } = report;
+  const when = describeWhen(report);
+  let text: string;
+  switch (outcome.state) {
+    case 'queued':
+      text =
+        request.when.kind === 'now'
+          ? `📞 ${who(report)} queued a call to ${target(report)}, now`
+          : `📅 ${who(report)} queued a call to ${target(report)}, at ${when}`;
+      break;
+    case 'failed':
+      text = `❌ ${who(report)}'s call to ${target(report)} was not placed: ${outcome.error.userMessage}`;
+      break;
+    case 'unknown':
+      text = `⚠️ ${who(report)}'s call to ${target(report)} may or may not have been placed: Iqra did not answer clearly. It was not retried, so that nobody is dialled twice. Details in the thread.`;
+      break;
+  }
+  return { text: clip(text, LIMITS.fallbackText), blocks: [section(text)] };
+}
+
+function names(values: Record<string, string>): string {
+  const keys = Object.keys(values);
+  return keys.length ? keys.map((k) => `\`${k}\``).join(', ') : 'none';
+}
+
+/** The thread reply under the parent: what exactly was asked of Iqra, and what Iqra said. */
+export function callDetailsMessage(report: CallReport): SlackMessage {
+  const { request, outcome } = report;
+  const entry = (e: { alias: string; id: string }) => `${escapeMrkdwn(e.alias)} (\`${escapeMrkdwn(e.id)}\`)`;
+  const common: [string, string][] = [
+    ['Agent', entry(request.agent)],
+    ['From', entry(request.number)],
+    ['Campaign', request.campaign ? entry(request.campaign) : 'none'],
+    ['When', [describeWhen(report), zoneNote(report)].filter(Boolean).join('\n')],
+    ['Dynamic variables', names(request.variables)],
+    ['Metadata', names(request.metadata)],
+    ['Request id', `\`${request.requestId}\``],
+  ];
+  const blocks: KnownBlock[] = [];
+  if (outcome.state === 'queued') {
+    const ids = outcome.queueIds.length
+      ? outcome.queueIds.map((q) => `\`${escapeMrkdwn(q)}\``).join(', ')
+      : 'none given';
+    blocks.push(section(`Iqra queued the call to *${request.recipient.display}*.`));
+    blocks.push(fieldsSection([[outcome.queueIds.length > 1 ? 'Queue ids' : 'Queue id', ids], ...common]));
+  } else {
+    const { error } = outcome;
+    const heading =
+      outcome.state === 'failed'
+        ? `*Why it was not placed:* ${error.userMessage}`
+        : `*What happened:* ${error.userMessage}`;
+    blocks.push(section(heading));
+    const iqra: [string, string][] = [];
+    if (error.code) iqra.push(['Iqra code', `\`${escapeMrkdwn(error.code)}\``]);
+    if (error.iqraMessage) iqra.push(['Iqra said', escapeMrkdwn(error.iqraMessage)]);
+    if (error.httpStatus && !error.code) iqra.push(['HTTP status', String(error.httpStatus)]);
+    blocks.push(fieldsSection([...iqra, ...common]));
+  }
+  const text = blocks
+    .map((b) =>
+      b.type === 'section' ? [b.text?.text, ...(b.fields ?? []).map((f) => f.text)].join('\n') : '',
+    )
+    .join('\n');
+  return { text: clip(text, LIMITS.fallbackText), blocks };
+}
+
+/** The copy of the parent message for CALL_LOG_CHANNEL, saying which channel the call came from. */
+export function callLogMessage(report: CallReport): SlackMessage {
+  const parent = callParentMessage(report);
+  return {
+    text: parent.text,
+    blocks: [
+      ...parent.blocks,
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `From <#${report.request.origin.channelId}> · request \`${report.request.requestId}\``,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export type UndeliverableReason = 'not_in_channel' | 'direct_message' | 'slack_error';
+
+/**
+ * Told to the requester alone (via response_url) when the bot could not post the confirmation in the channel: what
+ * happened to the call, and how to let the bot post next time.
+ */
+export function undeliverableMessage(
+  report: CallReport,
+  reason: UndeliverableReason,
+  slackError: string,
+): SlackMessage {
+  const how =
+    reason === 'not_in_channel'
+      ? "I couldn't post the confirmation in this channel because I'm not a member of it. Invite me with `/invite @Iqra Calls` (or mention me and choose *Invite*), and the next call will be confirmed here for everyone."
+      : reason === 'direct_message'
+        ? "I can't post in a direct message between people. Use `/call` in a channel I'm in (or in your DM with me) so that your team can follow the call."
+        : `Slack refused the confirmation message (\`${escapeMrkdwn(slackError)}\`), so only you see it.`;
+  const parent = callParentMessage(report);
+  const details = callDetailsMessage(report);
+  const blocks: KnownBlock[] = [
+    ...parent.blocks,
+    ...details.blocks,
+    { type: 'context', elements: [{ type: 'mrkdwn', text: clip(how, LIMITS.sectionText) }] },
+  ];
+  return { text: clip(`${parent.text}\n${how}`, LIMITS.fallbackText), blocks };
+}
+
+/** The answer to a mistake in the command: what is wrong and how to write it. */
+export function commandErrorMessage(error: CallRequestError, usage: string): SlackMessage {
+  const text = `⚠️ ${error.userMessage}`;
+  return {
+    text,
+    blocks: [
+      section(text),
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `Usage: \`${escapeMrkdwn(usage)}\` · \`/call help\` for more` }],
+      },
+    ],
+  };
+}
+
+/** `/call help`: usage, examples, and what is configured. */
+export function helpMessage(catalog: CallCatalog, usage: string, maxScheduleDays: number): SlackMessage {
+  const list = (kind: string, entries: readonly { alias: string }[], fallback?: { alias: string }) =>
+    entries.length
+      ? `*${kind}:* ${entries.map((e) => `\`${escapeMrkdwn(e.alias)}\`${e.alias === fallback?.alias ? ' (default)' : ''}`).join(', ')}`
+      : `*${kind}:* none configured`;
+  const examples = [
+    '`/call +14155552671`: call now with the default agent',
+    '`/call +1 (415) 555-2671 agent=sales at "tomorrow 10am"`: schedule it, in your own time zone',
+    '`/call 020 7183 8750 at friday 3pm Europe/London`: a time in another zone',
+    '`/call +14155552671 agent=sales CustomerName="Jane Doe" Plan=Pro meta.Source=webinar`: dynamic variables and metadata',
+  ];
+  const text = [
+    '*Place an Iqra AI call*',
+    `Usage: \`${escapeMrkdwn(usage)}\``,
+    '',
+    '*Examples*',
+    ...examples.map((e) => `• ${e}`),
+    '',
+    list('Agents', catalog.agents.entries, catalog.agents.fallback),
+    list('From numbers', catalog.numbers.entries, catalog.numbers.fallback),
+    list('Campaigns', catalog.campaigns.entries, catalog.campaigns.fallback),
+    '',
+    `Numbers without \`+\` are read as ${catalog.defaultRegion} numbers. Times are read in your Slack time zone unless you name one; calls can be scheduled up to ${maxScheduleDays} days ahead. Any other \`Key=Value\` becomes a dynamic variable for the agent; \`meta.Key=Value\` is metadata. Quote values with spaces: \`Name="Jane Doe"\`.`,
+  ].join('\n');
+  return { text: clip(text, LIMITS.fallbackText), blocks: [section(text)] };
+}

@@ -1,0 +1,20 @@
+/** Escapes the three characters Slack's mrkdwn treats as markup, for text typed by people. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Shortens text to Slack's limits, saying so, rather than letting Slack reject the message. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const note = '… (shortened)';
+  return `${text.slice(0, max - note.length)}${note}`;
+}
+
+/** Slack's Block Kit limits that apply to what this app builds. */
+export const LIMITS = {
+  sectionText: 3000,
+  field: 2000,
+  fieldsPerSection: 10,
+  blocksPerMessage: 50,
+  fallbackText: 3000,
+} as const;

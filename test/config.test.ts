@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const base = {
+  SLACK_BOT_TOKEN: 'xoxb-secret-bot-token',
+  SLACK_SIGNING_SECRET: 'super-secret-signing',
+  IQRA_API_KEY: 'iu_secretpart_secretkey',
+  IQRA_BUSINESS_ID: '12345',
+  IQRA_AGENTS: 'sales=agent_1,support=agent_2',
+  IQRA_NUMBERS: 'main=num_1',
+};
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config.slack).toEqual({
+      botToken: 'xoxb-secret-bot-token',
+      mode: 'http',
+      signingSecret: 'super-secret-signing',
+      port: 3000,
+      apiUrl: 'https://slack.com/api/',
+    });
+    expect(config.iqra).toMatchObject({
+      baseUrl: 'https://app.iqra.bot',
+      requestFormat: 'both',
+      callWindowMinutes: 60,
+      timeoutMs: 10_000,
+    });
+    expect(config.calls).toEqual({ defaultRegion: 'US', defaultTimeZone: 'UTC', maxScheduleDays: 30 });
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('uses Socket Mode when an app token is set, and then needs no signing secret', () => {
+    const config = loadConfig({ ...base, SLACK_SIGNING_SECRET: '', SLACK_APP_TOKEN: 'xapp-1-abc' });
+    expect(config.slack.mode).toBe('socket');
+    expect(config.slack.appToken).toBe('xapp-1-abc');
+  });
+
+  it('makes a single agent or number the default by itself, but never a single campaign', () => {
+    const config = loadConfig({ ...base, IQRA_AGENTS: 'sales=agent_1', IQRA_CAMPAIGNS: 'webinar=camp_1' });
+    expect(config.iqra.agents.fallback?.alias).toBe('sales');
+    expect(config.iqra.numbers.fallback?.alias).toBe('main');
+    expect(config.iqra.campaigns.fallback).toBeUndefined();
+  });
+
+  it('takes the named defaults, by alias in any case or by id', () => {
+    const config = loadConfig({
+      ...base,
+      IQRA_DEFAULT_AGENT: 'SUPPORT',
+      IQRA_CAMPAIGNS: 'a=camp_a,b=camp_b',
+      IQRA_DEFAULT_CAMPAIGN: 'camp_b',
+    });
+    expect(config.iqra.agents.fallback?.id).toBe('agent_2');
+    expect(config.iqra.campaigns.fallback?.alias).toBe('b');
+  });
+
+  it('normalizes the URLs, the region and the enums', () => {
+    const config = loadConfig({
+      ...base,
+      SLACK_API_URL: 'http://127.0.0.1:9999/api',
+      IQRA_BASE_URL: 'https://iqra.example.com/',
+      DEFAULT_PHONE_REGION: 'gb',
+      IQRA_REQUEST_FORMAT: 'FIELDS',
+      LOG_LEVEL: 'Debug',
+      PORT: '0',
+    });
+    expect(config.slack.apiUrl).toBe('http://127.0.0.1:9999/api/');
+    expect(config.iqra.baseUrl).toBe('https://iqra.example.com');
+    expect(config.calls.defaultRegion).toBe('GB');
+    expect(config.iqra.requestFormat).toBe('fields');
+    expect(config.logLevel).toBe('debug');
+    expect(config.slack.port).toBe(0);
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    const found = problems({
+      SLACK_BOT_TOKEN: 'xoxp-user-token-secret',
+      PORT: 'eighty',
+      IQRA_BUSINESS_ID: 'acme',
+      IQRA_REQUEST_FORMAT: 'json',
+      IQRA_AGENTS: 'sales',
+      IQRA_DEFAULT_AGENT: 'nobody',
+      DEFAULT_PHONE_REGION: 'XX',
+      DEFAULT_TIMEZONE: 'Mars/Olympus',
+      IQRA_TIMEOUT_MS: '5',
+      CALL_LOG_CHANNEL: '#calls',
+      IQRA_BASE_URL: 'app.iqra.bot',
+    });
+    const names = found.map((p) => p.split(':')[0]);
+    for (const name of [
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+      'PORT',
+      'IQRA_API_KEY',
+      'IQRA_BUSINESS_ID',
+      'IQRA_REQUEST_FORMAT',
+      'IQRA_AGENTS',
+      'IQRA_DEFAULT_AGENT',
+      'IQRA_NUMBERS',
+      'DEFAULT_PHONE_REGION',
+      'DEFAULT_TIMEZONE',
+      'IQRA_TIMEOUT_MS',
+      'CALL_LOG_CHANNEL',
+      'IQRA_BASE_URL',
+    ]) {
+      expect(names, name).toContain(name);
+    }
+    expect(found.find((p) => p.startsWith('PORT'))).toContain('"eighty"');
+    expect(found.find((p) => p.startsWith('IQRA_AGENTS'))).toContain('"sales" is not alias=Id');
+  });
+
+  it('never prints a secret value, even a wrong one', () => {
+    const found = problems({
+      ...base,
+      SLACK_BOT_TOKEN: 'xoxp-user-token-secret',
+      SLACK_APP_TOKEN: 'bad-app-token-secret',
+    });
+    const text = found.join('\n');
+    expect(text).toContain('SLACK_BOT_TOKEN');
+    expect(text).toContain('SLACK_APP_TOKEN');
+    expect(text).not.toContain('user-token-secret');
+    expect(text).not.toContain('bad-app-token-secret');
+  });
+
+  it('needs campaigns, and not agents or numbers, when the server format is chosen', () => {
+    const found = problems({ ...base, IQRA_AGENTS: '', IQRA_NUMBERS: '', IQRA_REQUEST_FORMAT: 'config' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^IQRA_CAMPAIGNS: is required when IQRA_REQUEST_FORMAT=config/);
+  });
+
+  it('refuses a repeated alias', () => {
+    expect(problems({ ...base, IQRA_AGENTS: 'sales=a1,Sales=a2' })).toEqual([
+      'IQRA_AGENTS: alias "Sales" is listed twice',
+    ]);
+  });
+
+  it('treats empty values as unset', () => {
+    const config = loadConfig({ ...base, PORT: '', DEFAULT_TIMEZONE: ' ', CALL_LOG_CHANNEL: '' });
+    expect(config.slack.port).toBe(3000);
+    expect(config.calls.defaultTimeZone).toBe('UTC');
+    expect(config.calls.logChannel).toBeUndefined();
+  });
+});
