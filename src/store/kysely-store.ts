@@ -1,0 +1,632 @@
+/**
+ * The Store over Kysely: the same query code for SQLite (better-sqlite3) and PostgreSQL (pg). Dialect-specific bits
+ * are limited to row locks (`FOR UPDATE`, `SKIP LOCKED`), which PostgreSQL needs for concurrency between replicas
+ * and SQLite does not (one process holds the file, and Kysely runs one statement or transaction at a time on it).
+ */
+import {
+  type ColumnType,
+  type Generated,
+  type Insertable,
+  type Kysely,
+  Migrator,
+  type Selectable,
+  sql,
+  type Transaction,
+  type Updateable,
+} from 'kysely';
+import { type Logger, silentLogger } from '../log.js';
+import { LATEST_MIGRATION, type StoreKind, StoreMigrationProvider } from './migrations.js';
+import {
+  type CallChanges,
+  type CallRecord,
+  type CallState,
+  type CallTransition,
+  type EntryPoint,
+  type Job,
+  type JobKind,
+  type NewCall,
+  type NewJob,
+  type Store,
+  StoreError,
+} from './store.js';
+
+export interface CallRequestsTable {
+  id: string;
+  state: string;
+  entry_point: string;
+  team_id: string;
+  channel_id: string;
+  user_id: string;
+  thread_ts: string | null;
+  parent_ts: string | null;
+  response_url: string | null;
+  retry_of: string | null;
+  /** JSON object. */
+  request: string;
+  recipient: string;
+  agent_alias: string;
+  /** JSON array of strings. */
+  queue_ids: ColumnType<string, string | undefined, string>;
+  iqra_code: string | null;
+  iqra_message: string | null;
+  outcome_reason: string | null;
+  user_message: string | null;
+  http_status: number | null;
+  owner: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CallTransitionsTable {
+  id: Generated<number>;
+  request_id: string;
+  from_state: string | null;
+  to_state: string;
+  at: number;
+  /** JSON object. */
+  detail: string;
+}
+
+export interface CallQueueIdsTable {
+  queue_id: string;
+  request_id: string;
+}
+
+export interface IntentsTable {
+  key: string;
+  request_id: string | null;
+  created_at: number;
+}
+
+export interface InstancesTable {
+  id: string;
+  started_at: number;
+  heartbeat_at: number;
+}
+
+export interface SlackJobsTable {
+  id: Generated<number>;
+  kind: string;
+  request_id: string;
+  channel_id: string;
+  /** JSON object. */
+  payload: string;
+  state: string;
+  attempts: number;
+  run_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Database {
+  call_requests: CallRequestsTable;
+  call_transitions: CallTransitionsTable;
+  call_queue_ids: CallQueueIdsTable;
+  intents: IntentsTable;
+  instances: InstancesTable;
+  slack_jobs: SlackJobsTable;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+type CallRow = Selectable<CallRequestsTable>;
+type JobRow = Selectable<SlackJobsTable>;
+
+export interface KyselyStoreOptions {
+  logger?: Logger;
+  /** A log-safe name of the database (file path, or URL without password), for error messages. */
+  description?: string;
+}
+
+export class KyselyStore implements Store {
+  readonly singleProcess: boolean;
+  private readonly logger: Logger;
+  private readonly description: string;
+  private closed = false;
+  private migrationSchema: Promise<string | undefined> | undefined;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly kind: StoreKind,
+    options: KyselyStoreOptions = {},
+  ) {
+    this.singleProcess = kind === 'sqlite';
+    this.logger = options.logger ?? silentLogger;
+    this.description = options.description ?? kind;
+  }
+
+  private get isPostgres(): boolean {
+    return this.kind === 'postgres';
+  }
+
+  // ---- schema ----
+
+  /**
+   * On PostgreSQL, Kysely looks for its migration table in every schema it can see unless told which one; pin it to
+   * the connection's current schema so that databases with several schemas (and tests) keep their own history.
+   */
+  private async migrator(): Promise<Migrator> {
+    if (!this.migrationSchema) {
+      this.migrationSchema = this.isPostgres
+        ? sql<{ schema: string | null }>`select current_schema() as schema`
+            .execute(this.db)
+            .then((r) => r.rows[0]?.schema ?? undefined)
+        : Promise.resolve(undefined);
+    }
+    const schema = await this.migrationSchema.catch((err: unknown) => {
+      this.migrationSchema = undefined;
+      throw err;
+    });
+    return new Migrator({
+      db: this.db,
+      provider: new StoreMigrationProvider(this.kind),
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    });
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = await this.migrator();
+    const { error, results } = await migrator.migrateToLatest();
+    for (const r of results ?? []) {
+      if (r.status === 'Success')
+        this.logger.info('database migration applied', { migration: r.migrationName });
+      if (r.status === 'Error')
+        this.logger.error('database migration failed', { migration: r.migrationName });
+    }
+    if (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new StoreError(`Could not update the database schema (${this.description}): ${message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async schemaVersion(): Promise<{ applied: string | undefined; latest: string }> {
+    const migrator = await this.migrator();
+    const applied = (await migrator.getMigrations())
+      .filter((m) => m.executedAt !== undefined)
+      .map((m) => m.name);
+    return { applied: applied[applied.length - 1], latest: LATEST_MIGRATION };
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await sql`select 1`.execute(this.db);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new StoreError(`Cannot reach the database (${this.description}): ${message}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.destroy();
+  }
+
+  // ---- calls ----
+
+  async recordCall(
+    intentKey: string,
+    call: NewCall,
+    now: number,
+  ): Promise<{ created: boolean; requestId: string | undefined }> {
+    return this.db.transaction().execute(async (trx) => {
+      const claimed = await trx
+        .insertInto('intents')
+        .values({ key: intentKey, request_id: call.id, created_at: now })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returning('key')
+        .executeTakeFirst();
+      if (!claimed) {
+        const intent = await trx
+          .selectFrom('intents')
+          .select('request_id')
+          .where('key', '=', intentKey)
+          .executeTakeFirst();
+        return { created: false, requestId: intent?.request_id ?? undefined };
+      }
+      await trx.insertInto('call_requests').values(newCallRow(call, now)).execute();
+      await trx
+        .insertInto('call_transitions')
+        .values({
+          request_id: call.id,
+          from_state: null,
+          to_state: 'received',
+          at: now,
+          detail: JSON.stringify({ by: call.entryPoint }),
+        })
+        .execute();
+      return { created: true, requestId: call.id };
+    });
+  }
+
+  async claimIntent(intentKey: string, now: number, requestId?: string): Promise<boolean> {
+    const claimed = await this.db
+      .insertInto('intents')
+      .values({ key: intentKey, request_id: requestId ?? null, created_at: now })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    return claimed !== undefined;
+  }
+
+  async transition(
+    id: string,
+    from: readonly CallState[],
+    to: CallState,
+    changes: CallChanges,
+    now: number,
+    detail: Record<string, unknown> = {},
+  ): Promise<CallRecord | undefined> {
+    if (from.length === 0) return undefined;
+    return this.db.transaction().execute(async (trx) => {
+      // Lock the row (PostgreSQL) so that the state read here is the one the update replaces.
+      const current = await trx
+        .selectFrom('call_requests')
+        .select('state')
+        .where('id', '=', id)
+        .$if(this.isPostgres, (q) => q.forUpdate())
+        .executeTakeFirst();
+      if (!current || !from.includes(current.state as CallState)) return undefined;
+      const row = await trx
+        .updateTable('call_requests')
+        .set({ ...changeColumns(changes), state: to, updated_at: now })
+        .where('id', '=', id)
+        .where('state', 'in', [...from])
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await trx
+        .insertInto('call_transitions')
+        .values({
+          request_id: id,
+          from_state: current.state,
+          to_state: to,
+          at: now,
+          detail: JSON.stringify(detail),
+        })
+        .execute();
+      if (changes.queueIds !== undefined) await replaceQueueIds(trx, id, changes.queueIds);
+      return toCallRecord(row);
+    });
+  }
+
+  async updateCall(id: string, changes: CallChanges, now: number): Promise<void> {
+    const columns = changeColumns(changes);
+    if (Object.keys(columns).length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('call_requests')
+        .set({ ...columns, updated_at: now })
+        .where('id', '=', id)
+        .returning('id')
+        .executeTakeFirst();
+      if (updated && changes.queueIds !== undefined) await replaceQueueIds(trx, id, changes.queueIds);
+    });
+  }
+
+  async getCall(id: string): Promise<CallRecord | undefined> {
+    const row = await this.db.selectFrom('call_requests').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toCallRecord(row) : undefined;
+  }
+
+  async findCallByQueueId(queueId: string): Promise<CallRecord | undefined> {
+    const row = await this.db
+      .selectFrom('call_queue_ids')
+      .innerJoin('call_requests', 'call_requests.id', 'call_queue_ids.request_id')
+      .selectAll('call_requests')
+      .where('call_queue_ids.queue_id', '=', queueId)
+      .executeTakeFirst();
+    return row ? toCallRecord(row) : undefined;
+  }
+
+  async recentCalls(teamId: string, userId: string, limit: number): Promise<CallRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db
+      .selectFrom('call_requests')
+      .selectAll()
+      .where('team_id', '=', teamId)
+      .where('user_id', '=', userId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toCallRecord);
+  }
+
+  async transitions(id: string): Promise<CallTransition[]> {
+    const rows = await this.db
+      .selectFrom('call_transitions')
+      .selectAll()
+      .where('request_id', '=', id)
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map((r) => ({
+      requestId: r.request_id,
+      from: r.from_state === null ? null : (r.from_state as CallState),
+      to: r.to_state as CallState,
+      at: r.at,
+      detail: parseObject(r.detail),
+    }));
+  }
+
+  async orphanedCalls(states: readonly CallState[], liveOwners: readonly string[]): Promise<CallRecord[]> {
+    if (states.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('call_requests')
+      .selectAll()
+      .where('state', 'in', [...states])
+      .$if(liveOwners.length > 0, (q) => q.where('owner', 'not in', [...liveOwners]))
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map(toCallRecord);
+  }
+
+  // ---- instances ----
+
+  async heartbeat(instanceId: string, now: number): Promise<void> {
+    await this.db
+      .insertInto('instances')
+      .values({ id: instanceId, started_at: now, heartbeat_at: now })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({ heartbeat_at: (eb) => eb.ref('excluded.heartbeat_at') }),
+      )
+      .execute();
+  }
+
+  async liveInstances(since: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('instances')
+      .select('id')
+      .where('heartbeat_at', '>=', since)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async removeInstance(instanceId: string): Promise<void> {
+    await this.db.deleteFrom('instances').where('id', '=', instanceId).execute();
+  }
+
+  // ---- jobs (the Slack outbox) ----
+  // `attempts` counts failed attempts: retryJob and killJob add one; a lease alone does not. Job updates apply to
+  // pending jobs only, so that a late retry or completion never brings a done or dead job back.
+
+  async enqueueJob(job: NewJob, now: number): Promise<number> {
+    const row = await this.db
+      .insertInto('slack_jobs')
+      .values({
+        kind: job.kind,
+        request_id: job.requestId,
+        channel_id: job.channelId,
+        payload: JSON.stringify(job.payload),
+        state: 'pending',
+        attempts: 0,
+        run_at: job.runAt ?? now,
+        lease_owner: null,
+        lease_until: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async claimDueJobs(owner: string, now: number, limit: number, leaseMs: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db.transaction().execute(async (trx) => {
+      // PostgreSQL: lock the chosen rows and skip rows another replica is claiming right now; a row whose lease
+      // was just taken is re-checked against the condition once its lock is released, and drops out.
+      const due = await trx
+        .selectFrom('slack_jobs')
+        .select('id')
+        .where('state', '=', 'pending')
+        .where('run_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+        .orderBy('id', 'asc')
+        .limit(limit)
+        .$if(this.isPostgres, (q) => q.forUpdate().skipLocked())
+        .execute();
+      if (due.length === 0) return [];
+      return trx
+        .updateTable('slack_jobs')
+        .set({ lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
+        .where(
+          'id',
+          'in',
+          due.map((d) => d.id),
+        )
+        .where('state', '=', 'pending')
+        .returningAll()
+        .execute();
+    });
+    return rows.map(toJob).sort((a, b) => a.id - b.id);
+  }
+
+  async releaseJobLeases(liveOwners: readonly string[], now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('slack_jobs')
+      .set({ lease_owner: null, lease_until: null, updated_at: now })
+      .where('state', '=', 'pending')
+      .where('lease_owner', 'is not', null)
+      .$if(liveOwners.length > 0, (q) => q.where('lease_owner', 'not in', [...liveOwners]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async completeJob(id: number, now: number): Promise<void> {
+    await this.db
+      .updateTable('slack_jobs')
+      .set({ state: 'done', lease_until: null, updated_at: now })
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .execute();
+  }
+
+  async retryJob(
+    id: number,
+    runAt: number,
+    now: number,
+    error: string,
+    payload?: Record<string, unknown>,
+  ): Promise<void> {
+    await this.db
+      .updateTable('slack_jobs')
+      .set((eb) => ({
+        run_at: runAt,
+        attempts: eb('attempts', '+', 1),
+        last_error: error,
+        lease_owner: null,
+        lease_until: null,
+        updated_at: now,
+        ...(payload !== undefined ? { payload: JSON.stringify(payload) } : {}),
+      }))
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .execute();
+  }
+
+  async killJob(id: number, now: number, error: string): Promise<void> {
+    await this.db
+      .updateTable('slack_jobs')
+      .set((eb) => ({
+        state: 'dead',
+        attempts: eb('attempts', '+', 1),
+        last_error: error,
+        lease_until: null,
+        updated_at: now,
+      }))
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .execute();
+  }
+
+  async pendingJobs(): Promise<Job[]> {
+    const rows = await this.db
+      .selectFrom('slack_jobs')
+      .selectAll()
+      .where('state', '=', 'pending')
+      .orderBy('run_at', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map(toJob);
+  }
+}
+
+// ---- rows ↔ records ----
+
+function newCallRow(call: NewCall, now: number): Insertable<CallRequestsTable> {
+  return {
+    id: call.id,
+    state: 'received',
+    entry_point: call.entryPoint,
+    team_id: call.teamId,
+    channel_id: call.channelId,
+    user_id: call.userId,
+    thread_ts: call.threadTs ?? null,
+    parent_ts: null,
+    response_url: call.responseUrl ?? null,
+    retry_of: call.retryOf ?? null,
+    request: JSON.stringify(call.request),
+    recipient: call.recipient,
+    agent_alias: call.agentAlias,
+    queue_ids: '[]',
+    owner: call.owner,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** The columns a `CallChanges` sets; undefined fields are left out (unchanged), null clears. */
+function changeColumns(changes: CallChanges): Updateable<CallRequestsTable> {
+  const set: Updateable<CallRequestsTable> = {};
+  if (changes.request !== undefined) set.request = JSON.stringify(changes.request);
+  if (changes.queueIds !== undefined) set.queue_ids = JSON.stringify(changes.queueIds);
+  if (changes.iqraCode !== undefined) set.iqra_code = changes.iqraCode;
+  if (changes.iqraMessage !== undefined) set.iqra_message = changes.iqraMessage;
+  if (changes.outcomeReason !== undefined) set.outcome_reason = changes.outcomeReason;
+  if (changes.userMessage !== undefined) set.user_message = changes.userMessage;
+  if (changes.httpStatus !== undefined) set.http_status = changes.httpStatus;
+  if (changes.owner !== undefined) set.owner = changes.owner;
+  if (changes.parentTs !== undefined) set.parent_ts = changes.parentTs;
+  return set;
+}
+
+/** The call's queue ids become exactly `queueIds` (a queue id belongs to one call: the latest to claim it). */
+async function replaceQueueIds(db: Db, requestId: string, queueIds: readonly string[]): Promise<void> {
+  await db.deleteFrom('call_queue_ids').where('request_id', '=', requestId).execute();
+  const unique = [...new Set(queueIds)];
+  if (unique.length === 0) return;
+  await db
+    .insertInto('call_queue_ids')
+    .values(unique.map((queueId) => ({ queue_id: queueId, request_id: requestId })))
+    .onConflict((oc) =>
+      oc.column('queue_id').doUpdateSet({ request_id: (eb) => eb.ref('excluded.request_id') }),
+    )
+    .execute();
+}
+
+function toCallRecord(row: CallRow): CallRecord {
+  const record: CallRecord = {
+    id: row.id,
+    state: row.state as CallState,
+    entryPoint: row.entry_point as EntryPoint,
+    teamId: row.team_id,
+    channelId: row.channel_id,
+    userId: row.user_id,
+    request: parseObject(row.request),
+    recipient: row.recipient,
+    agentAlias: row.agent_alias,
+    owner: row.owner,
+    queueIds: parseStringArray(row.queue_ids),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.thread_ts !== null) record.threadTs = row.thread_ts;
+  if (row.response_url !== null) record.responseUrl = row.response_url;
+  if (row.retry_of !== null) record.retryOf = row.retry_of;
+  if (row.parent_ts !== null) record.parentTs = row.parent_ts;
+  if (row.iqra_code !== null) record.iqraCode = row.iqra_code;
+  if (row.iqra_message !== null) record.iqraMessage = row.iqra_message;
+  if (row.outcome_reason !== null) record.outcomeReason = row.outcome_reason;
+  if (row.user_message !== null) record.userMessage = row.user_message;
+  if (row.http_status !== null) record.httpStatus = row.http_status;
+  return record;
+}
+
+function toJob(row: JobRow): Job {
+  const job: Job = {
+    id: row.id,
+    kind: row.kind as JobKind,
+    requestId: row.request_id,
+    channelId: row.channel_id,
+    payload: parseObject(row.payload),
+    runAt: row.run_at,
+    state: row.state as Job['state'],
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.last_error !== null) job.lastError = row.last_error;
+  if (row.lease_owner !== null) job.leaseOwner = row.lease_owner;
+  if (row.lease_until !== null) job.leaseUntil = row.lease_until;
+  return job;
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function parseStringArray(text: string): string[] {
+  const value: unknown = JSON.parse(text);
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}

@@ -1,0 +1,182 @@
+/**
+ * Opens the store: a SQLite file held by this one process, or a PostgreSQL database shared by several replicas.
+ * Migrations are not applied here: callers call `store.migrate()`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { type Logger, silentLogger } from '../log.js';
+import { KyselyStore, type Database as Tables } from './kysely-store.js';
+import { type Store, StoreError } from './store.js';
+
+export type StoreOptions =
+  | {
+      kind: 'sqlite';
+      /** The database file; its directory is created when missing. */
+      path: string;
+      /** How long to wait for another process to let go of the file before giving up. Default 2000 ms. */
+      lockTimeoutMs?: number;
+    }
+  | {
+      kind: 'postgres';
+      /** `postgres://user:password@host:port/database?...` */
+      url: string;
+      /** Pool size. Default 10. */
+      maxConnections?: number;
+    };
+
+const INT8_OID = 20;
+const DEFAULT_LOCK_TIMEOUT_MS = 2000;
+const BUSY_TIMEOUT_MS = 5000;
+
+/** A description of the database that is safe to log: the file path, or the URL with its password as `***`. */
+export function describeStore(options: StoreOptions): string {
+  if (options.kind === 'sqlite') return options.path;
+  return redactUrl(options.url);
+}
+
+export async function openStore(options: StoreOptions, logger: Logger = silentLogger): Promise<Store> {
+  const store = options.kind === 'sqlite' ? openSqlite(options, logger) : await openPostgres(options, logger);
+  logger.info('store opened', { store: store.kind, database: describeStore(options) });
+  return store;
+}
+
+function openSqlite(options: Extract<StoreOptions, { kind: 'sqlite' }>, logger: Logger): Store {
+  const path = options.path;
+  const inMemory = path === ':memory:' || path === '';
+  if (!inMemory) {
+    try {
+      mkdirSync(dirname(resolve(path)), { recursive: true });
+    } catch (err) {
+      throw new StoreError(
+        `Cannot create the directory of the SQLite database ${path}: ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+  let database: Database.Database;
+  try {
+    database = new Database(path);
+  } catch (err) {
+    throw new StoreError(`Cannot open the SQLite database ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  try {
+    database.pragma(
+      `busy_timeout = ${Math.max(0, Math.floor(options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS))}`,
+    );
+    // Exclusive locking: once this connection has written, it keeps the file locked until it closes, so that no
+    // other process can use (and corrupt the recovery assumptions of) the same database.
+    database.pragma('locking_mode = EXCLUSIVE');
+    database.pragma('journal_mode = WAL');
+    database.pragma('foreign_keys = ON');
+    // Take the lock now rather than at the first write.
+    database.exec('BEGIN EXCLUSIVE; COMMIT');
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  } catch (err) {
+    database.close();
+    if (isBusy(err)) {
+      throw new StoreError(
+        `The SQLite database ${path} is in use by another instance of this app. SQLite allows one instance at a ` +
+          'time: stop the other one, or to run several replicas use PostgreSQL by setting DATABASE_URL.',
+        { cause: err },
+      );
+    }
+    throw new StoreError(`Cannot open the SQLite database ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }) });
+  return new KyselyStore(db, 'sqlite', { logger, description: `SQLite ${path}` });
+}
+
+async function openPostgres(
+  options: Extract<StoreOptions, { kind: 'postgres' }>,
+  logger: Logger,
+): Promise<Store> {
+  const parsed = parseUrl(options.url);
+  if (!parsed || !/^postgres(ql)?:$/.test(parsed.protocol)) {
+    throw new StoreError(
+      'DATABASE_URL is not a PostgreSQL URL: expected postgres://user:password@host:port/database',
+    );
+  }
+  const where = describePostgres(parsed);
+  const password = passwordOf(options.url);
+  const safe = (text: string) => (password ? text.split(password).join('***') : text);
+
+  // int8 (bigint, bigserial, count(*)) as a JS number, on this pool only: epoch ms and ids stay well below 2^53.
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(INT8_OID, (value: string) => Number(value));
+  let pool: pg.Pool;
+  try {
+    pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      types,
+    });
+  } catch (err) {
+    throw new StoreError(`Cannot use DATABASE_URL (${where}): ${safe(errorMessage(err))}`);
+  }
+  pool.on('error', (err) => {
+    logger.warn('idle PostgreSQL connection failed', { database: where, error: safe(errorMessage(err)) });
+  });
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => {});
+    // The cause is left out: pg errors can carry the connection parameters.
+    throw new StoreError(`Cannot connect to PostgreSQL at ${where}: ${safe(errorMessage(err))}`);
+  }
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return new KyselyStore(db, 'postgres', { logger, description: `PostgreSQL ${where}` });
+}
+
+/** `host:port/database as user`. Never the password. */
+function describePostgres(parsed: URL): string {
+  const host = parsed.hostname || 'localhost';
+  const port = parsed.port || '5432';
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || '(default database)';
+  const user = parsed.username ? ` as ${decodeURIComponent(parsed.username)}` : '';
+  return `${host}:${port}/${database}${user}`;
+}
+
+function redactUrl(url: string): string {
+  const parsed = parseUrl(url);
+  if (!parsed) return 'postgres (unparseable URL)';
+  if (parsed.password) parsed.password = '***';
+  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+  return parsed.toString().replace('%2A%2A%2A', '***');
+}
+
+function passwordOf(url: string): string | undefined {
+  const parsed = parseUrl(url);
+  if (!parsed) return undefined;
+  const raw = parsed.password || parsed.searchParams.get('password') || '';
+  if (!raw) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function parseUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || /database is locked/i.test(errorMessage(err));
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

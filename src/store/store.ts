@@ -1,0 +1,190 @@
+/**
+ * The app's durable record: every call request and its transitions, the intents already acted on, the Slack
+ * messages still to deliver, and the running instances. One interface, two back ends (SQLite, PostgreSQL).
+ * Times are Unix epoch milliseconds. JSON columns are stored as text and parsed by the store.
+ */
+
+/**
+ * A call request's state. `received → sending → queued | failed | unknown`; `refused` when the request turned out
+ * invalid after Slack was acked (e.g. a time in the past once read in the requester's zone). Later work adds
+ * approval and tracking states; the column is free text so adding states needs no migration.
+ */
+export type CallState = 'received' | 'sending' | 'queued' | 'failed' | 'unknown' | 'refused';
+
+export const TERMINAL_STATES: readonly CallState[] = ['queued', 'failed', 'unknown', 'refused'];
+
+/** How the request entered the app: the slash command, or "Place the call again" on an earlier request. */
+export type EntryPoint = 'command' | 'retry';
+
+export interface NewCall {
+  id: string;
+  entryPoint: EntryPoint;
+  teamId: string;
+  channelId: string;
+  userId: string;
+  /** The thread the confirmation belongs in, when the request came from inside one. */
+  threadTs?: string;
+  /** Slack's response_url for telling the requester alone (valid 30 minutes, 5 posts). */
+  responseUrl?: string;
+  /** The earlier request this one places again. */
+  retryOf?: string;
+  /** The normalized request (recipient, agent, number, campaign, time phrase or resolved time, variables...). */
+  request: Record<string, unknown>;
+  /** E.164 recipient, for history and look-ups. */
+  recipient: string;
+  agentAlias: string;
+  /** The instance handling the request now. */
+  owner: string;
+}
+
+export interface CallRecord extends NewCall {
+  state: CallState;
+  /** The app's parent message for this call in `channelId`, once posted. */
+  parentTs?: string;
+  queueIds: string[];
+  /** Iqra's code and message when it refused, and the app's reason and plain-words explanation of the outcome. */
+  iqraCode?: string;
+  iqraMessage?: string;
+  outcomeReason?: string;
+  userMessage?: string;
+  httpStatus?: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface CallTransition {
+  requestId: string;
+  from: CallState | null;
+  to: CallState;
+  at: number;
+  /** Who or what caused it: `command`, `iqra`, `recovery`, ... plus any details. */
+  detail: Record<string, unknown>;
+}
+
+/** Fields that change with a transition, or on their own (parentTs). Undefined fields are left as they are. */
+export interface CallChanges {
+  request?: Record<string, unknown>;
+  queueIds?: string[];
+  iqraCode?: string | null;
+  iqraMessage?: string | null;
+  outcomeReason?: string | null;
+  userMessage?: string | null;
+  httpStatus?: number | null;
+  owner?: string;
+  parentTs?: string;
+}
+
+export type JobKind = 'announce' | 'refusal';
+
+/** A Slack delivery still to make (the outbox): retried from the store until done, after a restart too. */
+export interface NewJob {
+  kind: JobKind;
+  requestId: string;
+  /** Slack channel the job posts to, so that deliveries to one channel can be paced. */
+  channelId: string;
+  payload: Record<string, unknown>;
+  /** Not before this time. Default: now. */
+  runAt?: number;
+}
+
+export interface Job extends Required<NewJob> {
+  id: number;
+  state: 'pending' | 'done' | 'dead';
+  attempts: number;
+  lastError?: string;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /**
+   * SQLite: the database file is held by this one process (others get a clear error at start-up), so a request
+   * owned by another instance id was left by a process that is gone. PostgreSQL: several replicas share the database.
+   */
+  readonly singleProcess: boolean;
+
+  /** Applies pending migrations (safe when several replicas start at once). */
+  migrate(): Promise<void>;
+  /** The latest migration applied, and the latest this code knows. */
+  schemaVersion(): Promise<{ applied: string | undefined; latest: string }>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * In one transaction: claims `intentKey` and, when it was free, records the call in state `received` with its
+   * first transition. When the key was already claimed, records nothing and returns the request id that claimed it.
+   * Exactly one of any number of concurrent callers (in any process) gets `created: true`.
+   */
+  recordCall(
+    intentKey: string,
+    call: NewCall,
+    now: number,
+  ): Promise<{ created: boolean; requestId: string | undefined }>;
+
+  /** Claims an intent that records no call (e.g. a button press). True exactly once per key. */
+  claimIntent(intentKey: string, now: number, requestId?: string): Promise<boolean>;
+
+  /**
+   * Compare-and-set: moves the call to `to` only if its state is one of `from`, applies `changes`, and records the
+   * transition, in one transaction. Returns the updated record, or undefined when the state was not one of `from`.
+   * Of concurrent callers with the same `from`, exactly one succeeds.
+   */
+  transition(
+    id: string,
+    from: readonly CallState[],
+    to: CallState,
+    changes: CallChanges,
+    now: number,
+    detail?: Record<string, unknown>,
+  ): Promise<CallRecord | undefined>;
+
+  /** Changes fields without a state change (e.g. the parent message's ts once posted). */
+  updateCall(id: string, changes: CallChanges, now: number): Promise<void>;
+
+  getCall(id: string): Promise<CallRecord | undefined>;
+  findCallByQueueId(queueId: string): Promise<CallRecord | undefined>;
+  /** The requester's latest calls in a workspace, newest first. */
+  recentCalls(teamId: string, userId: string, limit: number): Promise<CallRecord[]>;
+  transitions(id: string): Promise<CallTransition[]>;
+  /** Calls in any of `states` whose owner is not one of `liveOwners`, oldest first (for recovery). */
+  orphanedCalls(states: readonly CallState[], liveOwners: readonly string[]): Promise<CallRecord[]>;
+
+  /** Records this instance as alive (insert or refresh). */
+  heartbeat(instanceId: string, now: number): Promise<void>;
+  /** Instances whose last heartbeat is at or after `since`. */
+  liveInstances(since: number): Promise<string[]>;
+  /** Forgets an instance that stopped cleanly. */
+  removeInstance(instanceId: string): Promise<void>;
+
+  enqueueJob(job: NewJob, now: number): Promise<number>;
+  /**
+   * Leases up to `limit` pending jobs that are due (runAt ≤ now) and not leased by a live lease, oldest first, to
+   * `owner` until `now + leaseMs`. A job is leased to at most one owner at a time, across processes.
+   */
+  claimDueJobs(owner: string, now: number, limit: number, leaseMs: number): Promise<Job[]>;
+  /** Frees the leases held by owners not in `liveOwners` (instances that are gone), so the jobs go out now. */
+  releaseJobLeases(liveOwners: readonly string[], now: number): Promise<number>;
+  /** Marks a leased job done. */
+  completeJob(id: number, now: number): Promise<void>;
+  /** Puts a job back for later (transient failure), with its new payload (progress) and the error. */
+  retryJob(
+    id: number,
+    runAt: number,
+    now: number,
+    error: string,
+    payload?: Record<string, unknown>,
+  ): Promise<void>;
+  /** Gives up on a job (permanent failure). */
+  killJob(id: number, now: number, error: string): Promise<void>;
+  /** Pending jobs (for tests, health and shutdown). */
+  pendingJobs(): Promise<Job[]>;
+}
+
+/** The database could not be opened or used, with a message for the operator. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+}
