@@ -24,7 +24,12 @@ export interface CallCommand {
   metadata: Record<string, string>;
 }
 
-export type ParsedCommand = { kind: 'help' } | CallCommand;
+/** `/call history`: the requester's latest calls. `/call status <id>`: one call, by request id or Iqra queue id. */
+export type ParsedCommand =
+  | { kind: 'help' }
+  | { kind: 'history' }
+  | { kind: 'status'; id: string }
+  | CallCommand;
 
 export const USAGE =
   '/call <number> [agent=A] [from=N] [campaign=C] [at "<when>"] [Key=Value ...] [meta.Key=Value ...]';
@@ -59,7 +64,30 @@ interface Token {
 
 export function parseCallCommand(text: string): ParsedCommand {
   const trimmed = text.trim();
-  if (trimmed === '' || HELP_WORDS.has(decodeEntities(trimmed).toLowerCase())) return { kind: 'help' };
+  const plain = decodeEntities(trimmed);
+  if (trimmed === '' || HELP_WORDS.has(plain.toLowerCase())) return { kind: 'help' };
+  const [word, ...rest] = plain.split(/\s+/);
+  if (word?.toLowerCase() === 'history') {
+    if (rest.length > 0)
+      throw new CallRequestError(
+        'command',
+        '`/call history` takes nothing after it: it lists your last 10 calls.',
+      );
+    return { kind: 'history' };
+  }
+  if (word?.toLowerCase() === 'status') {
+    const id = rest
+      .join(' ')
+      .replace(/[`"“”]/g, '')
+      .trim();
+    if (!id || /\s/.test(id)) {
+      throw new CallRequestError(
+        'command',
+        'Give one request id or Iqra queue id, e.g. `/call status req_7k2m9qx4htbd` (`/call history` lists them).',
+      );
+    }
+    return { kind: 'status', id };
+  }
   return new Parser(tokenize(text)).parse();
 }
 
