@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
@@ -5,28 +6,43 @@ import type { CallCatalog } from './calls/call-request.js';
 import { newRequestId } from './calls/request-id.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { type IntentLedger, MemoryIntentLedger } from './services/intent-ledger.js';
+import { CallDesk } from './services/call-desk.js';
 import type { CallInitiator } from './services/place-call.js';
 import { boltLogger } from './slack/bolt-logger.js';
+import { SlackDelivery } from './slack/delivery.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { UserZones } from './slack/user-zones.js';
+import type { Store } from './store/store.js';
 
 export interface SlackAppOptions {
   config: Config;
   logger: Logger;
   iqra: CallInitiator;
-  ledger?: IntentLedger;
+  /** Opened and migrated. */
+  store: Store;
   now?: () => Date;
-  /** Web API client retries; tests turn them off. Default: a few retries within a few minutes. */
+  /** Identifies this process in the store; a new one for every start. */
+  instanceId?: string;
+  /** Web API client retries; tests turn them off. Default: a few retries within a minute. */
   retryConfig?: webApi.RetryOptions;
   /** How long Bolt waits for a listener to ack before answering 404 itself (Bolt's default is 3001 ms). */
   unhandledRequestTimeoutMillis?: number;
+  /** Outbox polling period (ms). */
+  deliveryPollMs?: number;
+  /** How often this instance says it is alive, and how often others' abandoned requests are looked for (ms). */
+  heartbeatMs?: number;
+  /** After how long without a heartbeat another instance's requests are taken over (PostgreSQL). */
+  instanceTimeoutMs?: number;
 }
 
 export interface RunningApp {
   app: App;
   /** The HTTP port actually listened on (useful with PORT=0). */
   port: number;
+  instanceId: string;
+  desk: CallDesk;
+  delivery: SlackDelivery;
+  /** Stops taking new work, finishes what is in flight (bounded), and leaves the rest safely recorded. */
   stop(): Promise<void>;
 }
 
@@ -40,21 +56,46 @@ export function callCatalog(config: Config): CallCatalog {
   };
 }
 
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Builds the Bolt app on the transport the settings choose (Socket Mode with an app token, Bolt's HTTP receiver on
- * PORT otherwise), registers the listeners and starts it. `GET /healthz` answers 200 once the app is ready.
+ * PORT otherwise), wires the call desk, the Slack outbox and the listeners, recovers what a previous process left,
+ * and starts. `GET /healthz` answers 200 once the app is ready and while its store answers, 503 otherwise.
  */
 export async function startSlackApp(options: SlackAppOptions): Promise<RunningApp> {
-  const { config, logger } = options;
+  const { config, logger, store } = options;
+  const now = options.now ?? (() => new Date());
+  const instanceId = options.instanceId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
   let ready = false;
   const health: CustomRoute = {
     path: '/healthz',
     method: ['GET'],
     handler: (_req, res) => {
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: ready }));
+      const answer = (status: number, body: Record<string, unknown>) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (!ready) return answer(503, { ok: false, reason: 'starting or stopping' });
+      within(store.ping(), 2000).then(
+        () => answer(200, { ok: true, store: 'ok' }),
+        () => answer(503, { ok: false, store: 'unreachable' }),
+      );
     },
   };
+  const retryConfig = options.retryConfig ?? { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 5000 };
   const level = config.logLevel === 'debug' ? LogLevel.DEBUG : LogLevel.INFO;
   const slackLogger = boltLogger(logger.child({ component: 'slack' }), level);
   const receiver =
@@ -63,7 +104,11 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
           appToken: config.slack.appToken ?? '',
           logger: slackLogger,
           customRoutes: [health],
-          installerOptions: { port: config.slack.port },
+          installerOptions: {
+            port: config.slack.port,
+            // The Socket Mode client's own Web API client (apps.connections.open) must use SLACK_API_URL too.
+            clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig },
+          },
         })
       : new HTTPReceiver({
           signingSecret: config.slack.signingSecret ?? '',
@@ -82,7 +127,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     deferInitialization: true,
     clientOptions: {
       slackApiUrl: config.slack.apiUrl,
-      retryConfig: options.retryConfig ?? { retries: 3, factor: 2, minTimeout: 1000, maxTimeout: 30_000 },
+      // Rate limits are waited out by the outbox (from the store), not inside a request.
+      rejectRateLimitedCalls: true,
+      retryConfig,
     },
   });
   try {
@@ -91,36 +138,93 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     throw new SlackStartError(err);
   }
 
+  const zones = new UserZones(config.calls.defaultTimeZone, logger.child({ component: 'user-zones' }));
+  const delivery = new SlackDelivery({
+    store,
+    client: app.client,
+    logger: logger.child({ component: 'outbox' }),
+    instanceId,
+    now,
+    ...(config.calls.logChannel ? { logChannel: config.calls.logChannel } : {}),
+    ...(options.deliveryPollMs ? { pollMs: options.deliveryPollMs } : {}),
+  });
+  const instanceTimeoutMs = options.instanceTimeoutMs ?? config.instanceTimeoutMs;
+  const desk = new CallDesk({
+    store,
+    iqra: options.iqra,
+    zoneOf: (userId) => zones.zoneOf(app.client, userId),
+    onOutbox: () => delivery.kick(),
+    logger,
+    now,
+    instanceId,
+    maxScheduleDays: config.calls.maxScheduleDays,
+    defaultTimeZone: config.calls.defaultTimeZone,
+    instanceTimeoutMs,
+  });
+
   registerListeners(app, {
     catalog: callCatalog(config),
     maxScheduleDays: config.calls.maxScheduleDays,
-    defaultTimeZone: config.calls.defaultTimeZone,
-    ...(config.calls.logChannel ? { logChannel: config.calls.logChannel } : {}),
-    iqra: options.iqra,
-    ledger: options.ledger ?? new MemoryIntentLedger(),
-    zones: new UserZones(config.calls.defaultTimeZone, logger.child({ component: 'user-zones' })),
+    desk,
+    store,
     logger,
-    now: options.now ?? (() => new Date()),
+    now,
     newRequestId,
   });
   app.error(async (error) => {
     logger.error('unhandled error in a Slack listener', { error });
   });
 
+  await store.heartbeat(instanceId, now().getTime());
+  const heartbeatMs = options.heartbeatMs ?? Math.max(500, Math.floor(instanceTimeoutMs / 6));
+  const heartbeat = setInterval(() => {
+    store
+      .heartbeat(instanceId, now().getTime())
+      .then(() => (store.singleProcess ? undefined : desk.recover()))
+      .catch((err: unknown) => logger.warn('heartbeat or recovery sweep failed', { error: err }));
+  }, heartbeatMs);
+  heartbeat.unref();
+
   let port = config.slack.port;
-  if (config.slack.mode === 'socket') {
-    await app.start();
-  } else {
-    const server = (await app.start(config.slack.port)) as Server;
-    port = (server.address() as AddressInfo).port;
+  try {
+    if (config.slack.mode === 'socket') {
+      await app.start();
+    } else {
+      const server = (await app.start(config.slack.port)) as Server;
+      port = (server.address() as AddressInfo).port;
+    }
+  } catch (err) {
+    clearInterval(heartbeat);
+    await app.stop().catch(() => {});
+    throw new SlackStartError(err, config.slack.mode);
   }
+  delivery.start();
+  const recovered = await desk.recover();
+  if (recovered.interrupted || recovered.resumed)
+    logger.warn('recovered call requests left by a previous run', recovered);
   ready = true;
+
   return {
     app,
     port,
+    instanceId,
+    desk,
+    delivery,
     stop: async () => {
       ready = false;
-      await app.stop();
+      clearInterval(heartbeat);
+      // No new requests; then let the calls being sent to Iqra finish, and their confirmations go out.
+      await app
+        .stop()
+        .catch((err: unknown) => logger.warn('stopping the Slack receiver failed', { error: err }));
+      const drained = await desk.drain(8000);
+      if (!drained)
+        logger.warn(
+          'stopped while calls were still being sent; they will be marked unknown at the next start',
+        );
+      await within(delivery.flush(), 3000).catch(() => {});
+      await delivery.stop();
+      if (drained) await store.removeInstance(instanceId).catch(() => {});
     },
   };
 }
@@ -129,19 +233,27 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
 export class SlackStartError extends Error {
   override readonly name = 'SlackStartError';
   readonly slackError: string;
-  constructor(cause: unknown) {
+  constructor(cause: unknown, stage: 'token' | 'socket' | 'http' = 'token') {
     const code =
       (cause as { data?: { error?: string }; code?: string })?.data?.error ??
       (cause as { code?: string })?.code;
-    super(
+    const detail = code ?? (cause as Error)?.message ?? 'unknown error';
+    const rejected =
       code === 'invalid_auth' ||
-        code === 'not_authed' ||
-        code === 'token_revoked' ||
-        code === 'account_inactive'
-        ? `Slack rejected SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again, and reinstall the app if it was revoked.`
-        : `Could not reach Slack to check SLACK_BOT_TOKEN (${code ?? 'unknown error'}): check the network and SLACK_API_URL.`,
-      { cause },
-    );
+      code === 'not_authed' ||
+      code === 'token_revoked' ||
+      code === 'account_inactive';
+    const message =
+      stage === 'socket'
+        ? rejected || code === 'not_allowed_token_type'
+          ? `Slack rejected SLACK_APP_TOKEN (${code}): create an app-level token with the connections:write scope (Basic Information → App-Level Tokens).`
+          : `Could not open the Socket Mode connection (${detail}): check SLACK_APP_TOKEN, the network and SLACK_API_URL.`
+        : stage === 'http'
+          ? `Could not listen for Slack's requests (${detail}): is PORT free?`
+          : rejected
+            ? `Slack rejected SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again, and reinstall the app if it was revoked.`
+            : `Could not reach Slack to check SLACK_BOT_TOKEN (${detail}): check the network and SLACK_API_URL.`;
+    super(message, { cause });
     this.slackError = code ?? 'unknown';
   }
 }

@@ -37,6 +37,10 @@ export interface Config {
     maxScheduleDays: number;
     logChannel?: string;
   };
+  /** SQLite (embedded, one process) unless DATABASE_URL names a PostgreSQL database (several replicas). */
+  store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+  /** PostgreSQL: how long a replica may miss heartbeats before another takes over its unfinished requests. */
+  instanceTimeoutMs: number;
   logLevel: LogLevel;
 }
 
@@ -54,7 +58,10 @@ export const SECRET_SETTINGS = [
   'SLACK_SIGNING_SECRET',
   'SLACK_APP_TOKEN',
   'IQRA_API_KEY',
+  'DATABASE_URL',
 ] as const;
+
+export const DEFAULT_DATABASE_PATH = './data/iqra-calls.sqlite';
 
 type Env = Record<string, string | undefined>;
 
@@ -146,6 +153,12 @@ const schema = z.object({
     'must be a channel ID such as C0123ABCDEF (open the channel → its name → the ID is at the bottom of "About")',
   ),
   CALL_MAX_SCHEDULE_DAYS: integer(1, 365, 30),
+  INSTANCE_TIMEOUT_SECONDS: integer(3, 3600, 30),
+  DATABASE_PATH: z.preprocess(blankToUndefined, z.string().trim().default(DEFAULT_DATABASE_PATH)),
+  DATABASE_URL: optionalText.refine(
+    (v) => v === undefined || (/^postgres(ql)?:\/\//.test(v) && URL.canParse(v)),
+    'must be a PostgreSQL URL such as postgres://user:password@host:5432/database (leave it empty to use SQLite)',
+  ),
   LOG_LEVEL: z.preprocess(
     (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
     z
@@ -274,6 +287,10 @@ export function loadConfig(env: Env): Config {
       maxScheduleDays: raw.CALL_MAX_SCHEDULE_DAYS,
       ...(raw.CALL_LOG_CHANNEL ? { logChannel: raw.CALL_LOG_CHANNEL } : {}),
     },
+    store: raw.DATABASE_URL
+      ? { kind: 'postgres', url: raw.DATABASE_URL }
+      : { kind: 'sqlite', path: raw.DATABASE_PATH },
+    instanceTimeoutMs: raw.INSTANCE_TIMEOUT_SECONDS * 1000,
     logLevel: raw.LOG_LEVEL as LogLevel,
   };
 }

@@ -2,6 +2,8 @@ import { SlackStartError, startSlackApp } from './app.js';
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
 import { IqraClient } from './iqra/client.js';
 import { createLogger } from './log.js';
+import { describeStore, openStore } from './store/open-store.js';
+import { type Store, StoreError } from './store/store.js';
 
 /** The composition root: settings → Iqra client → Slack app → start; SIGTERM/SIGINT stop it cleanly. */
 async function main(): Promise<void> {
@@ -31,17 +33,25 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'iqra' }),
   });
 
+  let store: Store | undefined;
   let running: Awaited<ReturnType<typeof startSlackApp>>;
   try {
-    running = await startSlackApp({ config, logger, iqra });
+    store = await openStore(config.store, logger.child({ component: 'store' }));
+    await store.migrate();
+    logger.info('store ready', { store: describeStore(config.store), schema: await store.schemaVersion() });
+    running = await startSlackApp({ config, logger, iqra, store });
   } catch (err) {
     const message =
-      err instanceof SlackStartError ? err.message : `Could not start: ${(err as Error).message}`;
+      err instanceof SlackStartError || err instanceof StoreError
+        ? err.message
+        : `Could not start: ${(err as Error).message}`;
     logger.error(message);
     process.stderr.write(`Iqra Calls for Slack cannot start: ${message}\n`);
     await iqra.close();
+    await store?.close().catch(() => {});
     process.exit(1);
   }
+  const openedStore = store;
   logger.info('ready', {
     mode: config.slack.mode,
     port: running.port,
@@ -56,13 +66,14 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('stopping', { signal });
     const timer = setTimeout(() => {
-      logger.error('did not stop within 10 s; exiting');
+      logger.error('did not stop within 15 s; exiting');
       process.exit(1);
-    }, 10_000);
+    }, 15_000);
     timer.unref();
     try {
       await running.stop();
       await iqra.close();
+      await openedStore.close();
     } finally {
       logger.info('stopped');
       process.exit(0);

@@ -18,7 +18,7 @@ export type SlackApiAnswer = { status?: number; headers?: Record<string, string>
 export type SlackApiHandler = (
   args: Record<string, unknown>,
   call: SlackApiCall,
-) => SlackApiAnswer | undefined;
+) => SlackApiAnswer | undefined | Promise<SlackApiAnswer | undefined>;
 
 /**
  * A local stand-in for Slack's Web API and for response_url: a real HTTP server that records every call and answers
@@ -29,6 +29,8 @@ export class FakeSlack {
   readonly responses: ResponseUrlPost[] = [];
   /** Each user's Slack time zone, as users.info reports it (`user.tz`). Unknown users have none. */
   readonly userZones = new Map<string, string>();
+  /** What response_url posts answer: 200, or e.g. 404 as Slack does once a response_url has expired. */
+  responseUrlStatus = 200;
   private readonly handlers = new Map<string, SlackApiHandler[]>();
   private readonly waiters: (() => void)[] = [];
   private server: Server | undefined;
@@ -74,6 +76,22 @@ export class FakeSlack {
     });
   }
 
+  /**
+   * Makes calls of `method` hang, unanswered, until the returned function is called (then they get the usual
+   * answer). For stopping the app at a chosen point.
+   */
+  hold(method: string): () => void {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.handle(method, async () => {
+      await released;
+      return undefined;
+    });
+    return release;
+  }
+
   callsOf(method: string): SlackApiCall[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -107,6 +125,8 @@ export class FakeSlack {
     const raw = await readBody(req);
     const path = req.url ?? '';
     if (path.startsWith('/respond/')) {
+      if (this.responseUrlStatus !== 200)
+        return { status: this.responseUrlStatus, body: { ok: false, error: 'expired_url' } };
       this.responses.push({ path, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {} });
       return { body: { ok: true } };
     }
@@ -120,7 +140,7 @@ export class FakeSlack {
     };
     this.calls.push(call);
     for (const handler of this.handlers.get(method) ?? []) {
-      const answer = handler(args, call);
+      const answer = await handler(args, call);
       if (answer) return answer;
     }
     return { body: this.defaultAnswer(method, args) };

@@ -1,7 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type RunningApp, startSlackApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { IqraClient } from '../../src/iqra/client.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
 import { type FakeIqra, type FakeIqraOptions, startFakeIqra } from './fake-iqra.js';
 import { type FakeSlack, startFakeSlack } from './fake-slack.js';
 import { signedFormHeaders } from './slack-signature.js';
@@ -49,11 +54,22 @@ export interface TestApp {
   slack: FakeSlack;
   iqra: FakeIqra;
   config: Config;
+  store: Store;
   running: RunningApp;
   logs: Record<string, unknown>[];
   url: string;
   /** Sends a Slack-signed `/call` slash command; resolves with Bolt's HTTP answer (the ack). */
   command(text: string, options?: CommandOptions): Promise<SentCommand>;
+  /** Sends a Slack-signed interactivity payload (`block_actions`, `view_submission`, ...). */
+  interact(payload: Record<string, unknown>): Promise<{ status: number; body: string }>;
+  /** A `block_actions` payload for a button press on a message the app posted. */
+  buttonPress(options: {
+    actionId: string;
+    value: string;
+    user: string;
+    message: { ts: string; blocks?: unknown };
+    channel?: string;
+  }): Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -69,11 +85,27 @@ let sequence = 0;
 
 /** Starts the stand-ins and the real app (Bolt App + HTTPReceiver on port 0), wired like `npm start` does. */
 export async function startTestApp(
-  options: { env?: Record<string, string | undefined>; iqra?: FakeIqraOptions; now?: () => Date } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    iqra?: FakeIqraOptions;
+    now?: () => Date;
+    /** Share stand-ins or a store with another app (two replicas); by default each app gets its own. */
+    slack?: FakeSlack;
+    fakeIqra?: FakeIqra;
+    store?: Store;
+  } = {},
 ): Promise<TestApp> {
-  const slack = await startFakeSlack();
-  const iqra = await startFakeIqra(options.iqra);
-  const config = loadConfig(testEnv(slack, iqra, options.env));
+  const slack = options.slack ?? (await startFakeSlack());
+  const iqra = options.fakeIqra ?? (await startFakeIqra(options.iqra));
+  const config = loadConfig(
+    testEnv(slack, iqra, {
+      DATABASE_PATH: join(mkdtempSync(join(tmpdir(), 'iqra-calls-')), 'calls.sqlite'),
+      ...options.env,
+    }),
+  );
+  const ownStore = !options.store;
+  const store = options.store ?? (await openStore(config.store));
+  if (ownStore) await store.migrate();
   const logs: Record<string, unknown>[] = [];
   const logger: Logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) });
   const client = new IqraClient({
@@ -90,7 +122,9 @@ export async function startTestApp(
     config,
     logger,
     iqra: client,
+    store,
     retryConfig: { retries: 0 },
+    deliveryPollMs: 100,
     ...(options.now ? { now: options.now } : {}),
   });
   const url = `http://127.0.0.1:${running.port}`;
@@ -98,6 +132,7 @@ export async function startTestApp(
     slack,
     iqra,
     config,
+    store,
     running,
     logs,
     url,
@@ -134,11 +169,47 @@ export async function startTestApp(
       }
       return { status: res.status, body: parsed, responseUrl, triggerId };
     },
+    async interact(payload) {
+      const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+      const res = await fetch(`${url}/slack/events`, {
+        method: 'POST',
+        headers: signedFormHeaders(SIGNING_SECRET, body),
+        body,
+      });
+      return { status: res.status, body: await res.text() };
+    },
+    buttonPress(o) {
+      sequence += 1;
+      const channel = o.channel ?? 'C0SALES01';
+      return {
+        type: 'block_actions',
+        team: { id: 'T0001', domain: 'acme' },
+        user: { id: o.user, username: o.user.toLowerCase(), team_id: 'T0001' },
+        api_app_id: 'A0IQRA001',
+        token: 'legacy-verification-token',
+        container: { type: 'message', message_ts: o.message.ts, channel_id: channel, is_ephemeral: false },
+        trigger_id: `${2000 + sequence}.98765.button${sequence}`,
+        channel: { id: channel, name: 'sales' },
+        message: { type: 'message', ts: o.message.ts, text: 'message', blocks: o.message.blocks ?? [] },
+        response_url: slack.responseUrl(`action-${sequence}`),
+        actions: [
+          {
+            type: 'button',
+            action_id: o.actionId,
+            block_id: 'place_again',
+            value: o.value,
+            text: { type: 'plain_text', text: 'button' },
+            action_ts: `${Date.now() / 1000}`,
+          },
+        ],
+      };
+    },
     async close() {
       await running.stop();
       await client.close();
-      await slack.close();
-      await iqra.close();
+      if (ownStore) await store.close().catch(() => {});
+      if (!options.slack) await slack.close();
+      if (!options.fakeIqra) await iqra.close();
     },
   };
 }

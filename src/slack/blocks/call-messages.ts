@@ -5,6 +5,9 @@ import { describeInZone, slackDateToken } from '../../calls/when.js';
 import type { CallOutcome } from '../../services/place-call.js';
 import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
 
+/** Block Kit ids this app listens for. */
+export const PLACE_AGAIN_ACTION = 'place_call_again';
+
 export interface SlackMessage {
   text: string;
   blocks: KnownBlock[];
@@ -114,6 +117,7 @@ export function callDetailsMessage(report: CallReport): SlackMessage {
     if (error.iqraMessage) iqra.push(['Iqra said', escapeMrkdwn(error.iqraMessage)]);
     if (error.httpStatus && !error.code) iqra.push(['HTTP status', String(error.httpStatus)]);
     blocks.push(fieldsSection([...iqra, ...common]));
+    if (outcome.state === 'unknown') blocks.push(placeAgainActions(request.requestId));
   }
   const text = blocks
     .map((b) =>
@@ -121,6 +125,34 @@ export function callDetailsMessage(report: CallReport): SlackMessage {
     )
     .join('\n');
   return { text: clip(text, LIMITS.fallbackText), blocks };
+}
+
+/**
+ * "Place the call again": a new, deliberate request for a call whose outcome is unknown. Only the requester may
+ * press it; Slack asks for confirmation first, since Iqra may already have the call.
+ */
+export function placeAgainActions(requestId: string): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: 'place_again',
+    elements: [
+      {
+        type: 'button',
+        action_id: PLACE_AGAIN_ACTION,
+        text: { type: 'plain_text', text: 'Place the call again' },
+        value: requestId,
+        confirm: {
+          title: { type: 'plain_text', text: 'Place the call again?' },
+          text: {
+            type: 'mrkdwn',
+            text: "Iqra may already have this call. Check Iqra's dashboard first: placing it again could dial the customer twice.",
+          },
+          confirm: { type: 'plain_text', text: 'Place it again' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+    ],
+  };
 }
 
 /** The copy of the parent message for CALL_LOG_CHANNEL, saying which channel the call came from. */

@@ -1,50 +1,48 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { type CallCatalog, type CallRequest, draftCallRequest } from '../../../calls/call-request.js';
+import { type CallCatalog, draftCallRequest } from '../../../calls/call-request.js';
 import { parseCallCommand, USAGE } from '../../../calls/command.js';
 import { CallRequestError } from '../../../calls/errors.js';
-import { isValidTimeZone, resolveWhen } from '../../../calls/when.js';
 import type { Logger } from '../../../log.js';
-import type { IntentLedger } from '../../../services/intent-ledger.js';
-import { type CallInitiator, placeCall } from '../../../services/place-call.js';
-import { commandErrorMessage, helpMessage } from '../../blocks/call-messages.js';
-import { announceCall } from '../../notify.js';
-import type { UserZones } from '../../user-zones.js';
+import type { CallDesk } from '../../../services/call-desk.js';
+import type { Store } from '../../../store/store.js';
+import { commandErrorMessage, helpMessage, type SlackMessage } from '../../blocks/call-messages.js';
+import { historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
 
 export interface CallCommandDeps {
   catalog: CallCatalog;
   maxScheduleDays: number;
-  defaultTimeZone: string;
-  logChannel?: string;
-  iqra: CallInitiator;
-  ledger: IntentLedger;
-  zones: UserZones;
+  desk: CallDesk;
+  store: Store;
   logger: Logger;
-  now: () => Date;
   newRequestId: () => string;
 }
 
-export const SOMETHING_WENT_WRONG =
-  '⚠️ Something went wrong on my side while handling your call. If a request id is shown, check Iqra before trying again.';
+export const NOT_RECORDED =
+  "⚠️ I couldn't record your request (the app's database is not answering), so nothing was sent to Iqra. Please try again in a minute.";
+
+function ephemeral(message: SlackMessage) {
+  return { response_type: 'ephemeral' as const, ...message };
+}
 
 /**
- * `/call <number> [agent=..] [from=..] [campaign=..] [at ".."] [Key=Value ..] [meta.Key=Value ..]` and `/call help`.
- * Mistakes that need no lookup are answered in the ack itself; everything slow happens after the ack.
+ * `/call <number> [agent=..] [from=..] [campaign=..] [at ".."] [Key=Value ..] [meta.Key=Value ..]`, `/call help`,
+ * `/call history` and `/call status <id>`. The request is checked and recorded before Slack is acked; mistakes that
+ * need no lookup are answered in the ack itself; everything slow happens after it.
  */
 export function callCommand(deps: CallCommandDeps) {
-  return async ({
-    command,
-    ack,
-    respond,
-    client,
-    context,
-  }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
+  return async ({ command, ack, context }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
     const requestId = deps.newRequestId();
     const log = deps.logger.child({ requestId, userId: command.user_id, channel: command.channel_id });
+    let parsed: ReturnType<typeof parseCallCommand>;
     let draft: ReturnType<typeof draftCallRequest>;
     try {
-      const parsed = parseCallCommand(command.text ?? '');
+      parsed = parseCallCommand(command.text ?? '');
       if (parsed.kind === 'help') {
-        await ack({ response_type: 'ephemeral', ...helpMessage(deps.catalog, USAGE, deps.maxScheduleDays) });
+        await ack(ephemeral(helpMessage(deps.catalog, USAGE, deps.maxScheduleDays)));
+        return;
+      }
+      if (parsed.kind === 'history' || parsed.kind === 'status') {
+        await ack(ephemeral(await lookUp(deps.store, command.team_id, command.user_id, parsed)));
         return;
       }
       draft = draftCallRequest(
@@ -54,52 +52,50 @@ export function callCommand(deps: CallCommandDeps) {
         requestId,
       );
     } catch (err) {
-      if (!(err instanceof CallRequestError)) throw err;
-      log.info('command refused', { field: err.field, reason: err.userMessage });
-      await ack({ response_type: 'ephemeral', ...commandErrorMessage(err, USAGE) });
+      if (err instanceof CallRequestError) {
+        log.info('command refused', { field: err.field, reason: err.userMessage });
+        await ack(ephemeral(commandErrorMessage(err, USAGE)));
+        return;
+      }
+      log.error('could not read the store for history or status', { error: err });
+      await ack(ephemeral({ text: NOT_RECORDED, blocks: [] }));
       return;
     }
 
     // One call per command: Slack redelivers a command it thinks failed, with the same trigger_id.
-    const intent = `command:${command.trigger_id || command.response_url}`;
-    if (!(await deps.ledger.claim(intent))) {
+    let created: boolean;
+    try {
+      ({ created } = await deps.desk.receive(`command:${command.trigger_id || command.response_url}`, draft, {
+        entryPoint: 'command',
+        responseUrl: command.response_url,
+      }));
+    } catch (err) {
+      log.error('could not record the call request', { error: err });
+      await ack(ephemeral({ text: NOT_RECORDED, blocks: [] }));
+      return;
+    }
+    if (!created) {
       log.warn('redelivered command ignored: it was already handled', { retryNum: context.retryNum });
       await ack();
       return;
     }
+    log.info('call transition', { from: null, to: 'received', entryPoint: 'command' });
     await ack();
-
-    try {
-      const zone = await deps.zones.zoneOf(client, command.user_id);
-      const timeZone = isValidTimeZone(zone.timeZone) ? zone.timeZone : deps.defaultTimeZone;
-      let request: CallRequest;
-      try {
-        const when = resolveWhen(draft.whenPhrase, {
-          now: deps.now(),
-          timeZone,
-          maxScheduleDays: deps.maxScheduleDays,
-        });
-        request = { ...draft, when, requesterTimeZone: timeZone };
-      } catch (err) {
-        if (!(err instanceof CallRequestError)) throw err;
-        log.info('command refused', { field: err.field, reason: err.userMessage });
-        await respond({ response_type: 'ephemeral', ...commandErrorMessage(err, USAGE) });
-        return;
-      }
-      const outcome = await placeCall(request, deps.iqra, log);
-      await announceCall(
-        { request, outcome, zoneSource: timeZone === zone.timeZone ? zone.source : 'default' },
-        client,
-        respond,
-        log,
-        deps.logChannel,
-      );
-    } catch (err) {
-      log.error('call command failed after the ack', { error: err });
-      await respond({
-        response_type: 'ephemeral',
-        text: `${SOMETHING_WENT_WRONG} (request id \`${requestId}\`)`,
-      }).catch(() => {});
-    }
+    deps.desk.start(requestId);
   };
+}
+
+async function lookUp(
+  store: Store,
+  teamId: string,
+  userId: string,
+  parsed: { kind: 'history' } | { kind: 'status'; id: string },
+): Promise<SlackMessage> {
+  if (parsed.kind === 'history') return historyMessage(await store.recentCalls(teamId, userId, 10));
+  const call = (await store.getCall(parsed.id)) ?? (await store.findCallByQueueId(parsed.id));
+  if (!call || call.teamId !== teamId || call.userId !== userId) {
+    const text = STATUS_NOT_FOUND(parsed.id);
+    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  }
+  return statusMessage(call, await store.transitions(call.id));
 }

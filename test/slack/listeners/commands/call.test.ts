@@ -12,7 +12,9 @@ afterEach(async () => {
 });
 
 async function start(options: Parameters<typeof startTestApp>[0] = {}): Promise<TestApp> {
-  app = await startTestApp({ now: () => NOW, ...options });
+  // A clock that starts at NOW and runs, so that requests made one after another are ordered.
+  const startedAt = Date.now();
+  app = await startTestApp({ now: () => new Date(NOW.getTime() + (Date.now() - startedAt)), ...options });
   app.slack.userZones.set('U0MARIA1', 'America/Los_Angeles');
   return app;
 }
@@ -340,6 +342,68 @@ describe('health', () => {
     const a = await start();
     const res = await fetch(`${a.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true });
+    expect(await res.json()).toEqual({ ok: true, store: 'ok' });
+  });
+});
+
+describe('/call history and /call status', () => {
+  it('lists the requester’s own latest calls, newest first, to them only', async () => {
+    const a = await start();
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts), 'the first call');
+    await a.command('+1 646 555 0199 agent=support', { user: 'U0OTHER01' });
+    await a.command('+44 20 7183 8750 at "tomorrow 10am"');
+    await a.slack.waitFor(() => a.iqra.requests.length === 3 && true, 'three calls');
+    await a.slack.waitFor(
+      () => posts(a).filter((c) => c.args.thread_ts).length === 3 && true,
+      'three replies',
+    );
+    const sent = await a.command('history');
+    expect(sent.body).toMatchObject({ response_type: 'ephemeral' });
+    const text = String((sent.body as { text: string }).text);
+    expect(text).toContain('Your last 2 calls');
+    expect(text).not.toContain('support');
+    expect(text).not.toContain('646');
+    // Newest first.
+    expect(text.indexOf('+44 20 7183 8750')).toBeLessThan(text.indexOf('+1 415 555 2671'));
+    expect(text.indexOf('+44 20 7183 8750')).toBeGreaterThan(0);
+    expect(text).toContain(String(a.iqra.requests[0]?.fields['Metadata[RequestId]']));
+  });
+
+  it('shows one call by request id or queue id, with what happened step by step', async () => {
+    const a = await start();
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts), 'the call');
+    const requestId = String(a.iqra.requests[0]?.fields['Metadata[RequestId]']);
+    const byId = await a.command(`status ${requestId}`);
+    const text = String((byId.body as { text: string }).text);
+    expect(text).toContain('✅ queued');
+    expect(text).toContain('⏳ received → ⏳ sending to Iqra');
+    expect(text).toContain('⏳ sending to Iqra → ✅ queued');
+    const queueId = (await a.store.getCall(requestId))?.queueIds[0] ?? 'missing';
+    const byQueue = await a.command(`status ${queueId}`);
+    expect(String((byQueue.body as { text: string }).text)).toContain(requestId);
+    const someoneElse = await a.command(`status ${requestId}`, { user: 'U0OTHER01' });
+    expect(String((someoneElse.body as { text: string }).text)).toContain('I found no call');
+  });
+
+  it('records a refused time as refused, with the reason', async () => {
+    const a = await start();
+    await a.command('+14155552671 at "yesterday 10am"');
+    await a.slack.waitFor(() => a.slack.responses[0], 'the refusal');
+    const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    expect(call?.state).toBe('refused');
+    expect(call?.userMessage).toContain('past');
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+});
+
+describe('health with the store', () => {
+  it('answers 503 when the store cannot be reached', async () => {
+    const a = await start();
+    await a.store.close();
+    const res = await fetch(`${a.url}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ ok: false, store: 'unreachable' });
   });
 });

@@ -1,0 +1,74 @@
+import type { KnownBlock } from '@slack/types';
+import type { CallRecord, CallState, CallTransition } from '../../store/store.js';
+import type { SlackMessage } from './call-messages.js';
+import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
+
+const STATE_WORDS: Record<CallState, string> = {
+  received: '⏳ received',
+  sending: '⏳ sending to Iqra',
+  queued: '✅ queued',
+  failed: '❌ not placed',
+  unknown: '⚠️ outcome unknown',
+  refused: '🚫 refused',
+};
+
+export function stateInWords(state: string): string {
+  return STATE_WORDS[state as CallState] ?? state;
+}
+
+function at(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  return `<!date^${seconds}^{date_short_pretty} {time}|${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
+}
+
+function numberOf(call: CallRecord): string {
+  const recipient = call.request.recipient as { display?: string } | undefined;
+  return recipient?.display ?? call.recipient;
+}
+
+function line(call: CallRecord): string {
+  const ids = call.queueIds.length ? ` · queue \`${call.queueIds.map(escapeMrkdwn).join('`, `')}\`` : '';
+  return `${at(call.createdAt)} · *${numberOf(call)}* · ${escapeMrkdwn(call.agentAlias)} · ${stateInWords(call.state)}${ids} · \`${call.id}\``;
+}
+
+/** `/call history`: the requester's latest calls, newest first. */
+export function historyMessage(calls: readonly CallRecord[]): SlackMessage {
+  if (calls.length === 0) {
+    const text = "You haven't placed any calls yet. Try `/call +14155552671` (`/call help` for more).";
+    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  }
+  const text = [`*Your last ${calls.length} call${calls.length === 1 ? '' : 's'}*`, ...calls.map(line)].join(
+    '\n',
+  );
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: '`/call status <request id or queue id>` shows one call.' }],
+    },
+  ];
+  return { text: clip(text, LIMITS.fallbackText), blocks };
+}
+
+/** `/call status <id>`: one call and what happened to it, step by step. */
+export function statusMessage(call: CallRecord, transitions: readonly CallTransition[]): SlackMessage {
+  const head = `*Call \`${call.id}\`* to *${numberOf(call)}* with *${escapeMrkdwn(call.agentAlias)}*: ${stateInWords(call.state)}`;
+  const facts = [
+    `Requested by <@${call.userId}> in <#${call.channelId}> on ${at(call.createdAt)}`,
+    call.queueIds.length ? `Queue id: \`${call.queueIds.map(escapeMrkdwn).join('`, `')}\`` : undefined,
+    call.iqraCode ? `Iqra code: \`${escapeMrkdwn(call.iqraCode)}\`` : undefined,
+    call.userMessage ? call.userMessage : undefined,
+    call.retryOf ? `Places again \`${call.retryOf}\`` : undefined,
+  ].filter(Boolean);
+  const steps = transitions.map(
+    (t) => `${at(t.at)} ${t.from ? `${stateInWords(t.from)} → ` : ''}${stateInWords(t.to)}`,
+  );
+  const text = [head, ...facts, '', '*What happened*', ...steps].join('\n');
+  return {
+    text: clip(text, LIMITS.fallbackText),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } }],
+  };
+}
+
+export const STATUS_NOT_FOUND = (id: string) =>
+  `I found no call \`${escapeMrkdwn(id)}\` of yours. \`/call history\` lists your last 10 calls with their ids.`;

@@ -1,0 +1,345 @@
+import type { webApi } from '@slack/bolt';
+import { request as httpRequest } from 'undici';
+import { USAGE } from '../calls/command.js';
+import { CallRequestError } from '../calls/errors.js';
+import type { Logger } from '../log.js';
+import { outcomeOf, requestOf } from '../services/stored-request.js';
+import type { CallRecord, Job, Store } from '../store/store.js';
+import {
+  type CallReport,
+  callDetailsMessage,
+  callLogMessage,
+  callParentMessage,
+  commandErrorMessage,
+  type SlackMessage,
+  type UndeliverableReason,
+  undeliverableMessage,
+} from './blocks/call-messages.js';
+
+/** How a Slack delivery failed: worth another try later (and when), or never. */
+export interface DeliveryFailure {
+  code: string;
+  transient: boolean;
+  retryAfterMs?: number;
+}
+
+const TRANSIENT_PLATFORM_ERRORS = new Set([
+  'ratelimited',
+  'rate_limited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'team_added_to_org',
+]);
+
+/** Classifies a Web API (or response_url) failure. */
+export function deliveryFailure(err: unknown): DeliveryFailure {
+  const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number };
+  if (e?.code === 'slack_webapi_rate_limited_error') {
+    return { code: 'ratelimited', transient: true, retryAfterMs: (e.retryAfter ?? 1) * 1000 };
+  }
+  if (e?.code === 'slack_webapi_request_error') return { code: 'network_error', transient: true };
+  if (e?.code === 'slack_webapi_http_error') {
+    const status = e.statusCode ?? 0;
+    return { code: `http_${status}`, transient: status >= 500 || status === 429 || status === 408 };
+  }
+  const platform = e?.data?.error;
+  if (typeof platform === 'string')
+    return { code: platform, transient: TRANSIENT_PLATFORM_ERRORS.has(platform) };
+  if (err instanceof ResponseUrlError) return { code: err.code, transient: err.transient };
+  return { code: (err as Error)?.message ?? 'unknown_error', transient: true };
+}
+
+class ResponseUrlError extends Error {
+  constructor(
+    readonly code: string,
+    readonly transient: boolean,
+  ) {
+    super(`response_url answered ${code}`);
+  }
+}
+
+/** Posts to a response_url (Slack's webhook for telling the requester alone). */
+export async function postToResponseUrl(url: string, message: Record<string, unknown>): Promise<void> {
+  let res: Awaited<ReturnType<typeof httpRequest>>;
+  try {
+    res = await httpRequest(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(message),
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+  } catch {
+    throw new ResponseUrlError('network_error', true);
+  }
+  await res.body.text().catch(() => '');
+  if (res.statusCode >= 200 && res.statusCode < 300) return;
+  throw new ResponseUrlError(`http_${res.statusCode}`, res.statusCode >= 500 || res.statusCode === 429);
+}
+
+export interface SlackDeliveryOptions {
+  store: Store;
+  client: webApi.WebClient;
+  logger: Logger;
+  instanceId: string;
+  now: () => Date;
+  logChannel?: string;
+  /** How often the outbox is polled when nothing kicks it. */
+  pollMs?: number;
+  /** Attempts before a delivery is given up. */
+  maxAttempts?: number;
+  respond?: (url: string, message: Record<string, unknown>) => Promise<void>;
+}
+
+type Step = 'parent' | 'thread' | 'log';
+
+class Transient extends Error {
+  constructor(
+    readonly failure: DeliveryFailure,
+    readonly step: Step,
+  ) {
+    super(failure.code);
+  }
+}
+
+/**
+ * The outbox worker: delivers the Slack messages the store holds (a call's parent message, its thread reply, the
+ * log copy, a refusal), retrying transient failures (rate limits, Slack errors, the network) with backoff and
+ * Retry-After, after a restart too. Permanent failures fall back to telling the requester alone.
+ */
+export class SlackDelivery {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly respond: (url: string, message: Record<string, unknown>) => Promise<void>;
+
+  constructor(private readonly o: SlackDeliveryOptions) {
+    this.respond = o.respond ?? postToResponseUrl;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Something was added to the outbox: deliver it now. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /** Stops polling after the batch in hand; pending deliveries stay in the store for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Delivers everything due now (used by tests and at shutdown). */
+  async flush(): Promise<void> {
+    await this.running;
+    await this.runOnce();
+  }
+
+  private schedule(ms: number) {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.runOnce()
+        .catch((err: unknown) => this.o.logger.error('outbox run failed', { error: err }))
+        .finally(() => {
+          this.running = undefined;
+          const again = this.again;
+          this.again = false;
+          this.schedule(again ? 0 : (this.o.pollMs ?? 1000));
+        });
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  private async runOnce(): Promise<void> {
+    for (;;) {
+      const jobs = await this.o.store.claimDueJobs(this.o.instanceId, this.o.now().getTime(), 20, 60_000);
+      if (jobs.length === 0) return;
+      // One channel's messages in order; different channels side by side.
+      const byChannel = new Map<string, Job[]>();
+      for (const job of jobs) byChannel.set(job.channelId, [...(byChannel.get(job.channelId) ?? []), job]);
+      await Promise.all(
+        [...byChannel.values()].map(async (list) => {
+          for (const job of list) await this.deliver(job);
+        }),
+      );
+      if (this.stopped) return;
+    }
+  }
+
+  private async deliver(job: Job): Promise<void> {
+    const { store, now, logger } = this.o;
+    const log = logger.child({ requestId: job.requestId, job: job.id, kind: job.kind });
+    const call = await store.getCall(job.requestId);
+    if (!call) {
+      await store.killJob(job.id, now().getTime(), 'call request not found');
+      return;
+    }
+    try {
+      if (job.kind === 'refusal') await this.deliverRefusal(job, call);
+      else await this.deliverAnnouncement(job, call, log);
+      await store.completeJob(job.id, now().getTime());
+    } catch (err) {
+      const failure = err instanceof Transient ? err.failure : deliveryFailure(err);
+      const step = err instanceof Transient ? err.step : ((job.payload.step as Step | undefined) ?? 'parent');
+      const attempts = job.attempts + 1;
+      if (!failure.transient || attempts >= (this.o.maxAttempts ?? 25)) {
+        log.error('Slack delivery given up', { slackError: failure.code, attempts });
+        await store.killJob(job.id, now().getTime(), failure.code);
+        return;
+      }
+      const backoff = Math.min(300_000, 1000 * 2 ** Math.min(attempts - 1, 8)) * (0.5 + Math.random() / 2);
+      const wait = Math.max(failure.retryAfterMs ?? 0, backoff);
+      log.warn('Slack delivery will be retried', {
+        slackError: failure.code,
+        attempts,
+        waitMs: Math.round(wait),
+      });
+      await store.retryJob(job.id, now().getTime() + wait, now().getTime(), failure.code, {
+        ...job.payload,
+        step,
+      });
+    }
+  }
+
+  private async deliverRefusal(job: Job, call: CallRecord): Promise<void> {
+    const message = commandErrorMessage(
+      new CallRequestError(
+        'when',
+        String(job.payload.message ?? call.userMessage ?? 'The request was refused.'),
+      ),
+      USAGE,
+    );
+    await this.tellRequester(call, message);
+  }
+
+  private async deliverAnnouncement(job: Job, call: CallRecord, log: Logger): Promise<void> {
+    const report = reportOf(call);
+    if (!report) throw new Transient({ code: 'call_not_resolved', transient: false }, 'parent');
+    const { client, store, now } = this.o;
+    const channel = call.channelId;
+    let step: Step = (job.payload.step as Step | undefined) ?? 'parent';
+    let parentTs = call.parentTs;
+
+    if (step === 'parent') {
+      const parent = callParentMessage(report);
+      try {
+        if (parentTs) {
+          await client.chat.update({ channel, ts: parentTs, text: parent.text, blocks: parent.blocks });
+        } else {
+          const posted = await client.chat.postMessage({
+            channel,
+            text: parent.text,
+            blocks: parent.blocks,
+            unfurl_links: false,
+            ...(call.threadTs ? { thread_ts: call.threadTs } : {}),
+          });
+          parentTs = posted.ts;
+          if (parentTs) await store.updateCall(call.id, { parentTs }, now().getTime());
+        }
+      } catch (err) {
+        const failure = deliveryFailure(err);
+        if (failure.transient) throw new Transient(failure, 'parent');
+        log.warn('could not post the call in its channel; telling the requester alone', {
+          slackError: failure.code,
+        });
+        await this.tellRequester(
+          call,
+          undeliverableMessage(report, undeliverableReason(channel, failure.code), failure.code),
+        );
+      }
+      step = parentTs ? 'thread' : 'log';
+    }
+
+    if (step === 'thread' && parentTs) {
+      const details = callDetailsMessage(report);
+      try {
+        await client.chat.postMessage({
+          channel,
+          thread_ts: call.threadTs ?? parentTs,
+          text: details.text,
+          blocks: details.blocks,
+          unfurl_links: false,
+        });
+      } catch (err) {
+        const failure = deliveryFailure(err);
+        if (failure.transient) throw new Transient(failure, 'thread');
+        log.warn('could not post the call details in the thread', { slackError: failure.code });
+      }
+    }
+    const logChannel = this.o.logChannel;
+    if (logChannel && logChannel !== channel) {
+      const copy = callLogMessage(report);
+      try {
+        await client.chat.postMessage({
+          channel: logChannel,
+          text: copy.text,
+          blocks: copy.blocks,
+          unfurl_links: false,
+        });
+      } catch (err) {
+        const failure = deliveryFailure(err);
+        if (failure.transient) throw new Transient(failure, 'log');
+        log.warn('could not copy the call to CALL_LOG_CHANNEL', { slackError: failure.code });
+      }
+    }
+  }
+
+  /** The requester alone: through the command's response_url, else a direct message from the app. */
+  private async tellRequester(call: CallRecord, message: SlackMessage): Promise<void> {
+    if (call.responseUrl) {
+      try {
+        await this.respond(call.responseUrl, {
+          response_type: 'ephemeral',
+          replace_original: false,
+          ...message,
+        });
+        return;
+      } catch (err) {
+        const failure = deliveryFailure(err);
+        // An expired or used-up response_url (30 minutes, 5 posts) will not work later either: fall through to a DM.
+        if (failure.transient && failure.code !== 'http_404') throw new Transient(failure, 'parent');
+      }
+    }
+    try {
+      await this.o.client.chat.postMessage({
+        channel: call.userId,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+      });
+    } catch (err) {
+      const failure = deliveryFailure(err);
+      if (failure.transient) throw new Transient(failure, 'parent');
+      throw err;
+    }
+  }
+}
+
+function undeliverableReason(channelId: string, code: string): UndeliverableReason {
+  if (channelId.startsWith('D')) return 'direct_message';
+  if (['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action'].includes(code))
+    return 'not_in_channel';
+  return 'slack_error';
+}
+
+/** The report a call's messages are rendered from, read back from the store. */
+export function reportOf(call: CallRecord): CallReport | undefined {
+  const resolved = requestOf(call);
+  const outcome = outcomeOf(call);
+  if (!resolved || !outcome) return undefined;
+  return { request: resolved.request, outcome, zoneSource: resolved.zoneSource };
+}

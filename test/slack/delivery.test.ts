@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SlackApiCall } from '../support/fake-slack.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+const parents = (a: TestApp): SlackApiCall[] =>
+  a.slack.callsOf('chat.postMessage').filter((c) => !c.args.thread_ts);
+async function waitForEmptyOutbox(a: TestApp): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await a.store.pendingJobs()).length > 0) {
+    if (Date.now() > deadline) throw new Error('the outbox did not empty');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const replies = (a: TestApp): SlackApiCall[] =>
+  a.slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts);
+
+describe('the Slack outbox', () => {
+  it('waits out a rate limit (429 + Retry-After) and then posts, without placing the call twice', async () => {
+    app = await startTestApp();
+    let limited = 0;
+    app.slack.handle('chat.postMessage', () => {
+      if (limited > 0) return undefined;
+      limited += 1;
+      return { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } };
+    });
+    await app.command('+14155552671');
+    const reply = await app.slack.waitFor(() => replies(app as TestApp)[0], 'the thread reply', 8000);
+    expect(limited).toBe(1);
+    expect(parents(app)).toHaveLength(2); // the refused attempt and the delivered one
+    expect(reply.args.thread_ts).toBeDefined();
+    expect(app.iqra.requests).toHaveLength(1);
+    await waitForEmptyOutbox(app);
+  });
+
+  it('retries a Slack server error on the thread reply without posting the parent again', async () => {
+    app = await startTestApp();
+    let failed = false;
+    app.slack.handle('chat.postMessage', (args) => {
+      if (failed || !args.thread_ts) return undefined;
+      failed = true;
+      return { status: 200, body: { ok: false, error: 'internal_error' } };
+    });
+    await app.command('+14155552671');
+    await app.slack.waitFor(
+      () => replies(app as TestApp).length === 2 && true,
+      'the retried thread reply',
+      8000,
+    );
+    expect(parents(app)).toHaveLength(1);
+    expect(app.iqra.requests).toHaveLength(1);
+  });
+
+  it('falls back to a direct message when the channel refuses and the response_url has expired', async () => {
+    app = await startTestApp();
+    app.slack.failNext('chat.postMessage', 'not_in_channel', 'C0PRIVATE');
+    app.slack.responseUrlStatus = 404;
+    const sent = await app.command('+14155552671', { channel: 'C0PRIVATE' });
+    expect(sent.status).toBe(200);
+    const dm = await app.slack.waitFor(
+      () => app?.slack.callsOf('chat.postMessage').find((c) => c.args.channel === 'U0MARIA1'),
+      'the direct message',
+    );
+    expect(String(dm.args.text)).toContain('queued a call');
+    expect(String(dm.args.text)).toContain('/invite @Iqra Calls');
+    expect(app.slack.responses).toHaveLength(0);
+    expect(app.iqra.requests).toHaveLength(1);
+  });
+
+  it('delivers what a previous run left in the outbox', async () => {
+    app = await startTestApp();
+    await app.command('+14155552671');
+    await app.slack.waitFor(() => replies(app as TestApp)[0], 'the thread reply');
+    const callId = String(app.iqra.requests[0]?.fields['Metadata[RequestId]']);
+    // As if the process had died after recording the outcome and before announcing it a second time.
+    await app.store.enqueueJob(
+      { kind: 'announce', requestId: callId, channelId: 'C0SALES01', payload: { step: 'thread' } },
+      Date.now(),
+    );
+    app.running.delivery.kick();
+    await app.slack.waitFor(() => replies(app as TestApp).length === 2 && true, 'the second reply');
+    expect(parents(app)).toHaveLength(1);
+  });
+});

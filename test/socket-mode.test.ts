@@ -1,0 +1,271 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningApp, startSlackApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { IqraClient } from '../src/iqra/client.js';
+import { createLogger } from '../src/log.js';
+import { openStore } from '../src/store/open-store.js';
+import type { Store } from '../src/store/store.js';
+import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
+import { type FakeSlack, type SlackApiCall, startFakeSlack } from './support/fake-slack.js';
+import { type FakeSocketMode, type SocketModeAck, startFakeSocketMode } from './support/fake-socket-mode.js';
+import { BOT_TOKEN, testEnv } from './support/test-app.js';
+
+/**
+ * Socket Mode for real: the real Bolt App, SocketModeReceiver and @slack/socket-mode client (undici's WebSocket),
+ * chosen by startSlackApp because SLACK_APP_TOKEN is set, talking to a local fake Web API and WebSocket endpoint.
+ */
+
+const APP_TOKEN = 'xapp-1-A0IQRA001-1111-apptokentest';
+
+interface Harness {
+  slack: FakeSlack;
+  iqra: FakeIqra;
+  socket: FakeSocketMode;
+  client: IqraClient;
+  store: Store;
+  running: RunningApp | undefined;
+  port: number;
+  logs: Record<string, unknown>[];
+}
+
+let harness: Harness | undefined;
+
+afterEach(async () => {
+  const h = harness;
+  harness = undefined;
+  if (!h) return;
+  await h.running?.stop();
+  // Let the client's close handshake finish before the fake goes away, so that no reconnect is attempted.
+  await Promise.race([
+    Promise.all(h.socket.connections.map((c) => c.ended)),
+    new Promise((resolve) => setTimeout(resolve, 1000)),
+  ]);
+  await h.socket.close();
+  await h.client.close();
+  await h.store.close().catch(() => {});
+  await h.slack.close();
+  await h.iqra.close();
+});
+
+/** A port nobody listens on right now (the receiver's health server needs a fixed one: it does not report PORT=0). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function start(): Promise<Harness> {
+  const slack = await startFakeSlack();
+  const iqra = await startFakeIqra();
+  const socket = await startFakeSocketMode();
+  socket.attach(slack);
+  const port = await freePort();
+  const config = loadConfig(
+    testEnv(slack, iqra, {
+      SLACK_APP_TOKEN: APP_TOKEN,
+      SLACK_SIGNING_SECRET: undefined,
+      PORT: String(port),
+      DATABASE_PATH: join(mkdtempSync(join(tmpdir(), 'iqra-calls-socket-')), 'calls.sqlite'),
+    }),
+  );
+  const store = await openStore(config.store);
+  await store.migrate();
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) });
+  const client = new IqraClient({
+    baseUrl: config.iqra.baseUrl,
+    businessId: config.iqra.businessId,
+    apiKey: config.iqra.apiKey,
+    format: config.iqra.requestFormat,
+    callWindowMinutes: config.iqra.callWindowMinutes,
+    timeoutMs: config.iqra.timeoutMs,
+    sleep: async () => {},
+    logger,
+  });
+  const h: Harness = { slack, iqra, socket, client, store, running: undefined, port, logs };
+  harness = h;
+  expect(config.slack.mode).toBe('socket');
+  const starting = startSlackApp({
+    config,
+    logger,
+    iqra: client,
+    store,
+    retryConfig: { retries: 0 },
+    deliveryPollMs: 100,
+  });
+  // Fail fast and say why when the Socket Mode client asks somewhere else than SLACK_API_URL for its URL (it would
+  // then wait on that request, or reach the real Slack).
+  const opened = slack
+    .waitFor(() => slack.callsOf('apps.connections.open').length > 0, 'apps.connections.open', 5000)
+    .catch(() => {
+      throw new Error(
+        `Socket Mode did not start: no apps.connections.open reached SLACK_API_URL (${config.slack.apiUrl}) within 5 s; ` +
+          'the Socket Mode client is not using the configured Web API URL.',
+      );
+    });
+  await Promise.race([starting, opened]);
+  h.running = await starting;
+  return h;
+}
+
+let sequence = 0;
+
+/** A `/call` slash command payload, as Slack puts it in a `slash_commands` envelope. */
+function commandPayload(h: Harness, text: string, triggerId?: string): Record<string, string> {
+  sequence += 1;
+  return {
+    token: 'legacy-verification-token',
+    team_id: 'T0001',
+    team_domain: 'acme',
+    channel_id: 'C0SALES01',
+    channel_name: 'sales',
+    user_id: 'U0MARIA1',
+    user_name: 'maria',
+    command: '/call',
+    text,
+    api_app_id: 'A0IQRA001',
+    is_enterprise_install: 'false',
+    response_url: h.slack.responseUrl(`socket-cmd-${sequence}`),
+    trigger_id: triggerId ?? `${2000 + sequence}.98765.${Date.now().toString(16)}${sequence}`,
+  };
+}
+
+function posts(h: Harness): SlackApiCall[] {
+  return h.slack.callsOf('chat.postMessage');
+}
+
+async function waitForThreadReply(h: Harness): Promise<SlackApiCall> {
+  return h.slack.waitFor(() => posts(h).find((c) => c.args.thread_ts), 'the thread reply');
+}
+
+/** Lets any work still running after the ack finish, so that "nothing happened" is really nothing. */
+async function settle(h: Harness, outcome: string): Promise<void> {
+  await h.slack
+    .waitFor(() => h.logs.some((l) => l.msg === outcome), `the log "${outcome}"`, 3000)
+    .catch(() => {});
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
+  it('opens the connection with the app-level token, on SLACK_API_URL, and connects to the URL it got', async () => {
+    const h = await start();
+    const opens = h.slack.callsOf('apps.connections.open');
+    expect(opens).toHaveLength(1);
+    expect(opens[0]?.token).toBe(APP_TOKEN);
+    // The bot token is for the Web API only; the app token never travels anywhere else.
+    expect(h.slack.calls.filter((c) => c.token === APP_TOKEN).map((c) => c.method)).toEqual([
+      'apps.connections.open',
+    ]);
+    expect(h.slack.callsOf('auth.test')[0]?.token).toBe(BOT_TOKEN);
+    const connection = await h.socket.waitForConnection();
+    expect(h.socket.connections).toHaveLength(1);
+    expect(connection.path).toBe('/link/?ticket=ticket-1&app_id=A0IQRA001');
+    expect(h.running?.port).toBe(h.port);
+  });
+
+  it('acks a /call envelope over the socket, sends one Iqra request and posts the parent and its thread reply', async () => {
+    const h = await start();
+    const ack = await h.socket.sendEnvelope('slash_commands', commandPayload(h, '+14155552671 agent=sales'), {
+      envelopeId: 'e1',
+    });
+    expect(ack).toEqual({ envelope_id: 'e1', payload: {} });
+
+    const thread = await waitForThreadReply(h);
+    expect(h.iqra.requests).toHaveLength(1);
+    expect(h.iqra.requests[0]?.fields).toMatchObject({
+      RecipientNumber: '+14155552671',
+      AgentId: 'agent_sales_01',
+      'Metadata[SlackChannelId]': 'C0SALES01',
+    });
+    const parent = posts(h).find((c) => !c.args.thread_ts);
+    expect(parent?.args.channel).toBe('C0SALES01');
+    expect(parent?.token).toBe(BOT_TOKEN);
+    expect(String(parent?.args.text)).toContain('queued a call to *+1 415 555 2671* with *sales*');
+    const parentIndex = posts(h).indexOf(parent as SlackApiCall);
+    expect(thread.args.channel).toBe('C0SALES01');
+    expect(thread.args.thread_ts).toBe(`${1_764_000_000 + parentIndex + 1}.000100`);
+    expect(h.socket.acks).toHaveLength(1);
+  });
+
+  it('answers a mistake in the ack itself, ephemerally, and sends nothing to Iqra', async () => {
+    const h = await start();
+    const ack = await h.socket.sendEnvelope('slash_commands', commandPayload(h, '+1234567890'));
+    expect(ack.payload.response_type).toBe('ephemeral');
+    expect(JSON.stringify(ack.payload)).toContain('not a valid number');
+    await settle(h, 'command refused');
+    expect(h.iqra.requests).toHaveLength(0);
+    expect(posts(h)).toHaveLength(0);
+    expect(h.slack.responses).toHaveLength(0);
+  });
+
+  it('serves GET /healthz on PORT with 200 once connected', async () => {
+    const h = await start();
+    const res = await fetch(`http://127.0.0.1:${h.port}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true });
+    const other = await fetch(`http://127.0.0.1:${h.port}/slack/events`, { method: 'POST' });
+    expect(other.status).toBe(404);
+  });
+
+  it('places one call when the same envelope is delivered twice (same trigger_id)', async () => {
+    const h = await start();
+    const payload = commandPayload(h, '+14155552671 agent=sales');
+    const first = await h.socket.sendEnvelope('slash_commands', payload, { envelopeId: 'e-dup' });
+    await waitForThreadReply(h);
+    const second = await h.socket.sendEnvelope('slash_commands', payload, {
+      envelopeId: 'e-dup',
+      retryAttempt: 1,
+      retryReason: 'timeout',
+    });
+    expect(first).toEqual({ envelope_id: 'e-dup', payload: {} });
+    expect(second).toEqual({ envelope_id: 'e-dup', payload: {} });
+    await settle(h, 'redelivered command ignored: it was already handled');
+    expect(h.iqra.requests).toHaveLength(1);
+    expect(posts(h)).toHaveLength(2);
+    expect(
+      h.logs.find((l) => l.msg === 'redelivered command ignored: it was already handled')?.retryNum,
+    ).toBe(1);
+  });
+
+  it('reconnects when Slack sends "disconnect", and a command redelivered on the new connection places no second call', async () => {
+    const h = await start();
+    const payload = commandPayload(h, '+14155552671');
+    await h.socket.sendEnvelope('slash_commands', payload);
+    await waitForThreadReply(h);
+
+    h.socket.sendDisconnect('refresh_requested');
+    // The client closes the old connection, waits (clientPingTimeout, 5 s), then opens a new one.
+    await h.slack.waitFor(() => h.socket.connections.length === 2, 'the second connection', 12_000);
+    expect(h.socket.connections[0]?.closeCodeFromApp).toBe(1000);
+    expect(h.slack.callsOf('apps.connections.open')).toHaveLength(2);
+    const second = await h.socket.waitForConnection();
+    expect(second.id).toBe(2);
+    expect(second.path).toContain('ticket=ticket-2');
+
+    const ack: SocketModeAck = await h.socket.sendEnvelope('slash_commands', payload, { retryAttempt: 1 });
+    expect(ack.payload).toEqual({});
+    await settle(h, 'redelivered command ignored: it was already handled');
+    expect(h.iqra.requests).toHaveLength(1);
+  });
+
+  it('stop() closes the socket normally (1000) and does not reconnect', async () => {
+    const h = await start();
+    const connection = await h.socket.waitForConnection();
+    await h.running?.stop();
+    h.running = undefined;
+    await connection.ended;
+    expect(connection.closeCodeFromApp).toBe(1000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.socket.connections).toHaveLength(1);
+    expect(h.slack.callsOf('apps.connections.open')).toHaveLength(1);
+    const health = await fetch(`http://127.0.0.1:${h.port}/healthz`).catch((err: unknown) => err);
+    expect(health).toBeInstanceOf(Error);
+  });
+});
