@@ -111,3 +111,42 @@ describe('the app as started by a user', () => {
     expect(p.stdout.join('')).toContain('"msg":"stopped"');
   });
 });
+
+describe('stopping', () => {
+  it('on SIGTERM, finishes the call being sent, records it and confirms it before exiting', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra();
+    servers.push(slack, iqra);
+    const env = { ...testEnv(slack, iqra), DATABASE_PATH: sqlite() };
+    iqra.script({ delayMs: 1500 });
+    const p = start(env);
+    const port = await p.ready();
+    const body = new URLSearchParams({
+      team_id: 'T0001',
+      channel_id: 'C0SALES01',
+      user_id: 'U0MARIA1',
+      command: '/call',
+      text: '+14155552671',
+      response_url: slack.responseUrl('term'),
+      trigger_id: '777.888.sigterm',
+    }).toString();
+    await fetch(`http://127.0.0.1:${port}/slack/events`, {
+      method: 'POST',
+      headers: signedFormHeaders(SIGNING_SECRET, body),
+      body,
+    });
+    await slack.waitFor(() => iqra.requests[0], 'the request reaching Iqra');
+    p.signal('SIGTERM');
+    expect(await p.exited).toBe(0);
+    // The confirmation went out before the process ended.
+    const reply = slack.callsOf('chat.postMessage').find((c) => c.args.thread_ts);
+    expect(JSON.stringify(reply?.args.blocks)).toContain('Iqra queued the call');
+    expect(iqra.requests).toHaveLength(1);
+    // And a new process finds nothing left to do.
+    const again = start(env);
+    await again.ready();
+    const recovered = again.logs().find((l) => l.msg === 'recovered call requests left by a previous run');
+    expect(recovered).toBeUndefined();
+    expect(iqra.requests).toHaveLength(1);
+  });
+});
