@@ -36,7 +36,10 @@ async function main(): Promise<void> {
   let store: Store | undefined;
   let running: Awaited<ReturnType<typeof startSlackApp>>;
   try {
-    store = await openStore(config.store, logger.child({ component: 'store' }));
+    // A restarted app waits (briefly) for a previous process that is still shutting down to let go of the file.
+    const storeOptions =
+      config.store.kind === 'sqlite' ? { ...config.store, lockTimeoutMs: 10_000 } : config.store;
+    store = await openStore(storeOptions, logger.child({ component: 'store' }));
     await store.migrate();
     logger.info('store ready', { store: describeStore(config.store), schema: await store.schemaVersion() });
     running = await startSlackApp({ config, logger, iqra, store });
@@ -81,6 +84,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Started by `npm start` and npm was killed outright (SIGKILL): npm cannot pass a signal on, so notice being
+  // orphaned and stop cleanly, rather than keep running unseen (and holding the SQLite file).
+  const parent = process.ppid;
+  const orphanWatch = setInterval(() => {
+    if (process.ppid !== parent) void stop('parent process exited');
+  }, 1000);
+  orphanWatch.unref();
 }
 
 void main();

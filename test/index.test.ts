@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,4 +150,61 @@ describe('stopping', () => {
     expect(recovered).toBeUndefined();
     expect(iqra.requests).toHaveLength(1);
   });
+});
+
+describe('npm start', () => {
+  it('builds and runs the app; when npm itself is killed, the app stops on its own and a restart takes over', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra();
+    servers.push(slack, iqra);
+    const env = { ...testEnv(slack, iqra), DATABASE_PATH: sqlite() };
+    const root = join(import.meta.dirname, '..');
+    const npmStart = () => {
+      const inherited = Object.fromEntries(
+        Object.entries(process.env).filter(
+          ([k]) => !/^(SLACK_|IQRA_|CALL_|DEFAULT_|DATABASE_|PORT$|npm_)/.test(k),
+        ),
+      );
+      const child = spawn('npm', ['start', '--silent'], {
+        cwd: root,
+        env: { ...inherited, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const out: string[] = [];
+      child.stdout?.on('data', (d: Buffer) => out.push(d.toString()));
+      child.stderr?.on('data', (d: Buffer) => out.push(d.toString()));
+      return { child, out };
+    };
+    const readyIn = async (out: string[]) => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const match = out.join('').match(/"msg":"ready".*?"port":(\d+)/);
+        if (match) return Number(match[1]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`npm start did not get ready: ${out.join('')}`);
+    };
+
+    const first = npmStart();
+    const firstPort = await readyIn(first.out);
+    expect((await fetch(`http://127.0.0.1:${firstPort}/healthz`)).status).toBe(200);
+    first.child.kill('SIGKILL');
+    // The app (npm's child) notices it was orphaned and stops; its port closes.
+    const deadline = Date.now() + 15_000;
+    let closed = false;
+    while (!closed && Date.now() < deadline) {
+      closed = await fetch(`http://127.0.0.1:${firstPort}/healthz`).then(
+        () => false,
+        () => true,
+      );
+      if (!closed) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(closed).toBe(true);
+
+    const second = npmStart();
+    const secondPort = await readyIn(second.out);
+    expect((await fetch(`http://127.0.0.1:${secondPort}/healthz`)).status).toBe(200);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.on('exit', r));
+  }, 120_000);
 });
