@@ -5,6 +5,7 @@ import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver, type
 import type { CallCatalog } from './calls/call-request.js';
 import { newRequestId } from './calls/request-id.js';
 import type { Config } from './config.js';
+import { IqraClient, type IqraClientOptions } from './iqra/client.js';
 import type { Logger } from './log.js';
 import { CallDesk } from './services/call-desk.js';
 import type { CallInitiator } from './services/place-call.js';
@@ -44,6 +45,22 @@ export interface RunningApp {
   delivery: SlackDelivery;
   /** Stops taking new work, finishes what is in flight (bounded), and leaves the rest safely recorded. */
   stop(): Promise<void>;
+}
+
+/** The Iqra client the settings describe. `extra` adds a logger, or a fake clock and sleep in tests. */
+export function iqraClientFor(
+  config: Config,
+  extra: Partial<Pick<IqraClientOptions, 'logger' | 'sleep' | 'now' | 'random'>> = {},
+): IqraClient {
+  return new IqraClient({
+    baseUrl: config.iqra.baseUrl,
+    businessId: config.iqra.businessId,
+    apiKey: config.iqra.apiKey,
+    format: config.iqra.requestFormat,
+    callWindowMinutes: config.iqra.callWindowMinutes,
+    timeoutMs: config.iqra.timeoutMs,
+    ...extra,
+  });
 }
 
 export function callCatalog(config: Config): CallCatalog {

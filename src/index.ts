@@ -1,6 +1,5 @@
-import { SlackStartError, startSlackApp } from './app.js';
+import { iqraClientFor, SlackStartError, startSlackApp } from './app.js';
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
-import { IqraClient } from './iqra/client.js';
 import { createLogger } from './log.js';
 import { describeStore, openStore } from './store/open-store.js';
 import { type Store, StoreError } from './store/store.js';
@@ -23,15 +22,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ level: config.logLevel });
-  const iqra = new IqraClient({
-    baseUrl: config.iqra.baseUrl,
-    businessId: config.iqra.businessId,
-    apiKey: config.iqra.apiKey,
-    format: config.iqra.requestFormat,
-    callWindowMinutes: config.iqra.callWindowMinutes,
-    timeoutMs: config.iqra.timeoutMs,
-    logger: logger.child({ component: 'iqra' }),
-  });
+  const iqra = iqraClientFor(config, { logger: logger.child({ component: 'iqra' }) });
 
   let store: Store | undefined;
   let running: Awaited<ReturnType<typeof startSlackApp>>;

@@ -6,7 +6,7 @@ import { AppProcess } from './support/app-process.js';
 import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
 import { type FakeSlack, type SlackApiCall, startFakeSlack } from './support/fake-slack.js';
 import { freshPostgresSchema, TEST_DATABASE_URL } from './support/postgres.js';
-import { signedFormHeaders } from './support/slack-signature.js';
+import { postSigned, slashCommandBody } from './support/slack-signature.js';
 import { SIGNING_SECRET, testEnv } from './support/test-app.js';
 
 // Each test kills the app with SIGKILL at one point of a call's life, starts it again on the same database, and
@@ -63,19 +63,9 @@ function launch(env: Record<string, string>): AppProcess {
 }
 
 async function sendCommand(port: number, slack: FakeSlack, text: string, triggerId: string, retry = false) {
-  const body = new URLSearchParams({
-    team_id: 'T0001',
-    channel_id: 'C0SALES01',
-    user_id: 'U0MARIA1',
-    command: '/call',
-    text,
-    response_url: slack.responseUrl(triggerId),
-    trigger_id: triggerId,
-  }).toString();
-  const res = await fetch(`http://127.0.0.1:${port}/slack/events`, {
-    method: 'POST',
-    headers: { ...signedFormHeaders(SIGNING_SECRET, body), ...(retry ? { 'x-slack-retry-num': '1' } : {}) },
-    body,
+  const body = slashCommandBody({ text, triggerId, responseUrl: slack.responseUrl(triggerId) });
+  const res = await postSigned(`http://127.0.0.1:${port}`, body, SIGNING_SECRET, {
+    ...(retry ? { headers: { 'x-slack-retry-num': '1' } } : {}),
   });
   return res.status;
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppProcess } from './support/app-process.js';
 import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
-import { signedFormHeaders } from './support/slack-signature.js';
+import { postSigned, slashCommandBody } from './support/slack-signature.js';
 import { SIGNING_SECRET, testEnv } from './support/test-app.js';
 
 const processes: AppProcess[] = [];
@@ -79,20 +79,12 @@ describe('the app as started by a user', () => {
     const port = await p.ready();
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
 
-    const body = new URLSearchParams({
-      team_id: 'T0001',
-      channel_id: 'C0SALES01',
-      user_id: 'U0MARIA1',
-      command: '/call',
+    const body = slashCommandBody({
       text: '+44 20 7183 8750 CustomerName=Ada',
-      response_url: slack.responseUrl('spawned'),
-      trigger_id: '777.888.spawned',
-    }).toString();
-    const ack = await fetch(`http://127.0.0.1:${port}/slack/events`, {
-      method: 'POST',
-      headers: signedFormHeaders(SIGNING_SECRET, body),
-      body,
+      triggerId: '777.888.spawned',
+      responseUrl: slack.responseUrl('spawned'),
     });
+    const ack = await postSigned(`http://127.0.0.1:${port}`, body, SIGNING_SECRET);
     expect(ack.status).toBe(200);
     await slack.waitFor(
       () => slack.callsOf('chat.postMessage').find((c) => c.args.thread_ts),
@@ -122,20 +114,12 @@ describe('stopping', () => {
     iqra.script({ delayMs: 1500 });
     const p = start(env);
     const port = await p.ready();
-    const body = new URLSearchParams({
-      team_id: 'T0001',
-      channel_id: 'C0SALES01',
-      user_id: 'U0MARIA1',
-      command: '/call',
+    const body = slashCommandBody({
       text: '+14155552671',
-      response_url: slack.responseUrl('term'),
-      trigger_id: '777.888.sigterm',
-    }).toString();
-    await fetch(`http://127.0.0.1:${port}/slack/events`, {
-      method: 'POST',
-      headers: signedFormHeaders(SIGNING_SECRET, body),
-      body,
+      triggerId: '777.888.sigterm',
+      responseUrl: slack.responseUrl('term'),
     });
+    await postSigned(`http://127.0.0.1:${port}`, body, SIGNING_SECRET);
     await slack.waitFor(() => iqra.requests[0], 'the request reaching Iqra');
     p.signal('SIGTERM');
     expect(await p.exited).toBe(0);

@@ -3,9 +3,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningApp, startSlackApp } from '../src/app.js';
+import { iqraClientFor, type RunningApp, startSlackApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { IqraClient } from '../src/iqra/client.js';
+import type { IqraClient } from '../src/iqra/client.js';
 import { createLogger } from '../src/log.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
@@ -79,16 +79,7 @@ async function start(): Promise<Harness> {
   await store.migrate();
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) });
-  const client = new IqraClient({
-    baseUrl: config.iqra.baseUrl,
-    businessId: config.iqra.businessId,
-    apiKey: config.iqra.apiKey,
-    format: config.iqra.requestFormat,
-    callWindowMinutes: config.iqra.callWindowMinutes,
-    timeoutMs: config.iqra.timeoutMs,
-    sleep: async () => {},
-    logger,
-  });
+  const client = iqraClientFor(config, { sleep: async () => {}, logger });
   const h: Harness = { slack, iqra, socket, client, store, running: undefined, port, logs };
   harness = h;
   expect(config.slack.mode).toBe('socket');

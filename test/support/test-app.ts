@@ -1,15 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningApp, startSlackApp } from '../../src/app.js';
+import { iqraClientFor, type RunningApp, startSlackApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
-import { IqraClient } from '../../src/iqra/client.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { type FakeIqra, type FakeIqraOptions, startFakeIqra } from './fake-iqra.js';
 import { type FakeSlack, startFakeSlack } from './fake-slack.js';
-import { signedFormHeaders } from './slack-signature.js';
+import { postSigned, signedFormHeaders, slashCommandBody } from './slack-signature.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-1111-2222-testtoken';
@@ -108,16 +107,7 @@ export async function startTestApp(
   if (ownStore) await store.migrate();
   const logs: Record<string, unknown>[] = [];
   const logger: Logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) });
-  const client = new IqraClient({
-    baseUrl: config.iqra.baseUrl,
-    businessId: config.iqra.businessId,
-    apiKey: config.iqra.apiKey,
-    format: config.iqra.requestFormat,
-    callWindowMinutes: config.iqra.callWindowMinutes,
-    timeoutMs: config.iqra.timeoutMs,
-    sleep: async () => {},
-    logger,
-  });
+  const client = iqraClientFor(config, { sleep: async () => {}, logger });
   const running = await startSlackApp({
     config,
     logger,
@@ -140,25 +130,17 @@ export async function startTestApp(
       sequence += 1;
       const triggerId = o.triggerId ?? `${1000 + sequence}.98765.${Date.now().toString(16)}${sequence}`;
       const responseUrl = slack.responseUrl(`cmd-${sequence}`);
-      const body = new URLSearchParams({
-        token: 'legacy-verification-token',
-        team_id: o.team ?? 'T0001',
-        team_domain: 'acme',
-        channel_id: o.channel ?? 'C0SALES01',
-        channel_name: 'sales',
-        user_id: o.user ?? 'U0MARIA1',
-        user_name: 'maria',
-        command: '/call',
+      const body = slashCommandBody({
         text,
-        api_app_id: 'A0IQRA001',
-        is_enterprise_install: 'false',
-        response_url: responseUrl,
-        trigger_id: triggerId,
-      }).toString();
-      const res = await fetch(`${url}/slack/events`, {
-        method: 'POST',
-        headers: { ...signedFormHeaders(o.secret ?? SIGNING_SECRET, body, o.timestamp), ...o.headers },
-        body,
+        triggerId,
+        responseUrl,
+        ...(o.user ? { user: o.user } : {}),
+        ...(o.channel ? { channel: o.channel } : {}),
+        ...(o.team ? { team: o.team } : {}),
+      });
+      const res = await postSigned(url, body, o.secret ?? SIGNING_SECRET, {
+        ...(o.headers ? { headers: o.headers } : {}),
+        ...(o.timestamp ? { timestamp: o.timestamp } : {}),
       });
       const raw = await res.text();
       let parsed: unknown = raw;
