@@ -182,6 +182,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   registerListeners(app, {
     catalog: callCatalog(config),
     maxScheduleDays: config.calls.maxScheduleDays,
+    defaultTimeZone: config.calls.defaultTimeZone,
+    zones,
     desk,
     store,
     logger,

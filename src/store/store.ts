@@ -13,8 +13,11 @@ export type CallState = 'received' | 'sending' | 'queued' | 'failed' | 'unknown'
 
 export const TERMINAL_STATES: readonly CallState[] = ['queued', 'failed', 'unknown', 'refused'];
 
-/** How the request entered the app: the slash command, or "Place the call again" on an earlier request. */
-export type EntryPoint = 'command' | 'retry';
+/**
+ * How the request entered the app: the slash command, the call modal (from the command, the App Home or the
+ * global shortcut), the "Call this number" message shortcut, or "Place the call again" on an earlier request.
+ */
+export type EntryPoint = 'command' | 'modal' | 'shortcut' | 'retry';
 
 export interface NewCall {
   id: string;
