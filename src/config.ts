@@ -2,6 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
+import {
+  APPROVAL_MODES,
+  type ApprovalMode,
+  type Audience,
+  isEmptyAudience,
+  parseAudience,
+} from './calls/approval.js';
 import { Directory, type DirectoryEntry, type DirectoryKind, parseAliasList } from './calls/directory.js';
 import { isSupportedRegion } from './calls/phone.js';
 import { isValidTimeZone } from './calls/when.js';
@@ -36,6 +43,14 @@ export interface Config {
     defaultTimeZone: string;
     maxScheduleDays: number;
     logChannel?: string;
+  };
+  approval: {
+    mode: ApprovalMode;
+    approvers: Audience;
+    exempt: Audience;
+    /** Where approval requests are posted; the request's own channel when unset. */
+    channel?: string;
+    ttlMs: number;
   };
   /** SQLite (embedded, one process) unless DATABASE_URL names a PostgreSQL database (several replicas). */
   store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -154,6 +169,21 @@ const schema = z.object({
   ),
   CALL_MAX_SCHEDULE_DAYS: integer(1, 365, 30),
   INSTANCE_TIMEOUT_SECONDS: integer(3, 3600, 30),
+  CALL_APPROVAL: z.preprocess(
+    (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
+    z
+      .enum(APPROVAL_MODES as [ApprovalMode, ...ApprovalMode[]], {
+        error: 'must be one of: off, always, scheduled, unlisted',
+      })
+      .default('off'),
+  ),
+  CALL_APPROVERS: optionalText,
+  CALL_APPROVAL_EXEMPT: optionalText,
+  CALL_APPROVAL_CHANNEL: optionalText.refine(
+    (v) => v === undefined || /^[CG][A-Z0-9]{6,}$/.test(v),
+    'must be a channel ID such as C0123ABCDEF (open the channel → its name → the ID is at the bottom of "About")',
+  ),
+  CALL_APPROVAL_TTL_HOURS: integer(1, 720, 24),
   DATABASE_PATH: z.preprocess(blankToUndefined, z.string().trim().default(DEFAULT_DATABASE_PATH)),
   DATABASE_URL: optionalText.refine(
     (v) => v === undefined || (/^postgres(ql)?:\/\//.test(v) && URL.canParse(v)),
@@ -251,6 +281,16 @@ export function loadConfig(env: Env): Config {
       'IQRA_CAMPAIGNS: is required when IQRA_REQUEST_FORMAT=config: Iqra takes the agent and number from the campaign',
     );
   }
+  const approvers = parseAudience(text('CALL_APPROVERS') ?? '');
+  const exempt = parseAudience(text('CALL_APPROVAL_EXEMPT') ?? '');
+  for (const p of approvers.problems) problems.push(`CALL_APPROVERS: ${p}`);
+  for (const p of exempt.problems) problems.push(`CALL_APPROVAL_EXEMPT: ${p}`);
+  const approvalMode = (raw?.CALL_APPROVAL ?? 'off') as ApprovalMode;
+  if (approvalMode !== 'off' && isEmptyAudience(approvers.audience) && approvers.problems.length === 0) {
+    problems.push(
+      `CALL_APPROVERS: is required when CALL_APPROVAL=${approvalMode}: the Slack user ids (U…) or user group ids (S…) who may approve calls`,
+    );
+  }
   const appToken = text('SLACK_APP_TOKEN');
   if (!appToken && !text('SLACK_SIGNING_SECRET')) {
     problems.push(
@@ -290,6 +330,13 @@ export function loadConfig(env: Env): Config {
     store: raw.DATABASE_URL
       ? { kind: 'postgres', url: raw.DATABASE_URL }
       : { kind: 'sqlite', path: raw.DATABASE_PATH },
+    approval: {
+      mode: approvalMode,
+      approvers: approvers.audience,
+      exempt: exempt.audience,
+      ...(raw.CALL_APPROVAL_CHANNEL ? { channel: raw.CALL_APPROVAL_CHANNEL } : {}),
+      ttlMs: raw.CALL_APPROVAL_TTL_HOURS * 3_600_000,
+    },
     instanceTimeoutMs: raw.INSTANCE_TIMEOUT_SECONDS * 1000,
     logLevel: raw.LOG_LEVEL as LogLevel,
   };

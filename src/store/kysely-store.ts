@@ -55,6 +55,12 @@ export interface CallRequestsTable {
   owner: string;
   created_at: number;
   updated_at: number;
+  approval_channel: ColumnType<string | null, string | null | undefined, string | null>;
+  approval_ts: ColumnType<string | null, string | null | undefined, string | null>;
+  decided_by: ColumnType<string | null, string | null | undefined, string | null>;
+  decided_at: ColumnType<number | null, number | null | undefined, number | null>;
+  decision_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  expires_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface CallTransitionsTable {
@@ -555,6 +561,12 @@ function changeColumns(changes: CallChanges): Updateable<CallRequestsTable> {
   if (changes.httpStatus !== undefined) set.http_status = changes.httpStatus;
   if (changes.owner !== undefined) set.owner = changes.owner;
   if (changes.parentTs !== undefined) set.parent_ts = changes.parentTs;
+  if (changes.approvalChannel !== undefined) set.approval_channel = changes.approvalChannel;
+  if (changes.approvalTs !== undefined) set.approval_ts = changes.approvalTs;
+  if (changes.decidedBy !== undefined) set.decided_by = changes.decidedBy;
+  if (changes.decidedAt !== undefined) set.decided_at = changes.decidedAt;
+  if (changes.decisionReason !== undefined) set.decision_reason = changes.decisionReason;
+  if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt;
   return set;
 }
 
@@ -597,6 +609,12 @@ function toCallRecord(row: CallRow): CallRecord {
   if (row.outcome_reason !== null) record.outcomeReason = row.outcome_reason;
   if (row.user_message !== null) record.userMessage = row.user_message;
   if (row.http_status !== null) record.httpStatus = row.http_status;
+  if (row.approval_channel !== null) record.approvalChannel = row.approval_channel;
+  if (row.approval_ts !== null) record.approvalTs = row.approval_ts;
+  if (row.decided_by !== null) record.decidedBy = row.decided_by;
+  if (row.decided_at !== null) record.decidedAt = row.decided_at;
+  if (row.decision_reason !== null) record.decisionReason = row.decision_reason;
+  if (row.expires_at !== null) record.expiresAt = row.expires_at;
   return record;
 }
 

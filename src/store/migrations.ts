@@ -146,6 +146,40 @@ function buildMigrations(kind: StoreKind): Record<string, Migration> {
         await db.schema.dropTable('slack_jobs').execute();
       },
     },
+
+    '0005_approvals': {
+      async up(db: AnyDb) {
+        // One column per statement: SQLite's ALTER TABLE adds one column at a time.
+        for (const [name, type] of [
+          ['approval_channel', 'text'],
+          ['approval_ts', 'text'],
+          ['decided_by', 'text'],
+          ['decided_at', 'bigint'],
+          ['decision_reason', 'text'],
+          ['expires_at', 'bigint'],
+        ] as const) {
+          await db.schema.alterTable('call_requests').addColumn(name, type).execute();
+        }
+        await db.schema
+          .createIndex('call_requests_state_expires')
+          .on('call_requests')
+          .columns(['state', 'expires_at'])
+          .execute();
+      },
+      async down(db: AnyDb) {
+        await db.schema.dropIndex('call_requests_state_expires').execute();
+        for (const name of [
+          'approval_channel',
+          'approval_ts',
+          'decided_by',
+          'decided_at',
+          'decision_reason',
+          'expires_at',
+        ]) {
+          await db.schema.alterTable('call_requests').dropColumn(name).execute();
+        }
+      },
+    },
   };
 }
 

@@ -9,9 +9,29 @@
  * invalid after Slack was acked (e.g. a time in the past once read in the requester's zone). Later work adds
  * approval and tracking states; the column is free text so adding states needs no migration.
  */
-export type CallState = 'received' | 'sending' | 'queued' | 'failed' | 'unknown' | 'refused';
+export type CallState =
+  | 'received'
+  | 'pending_approval'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'sending'
+  | 'queued'
+  | 'failed'
+  | 'unknown'
+  | 'refused';
 
-export const TERMINAL_STATES: readonly CallState[] = ['queued', 'failed', 'unknown', 'refused'];
+/**
+ * With approvals: `received → pending_approval → approved → sending → …`, or `→ rejected | expired`.
+ */
+export const TERMINAL_STATES: readonly CallState[] = [
+  'queued',
+  'failed',
+  'unknown',
+  'refused',
+  'rejected',
+  'expired',
+];
 
 /**
  * How the request entered the app: the slash command, the call modal (from the command, the App Home or the
@@ -51,6 +71,13 @@ export interface CallRecord extends NewCall {
   outcomeReason?: string;
   userMessage?: string;
   httpStatus?: number;
+  /** Approvals: where the approval request was posted, who decided and when, why (a rejection), and its deadline. */
+  approvalChannel?: string;
+  approvalTs?: string;
+  decidedBy?: string;
+  decidedAt?: number;
+  decisionReason?: string;
+  expiresAt?: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -75,9 +102,20 @@ export interface CallChanges {
   httpStatus?: number | null;
   owner?: string;
   parentTs?: string;
+  approvalChannel?: string;
+  approvalTs?: string;
+  decidedBy?: string;
+  decidedAt?: number;
+  decisionReason?: string | null;
+  expiresAt?: number;
 }
 
-export type JobKind = 'announce' | 'refusal';
+/**
+ * `announce`: the call's parent message (posted, or updated in place) and its thread reply. `refusal`: the requester
+ * is told why a request was refused. `approval`: the approval request with its buttons (posted or rewritten).
+ * `decision`: a thread reply saying who approved or rejected, or that the request expired.
+ */
+export type JobKind = 'announce' | 'refusal' | 'approval' | 'decision';
 
 /** A Slack delivery still to make (the outbox): retried from the store until done, after a restart too. */
 export interface NewJob {
