@@ -7,9 +7,17 @@ import { parse } from 'yaml';
 const root = join(import.meta.dirname, '..');
 const schemaDir = join(root, '..', 'shared', 'slack-manifest-schema');
 const manifest = parse(readFileSync(join(root, 'manifest.yml'), 'utf8')) as {
-  features: { slash_commands: { command: string; usage_hint?: string }[] };
+  features: {
+    slash_commands: { command: string; usage_hint?: string }[];
+    shortcuts?: { name: string; type: string; callback_id: string }[];
+    app_home?: { home_tab_enabled?: boolean };
+  };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { interactivity: { is_enabled: boolean }; socket_mode_enabled: boolean };
+  settings: {
+    interactivity: { is_enabled: boolean };
+    socket_mode_enabled: boolean;
+    event_subscriptions?: { bot_events?: string[] };
+  };
 };
 
 describe('manifest.yml', () => {
@@ -38,6 +46,21 @@ describe('manifest.yml', () => {
     expect(manifest.oauth_config.scopes.bot).toEqual(
       expect.arrayContaining(['commands', 'chat:write', 'users:read']),
     );
+  });
+
+  it('declares the shortcuts, the Home tab and the event the app listens for', () => {
+    expect(manifest.features.shortcuts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'Call this number',
+          type: 'message',
+          callback_id: 'call_this_number',
+        }),
+        expect.objectContaining({ name: 'Place a call', type: 'global', callback_id: 'place_call' }),
+      ]),
+    );
+    expect(manifest.features.app_home?.home_tab_enabled).toBe(true);
+    expect(manifest.settings.event_subscriptions?.bot_events).toContain('app_home_opened');
   });
 
   it('explains every bot scope in a comment', () => {

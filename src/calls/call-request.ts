@@ -53,9 +53,7 @@ export function draftCallRequest(
   requestId: string,
 ): CallRequestDraft {
   const recipient = normalizeRecipient(command.recipient, catalog.defaultRegion);
-  const agent = pick(catalog.agents, command.agent, 'agent', 'agent');
-  const number = pick(catalog.numbers, command.from, 'from', 'from');
-  const campaign = resolveCampaign(command, catalog, agent);
+  const { agent, number, campaign } = resolveChoices(command, catalog);
   return {
     requestId,
     origin,
@@ -67,6 +65,20 @@ export function draftCallRequest(
     variables: command.variables,
     metadata: command.metadata,
   };
+}
+
+/**
+ * The agent, caller-ID number and campaign a request names, or the settings choose for it. Throws a CallRequestError
+ * naming the field on the first problem (the agent first: the campaign may depend on it).
+ */
+export function resolveChoices(
+  command: Pick<CallCommand, 'agent' | 'from' | 'campaign'>,
+  catalog: CallCatalog,
+): { agent: DirectoryEntry; number: DirectoryEntry; campaign?: DirectoryEntry } {
+  const agent = pick(catalog.agents, command.agent, 'agent', 'agent');
+  const number = pick(catalog.numbers, command.from, 'from', 'from');
+  const campaign = resolveCampaign(command, catalog, agent);
+  return { agent, number, ...(campaign ? { campaign } : {}) };
 }
 
 function pick(
@@ -85,16 +97,22 @@ function pick(
   );
 }
 
+/** The campaign used when none is named: the one whose alias is the agent's alias, else the default campaign. */
+export function automaticCampaign(catalog: CallCatalog, agent: DirectoryEntry): DirectoryEntry | undefined {
+  const { campaigns } = catalog;
+  const byAgent = campaigns.entries.find((c) => c.alias.toLowerCase() === agent.alias.toLowerCase());
+  return byAgent ?? campaigns.fallback;
+}
+
 /** `campaign=` wins; else the campaign whose alias is the agent's alias; else the default campaign. */
 function resolveCampaign(
-  command: CallCommand,
+  command: Pick<CallCommand, 'campaign'>,
   catalog: CallCatalog,
   agent: DirectoryEntry,
 ): DirectoryEntry | undefined {
   const { campaigns } = catalog;
   if (command.campaign !== undefined) return campaigns.resolve(command.campaign);
-  const byAgent = campaigns.entries.find((c) => c.alias.toLowerCase() === agent.alias.toLowerCase());
-  const campaign = byAgent ?? campaigns.fallback;
+  const campaign = automaticCampaign(catalog, agent);
   if (!campaign && catalog.campaignRequired) {
     const example = campaigns.entries[0] ? ` e.g. \`campaign=${campaigns.entries[0].alias}\`` : '';
     throw new CallRequestError(
@@ -103,4 +121,35 @@ function resolveCampaign(
     );
   }
   return campaign;
+}
+
+/** A choice a command may leave open, for the rep to make in the modal. */
+export type OpenChoice = 'agent' | 'from' | 'campaign';
+
+/**
+ * The choices a command leaves open that the settings do not make: no agent named and no default agent; no
+ * caller-ID number named and no default; a campaign the server needs (`IQRA_REQUEST_FORMAT=config`) and none named or
+ * resolvable for the agent. Only choices there is something to choose from count. Anything the command does name is
+ * checked first, with draftCallRequest's rules and messages, so that a wrong request is refused (throws a
+ * CallRequestError) and only a right but incomplete one is completed in the modal.
+ */
+export function openChoices(command: CallCommand, catalog: CallCatalog): OpenChoice[] {
+  normalizeRecipient(command.recipient, catalog.defaultRegion);
+  const agent = command.agent !== undefined ? catalog.agents.resolve(command.agent) : catalog.agents.fallback;
+  const number =
+    command.from !== undefined ? catalog.numbers.resolve(command.from) : catalog.numbers.fallback;
+  const campaign = command.campaign !== undefined ? catalog.campaigns.resolve(command.campaign) : undefined;
+  const open: OpenChoice[] = [];
+  if (!agent && catalog.agents.entries.length > 0) open.push('agent');
+  if (!number && catalog.numbers.entries.length > 0) open.push('from');
+  if (
+    agent &&
+    !campaign &&
+    catalog.campaignRequired &&
+    catalog.campaigns.entries.length > 0 &&
+    !automaticCampaign(catalog, agent)
+  ) {
+    open.push('campaign');
+  }
+  return open;
 }

@@ -94,7 +94,7 @@ export function parseCallCommand(text: string): ParsedCommand {
 class Parser {
   private readonly command: CallCommand = { kind: 'call', recipient: '', variables: {}, metadata: {} };
   /** Lower-cased keys already given ('agent', 'when', 'var:name', 'meta:name') → the key as typed. */
-  private readonly seen = new Map<string, string>();
+  private readonly seen: SeenKeys = new Map();
   private numberParts: string[] = [];
   private numberState: 'none' | 'open' | 'closed' = 'none';
   private i = 0;
@@ -240,16 +240,7 @@ class Parser {
   private variable(token: Token): void {
     const key = token.key ?? '';
     if (token.unterminated) throw unterminated(token, 'variables');
-    if (!KEY_PATTERN.test(key)) {
-      throw new CallRequestError(
-        'variables',
-        `${code(key)} can't be used as a variable name: a name starts with a letter or \`_\` and has only ` +
-          `letters, digits, \`_\` and \`-\`, up to 64 characters. Write variables like \`FirstName=Ada\`, and ` +
-          `options as ${code('agent=…')}, ${code('from=…')}, ${code('campaign=…')} or ${code(WHEN_EXAMPLE)}.`,
-      );
-    }
-    this.once(`var:${key.toLowerCase()}`, key, 'variables', `${key}=…`);
-    checkValue(token.value, key, 'variables', `${key}="Ada Lovelace"`);
+    checkVariable(key, token.value, this.seen, 'command');
     this.command.variables[key] = token.value;
     this.i++;
   }
@@ -257,38 +248,13 @@ class Parser {
   private metadataEntry(token: Token, key: string): void {
     const typed = token.key ?? `meta.${key}`;
     if (token.unterminated) throw unterminated(token, 'metadata');
-    if (!KEY_PATTERN.test(key)) {
-      throw new CallRequestError(
-        'metadata',
-        `${code(typed)} can't be used as a metadata name: after \`meta.\` a name starts with a letter or \`_\` ` +
-          `and has only letters, digits, \`_\` and \`-\`, up to 64 characters, e.g. \`meta.Source=webinar\`.`,
-      );
-    }
-    const reserved = APP_METADATA.find((name) => name.toLowerCase() === key.toLowerCase());
-    if (reserved) {
-      throw new CallRequestError(
-        'metadata',
-        `${code(typed)} is set by the app on every call, so it can't be given. ` +
-          `Leave it out, or use another name, e.g. \`meta.Source=webinar\`.`,
-      );
-    }
-    this.once(`meta:${key.toLowerCase()}`, typed, 'metadata', `${typed}=…`);
-    checkValue(token.value, typed, 'metadata', `${typed}=webinar`);
+    checkMetadata(key, typed, token.value, this.seen, 'command');
     this.command.metadata[key] = token.value;
     this.i++;
   }
 
   private once(id: string, key: string, field: CallField, example: string): void {
-    const previous = this.seen.get(id);
-    if (previous !== undefined) {
-      const spelling =
-        previous === key ? '' : ` (${code(previous)} and ${code(key)} are the same, case does not matter)`;
-      throw new CallRequestError(
-        field,
-        `${code(key)} is given twice${spelling}. Give it once, e.g. ${code(example)}.`,
-      );
-    }
-    this.seen.set(id, key);
+    once(this.seen, id, key, field, example);
   }
 
   private strayWord(token: Token): never {
@@ -328,6 +294,161 @@ const OPTION_EXAMPLES: Record<'agent' | 'from' | 'campaign', string> = {
   from: '+14155550100',
   campaign: 'spring-promo',
 };
+
+/** Keys already given in one request, lower-cased (`agent`, `when`, `var:name`, `meta:name`) → the key as typed. */
+type SeenKeys = Map<string, string>;
+
+/** Where a variable or metadata entry was written: in the `/call` text, or as a line of the modal's field. */
+type WrittenIn = 'command' | 'lines';
+
+/** The command's options: in the modal they have fields of their own, so they are not variable names there. */
+const OPTION_FIELDS: Record<string, string> = {
+  agent: 'the agent',
+  from: 'the caller-ID number',
+  campaign: 'the campaign',
+  at: 'the time',
+  when: 'the time',
+};
+
+function once(seen: SeenKeys, id: string, key: string, field: CallField, example: string): void {
+  const previous = seen.get(id);
+  if (previous !== undefined) {
+    const spelling =
+      previous === key ? '' : ` (${code(previous)} and ${code(key)} are the same, case does not matter)`;
+    throw new CallRequestError(
+      field,
+      `${code(key)} is given twice${spelling}. Give it once, e.g. ${code(example)}.`,
+    );
+  }
+  seen.set(id, key);
+}
+
+/** A dynamic variable's name and value: a valid name, given once, with a value of acceptable length. */
+function checkVariable(key: string, value: string, seen: SeenKeys, writtenIn: WrittenIn): void {
+  if (!KEY_PATTERN.test(key)) {
+    const options =
+      writtenIn === 'command'
+        ? `, and options as ${code('agent=…')}, ${code('from=…')}, ${code('campaign=…')} or ${code(WHEN_EXAMPLE)}`
+        : ', one per line';
+    throw new CallRequestError(
+      'variables',
+      `${code(key)} can't be used as a variable name: a name starts with a letter or \`_\` and has only ` +
+        `letters, digits, \`_\` and \`-\`, up to 64 characters. Write variables like \`FirstName=Ada\`${options}.`,
+    );
+  }
+  once(seen, `var:${key.toLowerCase()}`, key, 'variables', `${key}=…`);
+  checkValue(
+    value,
+    key,
+    'variables',
+    writtenIn === 'command' ? `${key}="Ada Lovelace"` : `${key}=Ada Lovelace`,
+  );
+}
+
+/** A metadata entry: `key` is its name without `meta.`, `typed` the key as written (for messages). */
+function checkMetadata(
+  key: string,
+  typed: string,
+  value: string,
+  seen: SeenKeys,
+  writtenIn: WrittenIn,
+): void {
+  const example = writtenIn === 'command' ? '`meta.Source=webinar`' : '`Source=webinar`';
+  if (!KEY_PATTERN.test(key)) {
+    const after = writtenIn === 'command' ? 'after `meta.` a name' : 'a name';
+    throw new CallRequestError(
+      'metadata',
+      `${code(typed)} can't be used as a metadata name: ${after} starts with a letter or \`_\` ` +
+        `and has only letters, digits, \`_\` and \`-\`, up to 64 characters, e.g. ${example}.`,
+    );
+  }
+  const reserved = APP_METADATA.find((name) => name.toLowerCase() === key.toLowerCase());
+  if (reserved) {
+    throw new CallRequestError(
+      'metadata',
+      `${code(typed)} is set by the app on every call, so it can't be given. ` +
+        `Leave it out, or use another name, e.g. ${example}.`,
+    );
+  }
+  once(seen, `meta:${key.toLowerCase()}`, typed, 'metadata', `${typed}=…`);
+  checkValue(value, typed, 'metadata', `${typed}=webinar`);
+}
+
+/**
+ * The modal's dynamic variables or metadata field: one `Key=Value` per line (blank lines are skipped), with the
+ * command's rules and messages for names and values. A value may be wrapped in quotes (straight or curly), which are
+ * removed; everything after the first `=` is the value, spaces and `=` included. In the metadata field a `meta.`
+ * prefix is allowed. Throws a CallRequestError for `field` on the first problem.
+ */
+export function parseAssignmentLines(text: string, field: 'variables' | 'metadata'): Record<string, string> {
+  const values: Record<string, string> = {};
+  const seen: SeenKeys = new Map();
+  const example = field === 'variables' ? 'CustomerName=Jane Doe' : 'Source=webinar';
+  for (const raw of text.split(/\r\n|\r|\n/)) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const eq = line.indexOf('=');
+    if (eq === -1) {
+      throw new CallRequestError(
+        field,
+        `${code(line)} is not \`Key=Value\`. Write one ${field === 'variables' ? 'variable' : 'entry'} per line, ` +
+          `with \`=\` between its name and its value, e.g. ${code(example)}.`,
+      );
+    }
+    const typed = line.slice(0, eq).trim();
+    const value = unquote(line.slice(eq + 1).trim());
+    if (typed === '') {
+      throw new CallRequestError(
+        field,
+        `${code(line)} has nothing before the \`=\`. Write the name first, e.g. ${code(example)}.`,
+      );
+    }
+    if (field === 'variables') {
+      const option = OPTION_FIELDS[typed.toLowerCase()];
+      if (option) {
+        throw new CallRequestError(
+          'variables',
+          `${code(typed)} can't be a variable here: ${option} has its own field in this form. ` +
+            `Choose it there and remove this line, or give the variable another name, e.g. ${code(`Preferred${capitalized(typed)}=…`)}.`,
+        );
+      }
+      checkVariable(typed, value, seen, 'lines');
+      values[typed] = value;
+    } else {
+      const key = /^meta\./i.test(typed) ? typed.slice('meta.'.length) : typed;
+      checkMetadata(key, typed, value, seen, 'lines');
+      values[key] = value;
+    }
+  }
+  return values;
+}
+
+/**
+ * The inverse of parseAssignmentLines, for filling the modal in: `Key=Value` lines. A value that starts or ends with
+ * a space or a quote is wrapped in quotes, so that reading the lines back gives it exactly; line breaks in a value
+ * become spaces.
+ */
+export function formatAssignmentLines(values: Record<string, string>): string {
+  return Object.entries(values)
+    .map(([key, raw]) => {
+      const value = raw.replace(/\r\n|\r|\n/g, ' ');
+      const edge = /^[\s"\u201C-\u201F]|[\s"\u201C-\u201F]$/.test(value);
+      return `${key}=${edge ? `"${value}"` : value}`;
+    })
+    .join('\n');
+}
+
+/** The value without one pair of surrounding quotes (straight or curly), if it has them. */
+function unquote(value: string): string {
+  if (value.length >= 2 && QUOTES.has(value.charAt(0)) && QUOTES.has(value.charAt(value.length - 1))) {
+    return value.slice(1, -1);
+  }
+  return value;
+}
+
+function capitalized(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1).toLowerCase();
+}
 
 function checkValue(value: string, key: string, field: CallField, example: string): void {
   if (value === '') {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type CallCommand, type ParsedCommand, parseCallCommand, USAGE } from '../../src/calls/command.js';
+import {
+  type CallCommand,
+  formatAssignmentLines,
+  type ParsedCommand,
+  parseAssignmentLines,
+  parseCallCommand,
+  USAGE,
+} from '../../src/calls/command.js';
 import { type CallField, CallRequestError } from '../../src/calls/errors.js';
 
 const HELP: ParsedCommand = { kind: 'help' };
@@ -241,5 +248,84 @@ describe('USAGE', () => {
     ]) {
       expect(USAGE).toContain(part);
     }
+  });
+});
+
+function linesError(text: string, field: 'variables' | 'metadata'): CallRequestError {
+  try {
+    parseAssignmentLines(text, field);
+  } catch (error) {
+    if (error instanceof CallRequestError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(text)} to be refused`);
+}
+
+describe('parseAssignmentLines (the modal’s variables and metadata fields)', () => {
+  it.each([
+    ['', {}],
+    ['\n  \n', {}],
+    ['CustomerName=Jane Doe', { CustomerName: 'Jane Doe' }],
+    ['  CustomerName = Jane Doe  \r\nPlan=Pro', { CustomerName: 'Jane Doe', Plan: 'Pro' }],
+    ['Name="Jane Doe"\nNick=\u201CJD\u201D', { Name: 'Jane Doe', Nick: 'JD' }],
+    ['Quote=""hi""', { Quote: '"hi"' }],
+    ['Formula=a=b c=d', { Formula: 'a=b c=d' }],
+    ["LastName=O'Brien", { LastName: "O'Brien" }],
+    ['Company=AT&amp;T', { Company: 'AT&amp;T' }],
+    ['_id=7\n\norder-ref=A-1', { _id: '7', 'order-ref': 'A-1' }],
+    [`Notes=${'x'.repeat(1000)}`, { Notes: 'x'.repeat(1000) }],
+  ])('reads variables %j', (text, expected) => {
+    expect(parseAssignmentLines(text, 'variables')).toEqual(expected);
+  });
+
+  it('reads metadata, with or without the meta. prefix', () => {
+    expect(parseAssignmentLines('Source=webinar\nmeta.Lead_Id=42', 'metadata')).toEqual({
+      Source: 'webinar',
+      Lead_Id: '42',
+    });
+  });
+
+  it.each([
+    ['Plan Pro', 'variables', '`Plan Pro` is not `Key=Value`'],
+    ['=Pro', 'variables', 'has nothing before the `=`'],
+    ['1st=x', 'variables', "`1st` can't be used as a variable name"],
+    ['first.name=Ada', 'variables', 'a name starts with a letter'],
+    [`${'K'.repeat(65)}=x`, 'variables', 'up to 64 characters'],
+    ['Plan=Pro\nplan=Basic', 'variables', '`plan` is given twice (`Plan` and `plan` are the same'],
+    ['Name=', 'variables', '`Name=` has no value'],
+    ['Name=""', 'variables', '`Name=` has no value'],
+    [
+      `Notes=${'x'.repeat(1001)}`,
+      'variables',
+      'The value of `Notes` is 1001 characters long; the most is 1000',
+    ],
+    ['agent=sales', 'variables', 'the agent has its own field in this form'],
+    ['When=tomorrow', 'variables', 'the time has its own field'],
+    ['SlackUserId=U1', 'metadata', '`SlackUserId` is set by the app on every call'],
+    ['meta.requestid=abc', 'metadata', 'is set by the app'],
+    ['1x=y', 'metadata', "`1x` can't be used as a metadata name: a name starts"],
+    ['Src=a\nmeta.src=b', 'metadata', '`meta.src` is given twice'],
+    ['Source', 'metadata', 'Write one entry per line'],
+  ] as const)('refuses %j in %s', (text, field, message) => {
+    const error = linesError(text, field);
+    expect(error.field).toBe(field);
+    expect(error.userMessage).toContain(message);
+    expect(error.userMessage).toMatch(/`[^`]+`/);
+  });
+
+  it('refuses the same names as the command does', () => {
+    for (const key of ['1st', 'first.name', 'K'.repeat(65)]) {
+      expect(linesError(`${key}=x`, 'variables').userMessage).toContain(
+        parseError(`${NUMBER} ${key}=x`).userMessage.split(':')[0] ?? 'missing',
+      );
+    }
+  });
+
+  it('reads back what formatAssignmentLines wrote', () => {
+    const values = { CustomerName: 'Jane Doe', Note: '"hi"', Pad: ' x ', Formula: 'a=b', Multi: 'one\ntwo' };
+    expect(parseAssignmentLines(formatAssignmentLines(values), 'variables')).toEqual({
+      ...values,
+      Multi: 'one two',
+    });
   });
 });

@@ -1,12 +1,22 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { type CallCatalog, draftCallRequest } from '../../../calls/call-request.js';
-import { parseCallCommand, USAGE } from '../../../calls/command.js';
+import {
+  type CallCatalog,
+  draftCallRequest,
+  type OpenChoice,
+  openChoices,
+} from '../../../calls/call-request.js';
+import { type CallCommand, formatAssignmentLines, parseCallCommand, USAGE } from '../../../calls/command.js';
 import { CallRequestError } from '../../../calls/errors.js';
+import { normalizeRecipient } from '../../../calls/phone.js';
 import type { Logger } from '../../../log.js';
 import type { CallDesk } from '../../../services/call-desk.js';
 import type { Store } from '../../../store/store.js';
 import { commandErrorMessage, helpMessage, type SlackMessage } from '../../blocks/call-messages.js';
+import { type CallModalContext, type CallModalValues, callModal } from '../../blocks/call-modal.js';
 import { historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
+import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
+import type { UserZones } from '../../user-zones.js';
+import { openCallModal } from '../views/open-call-modal.js';
 
 export interface CallCommandDeps {
   catalog: CallCatalog;
@@ -15,7 +25,12 @@ export interface CallCommandDeps {
   store: Store;
   logger: Logger;
   newRequestId: () => string;
+  /** The requesters' Slack time zones: looked up as soon as a modal is open, so that its submission has them. */
+  zones: UserZones;
 }
+
+export const MODAL_NOT_OPENED = (slackError: string) =>
+  `⚠️ I couldn't open the call form (Slack said \`${escapeMrkdwn(slackError)}\`). Try again, or type the whole request, e.g. \`/call +14155552671 agent=sales\` (\`/call help\` shows how).`;
 
 export const NOT_RECORDED =
   "⚠️ I couldn't record your request (the app's database is not answering), so nothing was sent to Iqra. Please try again in a minute.";
@@ -24,17 +39,63 @@ function ephemeral(message: SlackMessage) {
   return { response_type: 'ephemeral' as const, ...message };
 }
 
+/** What a `/call` typed so far, as the modal's fields (the number as validated, the rest as typed). */
+function typedValues(parsed: CallCommand, catalog: CallCatalog): CallModalValues {
+  const values: CallModalValues = {
+    recipient: normalizeRecipient(parsed.recipient, catalog.defaultRegion).display,
+  };
+  if (parsed.agent !== undefined) values.agent = parsed.agent;
+  if (parsed.from !== undefined) values.from = parsed.from;
+  if (parsed.campaign !== undefined) values.campaign = parsed.campaign;
+  if (parsed.when !== undefined) values.when = parsed.when;
+  if (Object.keys(parsed.variables).length) values.variables = formatAssignmentLines(parsed.variables);
+  if (Object.keys(parsed.metadata).length) values.metadata = formatAssignmentLines(parsed.metadata);
+  return values;
+}
+
 /**
  * `/call <number> [agent=..] [from=..] [campaign=..] [at ".."] [Key=Value ..] [meta.Key=Value ..]`, `/call help`,
  * `/call history` and `/call status <id>`. The request is checked and recorded before Slack is acked; mistakes that
- * need no lookup are answered in the ack itself; everything slow happens after it.
+ * need no lookup are answered in the ack itself; everything slow happens after it. `/call` alone opens the call
+ * modal, and so does a right but incomplete `/call` (a choice with no default left open), filled in with what was
+ * typed.
  */
 export function callCommand(deps: CallCommandDeps) {
-  return async ({ command, ack, context }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
+  return async ({
+    command,
+    ack,
+    context,
+    client,
+    respond,
+  }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
     const requestId = deps.newRequestId();
     const log = deps.logger.child({ requestId, userId: command.user_id, channel: command.channel_id });
+    const modal = async (values: CallModalValues, open: OpenChoice[] = []) => {
+      const modalContext: CallModalContext = {
+        origin: { source: 'command', channelId: command.channel_id, responseUrl: command.response_url },
+        ...(open.length ? { note: { kind: 'open_choices' as const, choices: open } } : {}),
+      };
+      await ack();
+      const failed = await openCallModal(client, deps, {
+        triggerId: command.trigger_id,
+        userId: command.user_id,
+        view: callModal(deps.catalog, modalContext, values),
+      });
+      if (failed) {
+        await respond({ response_type: 'ephemeral', text: MODAL_NOT_OPENED(failed) }).catch((err: unknown) =>
+          log.warn('could not say that the modal did not open', { error: err }),
+        );
+        return;
+      }
+      log.info('call modal opened', { source: 'command', open });
+    };
+    if ((command.text ?? '').trim() === '') {
+      await modal({});
+      return;
+    }
     let parsed: ReturnType<typeof parseCallCommand>;
-    let draft: ReturnType<typeof draftCallRequest>;
+    let draft: ReturnType<typeof draftCallRequest> | undefined;
+    let completion: { values: CallModalValues; open: OpenChoice[] } | undefined;
     try {
       parsed = parseCallCommand(command.text ?? '');
       if (parsed.kind === 'help') {
@@ -45,12 +106,17 @@ export function callCommand(deps: CallCommandDeps) {
         await ack(ephemeral(await lookUp(deps.store, command.team_id, command.user_id, parsed)));
         return;
       }
-      draft = draftCallRequest(
-        parsed,
-        deps.catalog,
-        { teamId: command.team_id, channelId: command.channel_id, userId: command.user_id },
-        requestId,
-      );
+      const open = openChoices(parsed, deps.catalog);
+      if (open.length > 0) {
+        completion = { values: typedValues(parsed, deps.catalog), open };
+      } else {
+        draft = draftCallRequest(
+          parsed,
+          deps.catalog,
+          { teamId: command.team_id, channelId: command.channel_id, userId: command.user_id },
+          requestId,
+        );
+      }
     } catch (err) {
       if (err instanceof CallRequestError) {
         log.info('command refused', { field: err.field, reason: err.userMessage });
@@ -61,6 +127,12 @@ export function callCommand(deps: CallCommandDeps) {
       await ack(ephemeral({ text: NOT_RECORDED, blocks: [] }));
       return;
     }
+    if (completion) {
+      await modal(completion.values, completion.open);
+      return;
+    }
+    // Unreachable: a call command either leaves a choice open or is drafted (or refused above).
+    if (!draft) return ack();
 
     // One call per command: Slack redelivers a command it thinks failed, with the same trigger_id.
     let created: boolean;

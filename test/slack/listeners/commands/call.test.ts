@@ -174,12 +174,17 @@ describe('/call refuses bad input, sends nothing and posts nothing', () => {
     expect(posts(a)).toHaveLength(0);
   });
 
-  it('refuses a call without a campaign when the server format needs one, before sending anything', async () => {
+  it('asks for the campaign (in the modal) when the server format needs one and none applies, sending nothing', async () => {
     const a = await start({ env: { IQRA_REQUEST_FORMAT: 'config', IQRA_CAMPAIGNS: 'webinar=camp_web_01' } });
     const sent = await a.command('+14155552671 agent=support');
-    expect(JSON.stringify(sent.body)).toContain('needs a campaign');
+    expect(sent.body).toBe('');
+    const open = await a.slack.waitFor(() => a.slack.callsOf('views.open')[0], 'the modal');
+    expect(JSON.stringify(open.args.view)).toContain('needs a campaign for every call');
+    const wrong = await a.command('+14155552671 agent=support campaign=spring');
+    expect(JSON.stringify(wrong.body)).toContain("I don't know the campaign “spring”");
     await settle(a);
     expect(a.iqra.requests).toHaveLength(0);
+    expect(a.slack.callsOf('views.open')).toHaveLength(1);
   });
 });
 

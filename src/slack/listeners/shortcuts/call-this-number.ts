@@ -1,0 +1,99 @@
+import type { AllMiddlewareArgs, MessageShortcut, SlackShortcutMiddlewareArgs } from '@slack/bolt';
+import type { CallCatalog } from '../../../calls/call-request.js';
+import { findPhoneNumbers } from '../../../calls/phone.js';
+import type { Logger } from '../../../log.js';
+import { type CallModalContext, callModal, MAX_FOUND_NUMBERS } from '../../blocks/call-modal.js';
+import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
+import type { UserZones } from '../../user-zones.js';
+import { openCallModal } from '../views/open-call-modal.js';
+
+/** The message shortcut's callback_id (manifest.yml: "Call this number"). */
+export const CALL_THIS_NUMBER = 'call_this_number';
+
+export interface CallThisNumberDeps {
+  catalog: CallCatalog;
+  zones: UserZones;
+  logger: Logger;
+}
+
+export const SHORTCUT_MODAL_NOT_OPENED = (slackError: string) =>
+  `⚠️ I couldn't open the call form (Slack said \`${escapeMrkdwn(slackError)}\`). Try the shortcut again, or use \`/call\`.`;
+
+/**
+ * The text of a message where phone numbers may be: its `text` (Slack markup and entities, read by
+ * findPhoneNumbers) and its blocks: rich text (`text` elements, and `link` elements to `tel:` URLs; other links are
+ * skipped, so that digits in URLs are not taken for numbers) and the text of section blocks.
+ */
+export function messagePhoneText(message: { text?: string; blocks?: unknown }): string {
+  const parts: string[] = [message.text ?? ''];
+  const walk = (node: unknown): string => {
+    if (Array.isArray(node)) return node.map(walk).join('');
+    if (typeof node !== 'object' || node === null) return '';
+    const n = node as { type?: unknown; text?: unknown; url?: unknown; elements?: unknown; fields?: unknown };
+    switch (n.type) {
+      case 'text':
+        return typeof n.text === 'string' ? n.text : '';
+      case 'link':
+        return typeof n.url === 'string' && /^tel:/i.test(n.url) ? ` ${n.url.slice('tel:'.length)} ` : ' ';
+      case 'section': {
+        const texts = [n.text, ...(Array.isArray(n.fields) ? n.fields : [])]
+          .map((t) => (typeof t === 'object' && t !== null ? (t as { text?: unknown }).text : undefined))
+          .filter((t): t is string => typeof t === 'string');
+        return `${texts.join('\n')}\n`;
+      }
+      default:
+        // Blocks and containers (rich_text, rich_text_section, rich_text_list, …): their elements, one per line.
+        return Array.isArray(n.elements) ? `${n.elements.map(walk).join('')}\n` : '';
+    }
+  };
+  if (Array.isArray(message.blocks)) parts.push(...message.blocks.map(walk));
+  return parts.join('\n');
+}
+
+/**
+ * "Call this number" on a message: the call modal with the message's phone number filled in (a menu when it has
+ * several; an empty field and a note when it has none). The confirmation goes in the message's thread.
+ */
+export function callThisNumberShortcut(deps: CallThisNumberDeps) {
+  return async ({
+    ack,
+    shortcut,
+    client,
+    respond,
+  }: SlackShortcutMiddlewareArgs<MessageShortcut> & AllMiddlewareArgs) => {
+    await ack();
+    const { message } = shortcut;
+    const found = findPhoneNumbers(messagePhoneText(message), deps.catalog.defaultRegion).slice(
+      0,
+      MAX_FOUND_NUMBERS,
+    );
+    const threadTs = typeof message.thread_ts === 'string' ? message.thread_ts : message.ts;
+    const context: CallModalContext = {
+      origin: {
+        source: 'message',
+        channelId: shortcut.channel.id,
+        threadTs,
+        responseUrl: shortcut.response_url,
+      },
+      ...(found.length > 1 ? { numbers: found } : {}),
+      ...(found.length === 0 ? { note: { kind: 'no_number' as const } } : {}),
+    };
+    const [first] = found;
+    const recipient = found.length > 1 ? first?.e164 : first?.display;
+    const failed = await openCallModal(client, deps, {
+      triggerId: shortcut.trigger_id,
+      userId: shortcut.user.id,
+      view: callModal(deps.catalog, context, recipient ? { recipient } : {}),
+    });
+    if (failed) {
+      await respond({ response_type: 'ephemeral', text: SHORTCUT_MODAL_NOT_OPENED(failed) }).catch(() => {});
+      return;
+    }
+    deps.logger.info('call modal opened', {
+      source: 'message',
+      userId: shortcut.user.id,
+      channel: shortcut.channel.id,
+      numbersFound: found.length,
+    });
+  };
+}

@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { messagePhoneText } from '../../../../src/slack/listeners/shortcuts/call-this-number.js';
+import type { SlackApiCall } from '../../../support/fake-slack.js';
+import {
+  inputBlock,
+  messageShortcut,
+  openedViews,
+  type SentView,
+  viewSubmission,
+} from '../../../support/slack-payloads.js';
+import { startTestApp, type TestApp } from '../../../support/test-app.js';
+
+const NOW = new Date('2026-11-27T17:00:00.000Z');
+const MESSAGE_TS = '1764000100.000200';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function start(): Promise<TestApp> {
+  const startedAt = Date.now();
+  app = await startTestApp({ now: () => new Date(NOW.getTime() + (Date.now() - startedAt)) });
+  app.slack.userZones.set('U0MARIA1', 'America/Los_Angeles');
+  return app;
+}
+
+const posts = (a: TestApp): SlackApiCall[] => a.slack.callsOf('chat.postMessage');
+
+/** Uses "Call this number" on `message`; resolves with the modal it opened. */
+async function shortcutOn(
+  a: TestApp,
+  message: { text?: string; blocks?: unknown[]; thread_ts?: string },
+  channel = 'C0LEADS01',
+): Promise<SentView> {
+  const payload = messageShortcut(a, {
+    callbackId: 'call_this_number',
+    message: { ts: MESSAGE_TS, ...message },
+    channel,
+  });
+  const res = await a.interact(payload);
+  expect(res.status).toBe(200);
+  const opened = await a.slack.waitFor(
+    () => openedViews(a).find((o) => o.triggerId === payload.trigger_id),
+    'views.open',
+  );
+  return opened.view;
+}
+
+/** A rich text message the way Slack clients send it: sections of text and links, and a list. */
+const richText = (...sections: unknown[][]) => [
+  {
+    type: 'rich_text',
+    block_id: 'rt1',
+    elements: sections.map((elements) => ({ type: 'rich_text_section', elements })),
+  },
+];
+
+describe('"Call this number"', () => {
+  it('fills in the one number of a message (Slack markup), and confirms the call in that message’s thread', async () => {
+    const a = await start();
+    const view = await shortcutOn(a, {
+      text: 'Please call <tel:+14155552671|+1 415-555-2671> about the renewal &amp; the invoice',
+      blocks: richText([
+        { type: 'text', text: 'Please call ' },
+        { type: 'link', url: 'tel:+14155552671', text: '+1 415-555-2671' },
+        { type: 'text', text: ' about the renewal & the invoice' },
+      ]),
+    });
+    const recipient = inputBlock(view, 'recipient');
+    expect(recipient?.element?.type).toBe('plain_text_input');
+    expect(recipient?.element?.initial_value).toBe('+1 415 555 2671');
+    expect(view.blocks.some((b) => b.block_id === 'note')).toBe(false);
+    expect(inputBlock(view, 'channel')).toBeUndefined();
+
+    const res = await a.interact(viewSubmission(a, view, { input: { when: 'in 2 hours' } }));
+    expect(res.body).toBe('');
+    const reply = await a.slack.waitFor(
+      () => posts(a).find((c) => String(c.args.text).includes('Iqra queued')),
+      'the details',
+    );
+    expect(a.iqra.requests).toHaveLength(1);
+    expect(a.iqra.requests[0]?.fields).toMatchObject({
+      RecipientNumber: '+14155552671',
+      AgentId: 'agent_sales_01',
+      'Metadata[SlackChannelId]': 'C0LEADS01',
+    });
+    expect(a.iqra.requests[0]?.fields.ScheduledTime).toMatch(/^2026-11-27T19:00:0\d\.\d{3}Z$/);
+    // Both messages go in the thread of the message the shortcut was used on, in its channel.
+    const parent = posts(a).find((c) => String(c.args.text).includes('queued a call'));
+    expect(parent?.args).toMatchObject({ channel: 'C0LEADS01', thread_ts: MESSAGE_TS });
+    expect(reply.args).toMatchObject({ channel: 'C0LEADS01', thread_ts: MESSAGE_TS });
+    const call = await a.store.getCall(String(a.iqra.requests[0]?.fields['Metadata[RequestId]']));
+    expect(call).toMatchObject({ entryPoint: 'shortcut', threadTs: MESSAGE_TS });
+  });
+
+  it('uses the thread a message is in', async () => {
+    const a = await start();
+    const view = await shortcutOn(a, { text: 'call me on +44 20 7183 8750', thread_ts: '1764000000.000050' });
+    expect(inputBlock(view, 'recipient')?.element?.initial_value).toBe('+44 20 7183 8750');
+    await a.interact(viewSubmission(a, view));
+    const parent = await a.slack.waitFor(() => posts(a)[0], 'the parent');
+    expect(parent.args.thread_ts).toBe('1764000000.000050');
+  });
+
+  it('offers a menu of the numbers a rich text message has, first chosen, and calls the one picked', async () => {
+    const a = await start();
+    const view = await shortcutOn(a, {
+      text: '',
+      blocks: richText(
+        [
+          { type: 'text', text: 'Office: +44 20 7183 8750, mobile: ' },
+          { type: 'link', url: 'tel:+14155552671', text: 'tap to call' },
+        ],
+        [
+          { type: 'text', text: 'Order ' },
+          { type: 'link', url: 'https://shop.example.com/orders/4155550100', text: 'see the order' },
+          { type: 'text', text: ' or her assistant at (646) 555-0199' },
+        ],
+      ),
+    });
+    const recipient = inputBlock(view, 'recipient');
+    expect(recipient?.element?.type).toBe('static_select');
+    expect(recipient?.element?.options?.map((o) => [o.text.text, o.value])).toEqual([
+      ['+44 20 7183 8750', '+442071838750'],
+      ['+1 415 555 2671', '+14155552671'],
+      ['+1 646 555 0199', '+16465550199'],
+    ]);
+    expect(recipient?.element?.initial_option?.value).toBe('+442071838750');
+
+    await a.interact(viewSubmission(a, view, { input: { recipient: '+16465550199' } }));
+    await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts && c.args.text), 'the confirmation');
+    expect(a.iqra.requests.map((r) => r.fields.RecipientNumber)).toEqual(['+16465550199']);
+  });
+
+  it('opens the modal with an empty number and a note when the message has no number', async () => {
+    const a = await start();
+    const view = await shortcutOn(a, { text: 'See you at the 10:30 meeting in room 4155 on 2026-12-01' });
+    expect(view.blocks[0]?.block_id).toBe('note');
+    expect(view.blocks[0]?.text?.text).toContain("I couldn't find a phone number in that message");
+    const recipient = inputBlock(view, 'recipient');
+    expect(recipient?.element?.type).toBe('plain_text_input');
+    expect(recipient?.element?.initial_value).toBeUndefined();
+    // The number typed in is checked like any other.
+    const res = await a.interact(viewSubmission(a, view, { input: { recipient: '4155' } }));
+    expect(JSON.parse(res.body).errors).toEqual({ recipient: expect.stringContaining('too short') });
+  });
+});
+
+describe('messagePhoneText', () => {
+  it('reads rich text, tel: links and section text, and skips other links', () => {
+    const text = messagePhoneText({
+      text: 'see below',
+      blocks: [
+        ...richText([
+          { type: 'link', url: 'tel:+14155552671', text: 'call' },
+          { type: 'link', url: 'https://x.example/4155550100', text: 'https://x.example/4155550100' },
+        ]),
+        { type: 'section', text: { type: 'mrkdwn', text: 'Backup: +44 20 7183 8750' } },
+      ],
+    });
+    expect(text).toContain('+14155552671');
+    expect(text).toContain('Backup: +44 20 7183 8750');
+    expect(text).not.toContain('4155550100');
+  });
+});
