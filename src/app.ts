@@ -9,8 +9,9 @@ import { IqraClient, type IqraClientOptions } from './iqra/client.js';
 import type { Logger } from './log.js';
 import { CallDesk } from './services/call-desk.js';
 import type { CallInitiator } from './services/place-call.js';
+import { Audiences, mentionAudience } from './slack/audiences.js';
 import { boltLogger } from './slack/bolt-logger.js';
-import { SlackDelivery } from './slack/delivery.js';
+import { type ApprovalContext, SlackDelivery } from './slack/delivery.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { UserZones } from './slack/user-zones.js';
 import type { Store } from './store/store.js';
@@ -34,6 +35,8 @@ export interface SlackAppOptions {
   heartbeatMs?: number;
   /** After how long without a heartbeat another instance's requests are taken over (PostgreSQL). */
   instanceTimeoutMs?: number;
+  /** How often approval requests are checked for expiry (ms). */
+  approvalSweepMs?: number;
 }
 
 export interface RunningApp {
@@ -156,6 +159,11 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   }
 
   const zones = new UserZones(config.calls.defaultTimeZone, logger.child({ component: 'user-zones' }));
+  const audiences = new Audiences(logger.child({ component: 'audiences' }));
+  const approvalContext: ApprovalContext = {
+    approvers: mentionAudience(config.approval.approvers) || 'an approver',
+    ttlHours: Math.round(config.approval.ttlMs / 3_600_000),
+  };
   const delivery = new SlackDelivery({
     store,
     client: app.client,
@@ -164,6 +172,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     now,
     ...(config.calls.logChannel ? { logChannel: config.calls.logChannel } : {}),
     ...(options.deliveryPollMs ? { pollMs: options.deliveryPollMs } : {}),
+    approval: approvalContext,
   });
   const instanceTimeoutMs = options.instanceTimeoutMs ?? config.instanceTimeoutMs;
   const desk = new CallDesk({
@@ -177,6 +186,12 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     maxScheduleDays: config.calls.maxScheduleDays,
     defaultTimeZone: config.calls.defaultTimeZone,
     instanceTimeoutMs,
+    approval: {
+      mode: config.approval.mode,
+      ttlMs: config.approval.ttlMs,
+      ...(config.approval.channel ? { channel: config.approval.channel } : {}),
+      isExempt: (userId) => audiences.includes(app.client, config.approval.exempt, userId),
+    },
   });
 
   registerListeners(app, {
@@ -189,6 +204,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     logger,
     now,
     newRequestId,
+    audiences,
+    approvers: config.approval.approvers,
+    approvalContext,
   });
   app.error(async (error) => {
     logger.error('unhandled error in a Slack listener', { error });
@@ -203,6 +221,11 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       .catch((err: unknown) => logger.warn('heartbeat or recovery sweep failed', { error: err }));
   }, heartbeatMs);
   heartbeat.unref();
+  // Approval requests past their deadline (or their call's time) expire; every replica may do it, once each.
+  const expiry = setInterval(() => {
+    desk.expireApprovals().catch((err: unknown) => logger.warn('expiring approvals failed', { error: err }));
+  }, options.approvalSweepMs ?? 30_000);
+  expiry.unref();
 
   let port = config.slack.port;
   try {
@@ -214,11 +237,15 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     }
   } catch (err) {
     clearInterval(heartbeat);
+    clearInterval(expiry);
     await app.stop().catch(() => {});
     throw new SlackStartError(err, config.slack.mode);
   }
   delivery.start();
   const recovered = await desk.recover();
+  await desk
+    .expireApprovals()
+    .catch((err: unknown) => logger.warn('expiring approvals failed', { error: err }));
   if (recovered.interrupted || recovered.resumed)
     logger.warn('recovered call requests left by a previous run', recovered);
   ready = true;
@@ -232,6 +259,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     stop: async () => {
       ready = false;
       clearInterval(heartbeat);
+      clearInterval(expiry);
       // No new requests; then let the calls being sent to Iqra finish, and their confirmations go out.
       await app
         .stop()

@@ -1,8 +1,9 @@
+import { type ApprovalMode, approvalExpiry, needsApproval } from '../calls/approval.js';
 import type { CallRequest, CallRequestDraft } from '../calls/call-request.js';
 import { CallRequestError } from '../calls/errors.js';
 import { isValidTimeZone, resolveWhen, type When } from '../calls/when.js';
 import { type Logger, maskPhone } from '../log.js';
-import type { CallRecord, EntryPoint, Store } from '../store/store.js';
+import type { CallRecord, EntryPoint, JobKind, Store } from '../store/store.js';
 import { type CallInitiator, placeCall } from './place-call.js';
 import { draftOf, requestOf, storeDraft, storeRequest, type ZoneSource } from './stored-request.js';
 
@@ -25,7 +26,27 @@ export interface CallDeskDeps {
   defaultTimeZone: string;
   /** How long an instance may miss heartbeats before its requests are recovered by another (PostgreSQL). */
   instanceTimeoutMs?: number;
+  approval?: {
+    mode: ApprovalMode;
+    ttlMs: number;
+    /** Where approval requests go; the request's own channel when unset. */
+    channel?: string;
+    /** Whether the requester is exempt from approval (`unlisted` mode). */
+    isExempt: (userId: string) => Promise<boolean>;
+  };
 }
+
+export type Decision =
+  | { kind: 'approve'; by: string; callNow?: boolean }
+  | { kind: 'reject'; by: string; reason?: string };
+
+export type DecisionResult =
+  | { ok: true; record: CallRecord }
+  /**
+   * `not_found`; `already_decided` (someone else was first, or it expired); `expired` (its deadline passed, and it is
+   * now marked so); `time_passed` (a scheduled call whose time has passed: it may be approved to call now instead).
+   */
+  | { ok: false; reason: 'not_found' | 'already_decided' | 'expired' | 'time_passed'; record?: CallRecord };
 
 export interface ReceiveOptions {
   entryPoint: EntryPoint;
@@ -109,15 +130,43 @@ export class CallDesk {
     const { store, logger, now, instanceId } = this.deps;
     const log = logger.child({ requestId });
     const record = await store.getCall(requestId);
-    if (record?.state !== 'received') return;
+    if (record?.state !== 'received' && record?.state !== 'approved') return;
 
     const resolved = requestOf(record) ?? (await this.resolve(record, log));
     if (!resolved) return;
     const { request, zoneSource } = resolved;
 
+    const approval = this.deps.approval;
+    if (
+      record.state === 'received' &&
+      approval &&
+      (await needsApproval(approval.mode, request.when, () => approval.isExempt(record.userId)))
+    ) {
+      const pending = await store.transition(
+        requestId,
+        ['received'],
+        'pending_approval',
+        {
+          request: storeRequest(request, zoneSource),
+          expiresAt: now().getTime() + approval.ttlMs,
+          approvalChannel: approval.channel ?? record.channelId,
+        },
+        now().getTime(),
+        { by: 'policy', mode: approval.mode },
+      );
+      if (pending) {
+        log.info('call transition', { from: 'received', to: 'pending_approval', mode: approval.mode });
+        await this.announce(pending);
+        if (pending.approvalChannel && pending.approvalChannel !== pending.channelId) {
+          await this.enqueue(pending, 'approval', {}, pending.approvalChannel);
+        }
+      }
+      return;
+    }
+
     const sending = await store.transition(
       requestId,
-      ['received'],
+      [record.state],
       'sending',
       { request: storeRequest(request, zoneSource), owner: instanceId },
       now().getTime(),
@@ -127,7 +176,7 @@ export class CallDesk {
       log.info('call request already taken by another worker');
       return;
     }
-    log.info('call transition', { from: 'received', to: 'sending' });
+    log.info('call transition', { from: record.state, to: 'sending' });
     const outcome = await placeCall(request, this.deps.iqra, log);
     const changes =
       outcome.state === 'queued'
@@ -197,12 +246,129 @@ export class CallDesk {
     await this.enqueue(record, 'announce', { step: 'parent' });
   }
 
-  private async enqueue(record: CallRecord, kind: 'announce' | 'refusal', payload: Record<string, unknown>) {
+  private async enqueue(
+    record: CallRecord,
+    kind: JobKind,
+    payload: Record<string, unknown>,
+    channelId = record.channelId,
+  ) {
     await this.deps.store.enqueueJob(
-      { kind, requestId: record.id, channelId: record.channelId, payload },
+      { kind, requestId: record.id, channelId, payload },
       this.deps.now().getTime(),
     );
     this.deps.onOutbox();
+  }
+
+  /** Tells everyone concerned about a decision: the parent message, the call's thread, the approval message. */
+  private async announceDecision(record: CallRecord): Promise<void> {
+    // The parent is rewritten; the decision itself goes in the thread (the request's details are there already).
+    await this.enqueue(record, 'announce', { step: 'parent', parentOnly: true });
+    await this.enqueue(record, 'decision', {});
+    if (record.approvalChannel && record.approvalChannel !== record.channelId) {
+      await this.enqueue(record, 'approval', {}, record.approvalChannel);
+    }
+  }
+
+  /**
+   * Approves or rejects a request waiting for approval. Exactly one decision wins, whoever presses first, in any
+   * process (compare-and-set on the state). An approval then places the call through the same path as any call.
+   * Who may decide is checked by the caller.
+   */
+  async decide(requestId: string, decision: Decision): Promise<DecisionResult> {
+    const { store, now, logger, instanceId } = this.deps;
+    const log = logger.child({ requestId, decidedBy: decision.by });
+    const record = await store.getCall(requestId);
+    if (!record) return { ok: false, reason: 'not_found' };
+    if (record.state !== 'pending_approval') return { ok: false, reason: 'already_decided', record };
+    const resolved = requestOf(record);
+    if (!resolved) return { ok: false, reason: 'not_found', record };
+
+    const at = now().getTime();
+    if (decision.kind === 'approve') {
+      const expiry = approvalExpiry(record.expiresAt, resolved.request.when, at);
+      if (expiry === 'ttl') {
+        const expired = await this.expire(record, 'ttl');
+        return expired
+          ? { ok: false, reason: 'expired', record: expired }
+          : { ok: false, reason: 'already_decided' };
+      }
+      if (expiry === 'time_passed' && !decision.callNow) return { ok: false, reason: 'time_passed', record };
+      const callNow = expiry === 'time_passed' || decision.callNow === true;
+      const request = callNow
+        ? storeRequest({ ...resolved.request, when: { kind: 'now' } }, resolved.zoneSource)
+        : undefined;
+      const approved = await store.transition(
+        requestId,
+        ['pending_approval'],
+        'approved',
+        { decidedBy: decision.by, decidedAt: at, owner: instanceId, ...(request ? { request } : {}) },
+        at,
+        { by: decision.by, ...(callNow ? { callNow: true } : {}) },
+      );
+      if (!approved) return { ok: false, reason: 'already_decided', ...(await this.reread(requestId)) };
+      log.info('call transition', { from: 'pending_approval', to: 'approved', callNow });
+      // The buttons go at once; the parent is rewritten again when Iqra answers.
+      await this.enqueue(approved, 'announce', { step: 'parent', parentOnly: true });
+      await this.enqueue(approved, 'decision', {});
+      if (approved.approvalChannel && approved.approvalChannel !== approved.channelId) {
+        await this.enqueue(approved, 'approval', {}, approved.approvalChannel);
+      }
+      this.start(requestId);
+      return { ok: true, record: approved };
+    }
+
+    const rejected = await store.transition(
+      requestId,
+      ['pending_approval'],
+      'rejected',
+      { decidedBy: decision.by, decidedAt: at, decisionReason: decision.reason?.trim() || null },
+      at,
+      { by: decision.by },
+    );
+    if (!rejected) return { ok: false, reason: 'already_decided', ...(await this.reread(requestId)) };
+    log.info('call transition', { from: 'pending_approval', to: 'rejected' });
+    await this.announceDecision(rejected);
+    return { ok: true, record: rejected };
+  }
+
+  private async reread(requestId: string): Promise<{ record?: CallRecord }> {
+    const record = await this.deps.store.getCall(requestId);
+    return record ? { record } : {};
+  }
+
+  private async expire(record: CallRecord, why: 'ttl' | 'time_passed'): Promise<CallRecord | undefined> {
+    const at = this.deps.now().getTime();
+    const expired = await this.deps.store.transition(
+      record.id,
+      ['pending_approval'],
+      'expired',
+      { decisionReason: why, decidedAt: at },
+      at,
+      { by: 'expiry', why },
+    );
+    if (expired) {
+      this.deps.logger.info('call transition', {
+        requestId: record.id,
+        from: 'pending_approval',
+        to: 'expired',
+        why,
+      });
+      await this.announceDecision(expired);
+    }
+    return expired;
+  }
+
+  /** Expires requests whose approval deadline or scheduled time has passed. Safe to run in every replica. */
+  async expireApprovals(): Promise<number> {
+    const at = this.deps.now().getTime();
+    let count = 0;
+    for (const record of await this.deps.store.orphanedCalls(['pending_approval'], [])) {
+      const resolved = requestOf(record);
+      if (!resolved) continue;
+      const why = approvalExpiry(record.expiresAt, resolved.request.when, at);
+      if (why && (await this.expire(record, why))) count += 1;
+    }
+    return count;
   }
 
   /**
@@ -219,7 +385,7 @@ export class CallDesk {
         ];
     const released = await store.releaseJobLeases(live, now().getTime());
     if (released > 0) this.deps.onOutbox();
-    const orphans = await store.orphanedCalls(['received', 'sending'], live);
+    const orphans = await store.orphanedCalls(['received', 'approved', 'sending'], live);
     let interrupted = 0;
     let resumed = 0;
     for (const call of orphans) {

@@ -6,11 +6,14 @@ import type { Logger } from '../log.js';
 import { outcomeOf, requestOf } from '../services/stored-request.js';
 import type { CallRecord, Job, Store } from '../store/store.js';
 import {
+  type ApprovalView,
+  approvalRequestMessage,
   type CallReport,
   callDetailsMessage,
   callLogMessage,
   callParentMessage,
   commandErrorMessage,
+  decisionMessage,
   type SlackMessage,
   type UndeliverableReason,
   undeliverableMessage,
@@ -91,6 +94,8 @@ export interface SlackDeliveryOptions {
   /** Attempts before a delivery is given up. */
   maxAttempts?: number;
   respond?: (url: string, message: Record<string, unknown>) => Promise<void>;
+  /** How approvals are described: who may approve (mentions), and how long a request may wait. */
+  approval?: ApprovalContext;
 }
 
 type Step = 'parent' | 'thread' | 'log';
@@ -190,6 +195,8 @@ export class SlackDelivery {
     }
     try {
       if (job.kind === 'refusal') await this.deliverRefusal(job, call);
+      else if (job.kind === 'approval') await this.deliverApprovalRequest(call, log);
+      else if (job.kind === 'decision') await this.deliverDecision(call);
       else await this.deliverAnnouncement(job, call, log);
       await store.completeJob(job.id, now().getTime());
     } catch (err) {
@@ -226,8 +233,66 @@ export class SlackDelivery {
     await this.tellRequester(call, message);
   }
 
+  /** The approval request in the approval channel: posted with its buttons, or rewritten once decided. */
+  private async deliverApprovalRequest(call: CallRecord, log: Logger): Promise<void> {
+    const report = this.report(call);
+    const channel = call.approvalChannel;
+    if (!report || !channel) return;
+    const message = approvalRequestMessage(report);
+    try {
+      if (call.approvalTs) {
+        await this.o.client.chat.update({
+          channel,
+          ts: call.approvalTs,
+          text: message.text,
+          blocks: message.blocks,
+        });
+      } else {
+        const posted = await this.o.client.chat.postMessage({
+          channel,
+          text: message.text,
+          blocks: message.blocks,
+        });
+        if (posted.ts)
+          await this.o.store.updateCall(call.id, { approvalTs: posted.ts }, this.o.now().getTime());
+      }
+    } catch (err) {
+      const failure = deliveryFailure(err);
+      if (failure.transient) throw new Transient(failure, 'parent');
+      log.error('could not post the approval request in CALL_APPROVAL_CHANNEL', { slackError: failure.code });
+    }
+  }
+
+  /** Who decided, in the call's thread (or to the requester alone when the call has no message in the channel). */
+  private async deliverDecision(call: CallRecord): Promise<void> {
+    const report = this.report(call);
+    if (!report) return;
+    const message = decisionMessage(report);
+    const root = call.threadTs ?? call.parentTs;
+    if (!root) {
+      await this.tellRequester(call, message);
+      return;
+    }
+    try {
+      await this.o.client.chat.postMessage({
+        channel: call.channelId,
+        thread_ts: root,
+        text: message.text,
+        blocks: message.blocks,
+      });
+    } catch (err) {
+      const failure = deliveryFailure(err);
+      if (failure.transient) throw new Transient(failure, 'thread');
+      await this.tellRequester(call, message);
+    }
+  }
+
+  private report(call: CallRecord): CallReport | undefined {
+    return reportOf(call, this.o.approval ?? { approvers: 'an approver', ttlHours: 24 });
+  }
+
   private async deliverAnnouncement(job: Job, call: CallRecord, log: Logger): Promise<void> {
-    const report = reportOf(call);
+    const report = this.report(call);
     if (!report) throw new Transient({ code: 'call_not_resolved', transient: false }, 'parent');
     const { client, store, now } = this.o;
     const channel = call.channelId;
@@ -261,7 +326,7 @@ export class SlackDelivery {
           undeliverableMessage(report, undeliverableReason(channel, failure.code), failure.code),
         );
       }
-      step = parentTs ? 'thread' : 'log';
+      step = parentTs && job.payload.parentOnly !== true ? 'thread' : 'log';
     }
 
     if (step === 'thread' && parentTs) {
@@ -280,8 +345,10 @@ export class SlackDelivery {
         log.warn('could not post the call details in the thread', { slackError: failure.code });
       }
     }
+    // The log channel gets the call once it has an outcome (or was rejected or expired), not every step before.
     const logChannel = this.o.logChannel;
-    if (logChannel && logChannel !== channel) {
+    const settled = report.outcome !== undefined || call.state === 'rejected' || call.state === 'expired';
+    if (logChannel && logChannel !== channel && settled) {
       const copy = callLogMessage(report);
       try {
         await client.chat.postMessage({
@@ -336,10 +403,47 @@ function undeliverableReason(channelId: string, code: string): UndeliverableReas
   return 'slack_error';
 }
 
+export interface ApprovalContext {
+  approvers: string;
+  ttlHours: number;
+}
+
+/** Where a stored call stands with its approval, if it needed one. */
+function approvalOf(call: CallRecord, context: ApprovalContext): ApprovalView | undefined {
+  const base = {
+    approvers: context.approvers,
+    buttonsHere: call.approvalChannel === call.channelId,
+    ttlHours: context.ttlHours,
+    ...(call.expiresAt !== undefined ? { expiresAt: call.expiresAt } : {}),
+    ...(call.decidedBy ? { decidedBy: call.decidedBy } : {}),
+    ...(call.decidedAt !== undefined ? { decidedAt: call.decidedAt } : {}),
+  };
+  switch (call.state) {
+    case 'pending_approval':
+      return { ...base, state: 'pending' };
+    case 'rejected':
+      return { ...base, state: 'rejected', ...(call.decisionReason ? { reason: call.decisionReason } : {}) };
+    case 'expired':
+      return {
+        ...base,
+        state: 'expired',
+        expiredBecause: call.decisionReason === 'time_passed' ? 'time_passed' : 'ttl',
+      };
+    default:
+      return call.decidedBy ? { ...base, state: 'approved' } : undefined;
+  }
+}
+
 /** The report a call's messages are rendered from, read back from the store. */
-export function reportOf(call: CallRecord): CallReport | undefined {
+export function reportOf(call: CallRecord, context: ApprovalContext): CallReport | undefined {
   const resolved = requestOf(call);
+  if (!resolved) return undefined;
   const outcome = outcomeOf(call);
-  if (!resolved || !outcome) return undefined;
-  return { request: resolved.request, outcome, zoneSource: resolved.zoneSource };
+  const approval = approvalOf(call, context);
+  return {
+    request: resolved.request,
+    zoneSource: resolved.zoneSource,
+    ...(outcome ? { outcome } : {}),
+    ...(approval ? { approval } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { iqraClientFor, type RunningApp, startSlackApp } from '../../src/app.js';
+import { iqraClientFor, type RunningApp, type SlackAppOptions, startSlackApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -92,6 +92,8 @@ export async function startTestApp(
     slack?: FakeSlack;
     fakeIqra?: FakeIqra;
     store?: Store;
+    /** Anything else startSlackApp takes (timers, for instance). */
+    appOptions?: Partial<SlackAppOptions>;
   } = {},
 ): Promise<TestApp> {
   const slack = options.slack ?? (await startFakeSlack());
@@ -115,6 +117,7 @@ export async function startTestApp(
     store,
     retryConfig: { retries: 0 },
     deliveryPollMs: 100,
+    ...options.appOptions,
     ...(options.now ? { now: options.now } : {}),
   });
   const url = `http://127.0.0.1:${running.port}`;

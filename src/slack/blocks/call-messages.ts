@@ -7,17 +7,40 @@ import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
 
 /** Block Kit ids this app listens for. */
 export const PLACE_AGAIN_ACTION = 'place_call_again';
+export const APPROVE_ACTION = 'approve_call';
+export const APPROVE_NOW_ACTION = 'approve_call_now';
+export const REJECT_ACTION = 'reject_call';
+export const REJECT_MODAL = 'reject_call_modal';
+export const REJECT_REASON_BLOCK = 'reject_reason';
+export const REJECT_REASON_INPUT = 'reason';
 
 export interface SlackMessage {
   text: string;
   blocks: KnownBlock[];
 }
 
+/** Where a call stands with its approval, when it needed one. */
+export interface ApprovalView {
+  state: 'pending' | 'approved' | 'rejected' | 'expired';
+  /** Who may approve, as mentions. */
+  approvers: string;
+  /** The Approve / Reject buttons are on the parent message itself (the approval channel is the call's channel). */
+  buttonsHere: boolean;
+  expiresAt?: number;
+  decidedBy?: string;
+  decidedAt?: number;
+  reason?: string;
+  expiredBecause?: 'ttl' | 'time_passed';
+  ttlHours: number;
+}
+
 export interface CallReport {
   request: CallRequest;
-  outcome: CallOutcome;
+  /** What Iqra answered; absent while the call waits for approval, was rejected or expired, or is being placed. */
+  outcome?: CallOutcome;
   /** Whether the time was read in the requester's own Slack zone or in DEFAULT_TIMEZONE. */
   zoneSource: 'slack' | 'default';
+  approval?: ApprovalView;
 }
 
 function section(text: string): SectionBlock {
@@ -58,25 +81,146 @@ function target(report: CallReport): string {
   return `*${report.request.recipient.display}* with *${escapeMrkdwn(report.request.agent.alias)}*`;
 }
 
+function dateToken(ms: number): string {
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} at {time}|${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC>`;
+}
+
+function timing(report: CallReport): string {
+  return report.request.when.kind === 'now' ? 'now' : `at ${describeWhen(report)}`;
+}
+
+/** What the approval says, in one sentence (for the parent, the approval message and the thread). */
+function approvalSentence(approval: ApprovalView): string {
+  switch (approval.state) {
+    case 'pending':
+      return `Waiting for approval by ${approval.approvers}${approval.expiresAt ? ` until ${dateToken(approval.expiresAt)}` : ''}.`;
+    case 'approved':
+      return `Approved by <@${approval.decidedBy}>${approval.decidedAt ? ` ${dateToken(approval.decidedAt)}` : ''}.`;
+    case 'rejected':
+      return `Rejected by <@${approval.decidedBy}>${approval.decidedAt ? ` ${dateToken(approval.decidedAt)}` : ''}${approval.reason ? `: ${escapeMrkdwn(approval.reason)}` : '.'}`;
+    case 'expired':
+      return approval.expiredBecause === 'time_passed'
+        ? 'Expired: its time passed before anyone approved it.'
+        : `Expired: nobody approved it within ${approval.ttlHours} hour${approval.ttlHours === 1 ? '' : 's'}.`;
+  }
+}
+
 /** The one message in the channel that says what happened to the call; its thread carries the details. */
 export function callParentMessage(report: CallReport): SlackMessage {
-  const { outcome, request } = report;
-  const when = describeWhen(report);
+  const { outcome, request, approval } = report;
   let text: string;
-  switch (outcome.state) {
-    case 'queued':
-      text =
-        request.when.kind === 'now'
-          ? `📞 ${who(report)} queued a call to ${target(report)}, now`
-          : `📅 ${who(report)} queued a call to ${target(report)}, at ${when}`;
-      break;
-    case 'failed':
-      text = `❌ ${who(report)}'s call to ${target(report)} was not placed: ${outcome.error.userMessage}`;
-      break;
-    case 'unknown':
-      text = `⚠️ ${who(report)}'s call to ${target(report)} may or may not have been placed: Iqra did not answer clearly. It was not retried, so that nobody is dialled twice. Details in the thread.`;
-      break;
+  if (outcome) {
+    switch (outcome.state) {
+      case 'queued':
+        text =
+          request.when.kind === 'now'
+            ? `📞 ${who(report)} queued a call to ${target(report)}, now`
+            : `📅 ${who(report)} queued a call to ${target(report)}, at ${describeWhen(report)}`;
+        break;
+      case 'failed':
+        text = `❌ ${who(report)}'s call to ${target(report)} was not placed: ${outcome.error.userMessage}`;
+        break;
+      case 'unknown':
+        text = `⚠️ ${who(report)}'s call to ${target(report)} may or may not have been placed: Iqra did not answer clearly. It was not retried, so that nobody is dialled twice. Details in the thread.`;
+        break;
+    }
+  } else if (approval?.state === 'pending') {
+    text = `🕒 ${who(report)} asks to call ${target(report)}, ${timing(report)}. ${approvalSentence(approval)}`;
+  } else if (approval?.state === 'rejected') {
+    text = `🚫 ${who(report)}'s call to ${target(report)} was not placed. ${approvalSentence(approval)}`;
+  } else if (approval?.state === 'expired') {
+    text = `⌛ ${who(report)}'s call to ${target(report)} was not placed. ${approvalSentence(approval)}`;
+  } else {
+    text = `⏳ ${who(report)} is placing a call to ${target(report)}, ${timing(report)}…`;
   }
+  const blocks: KnownBlock[] = [section(text)];
+  if (approval?.state === 'pending' && approval.buttonsHere) blocks.push(approvalActions(request.requestId));
+  if (outcome && approval?.state === 'approved') {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: approvalSentence(approval) }] });
+  }
+  return { text: clip(text, LIMITS.fallbackText), blocks };
+}
+
+/**
+ * Approve (with a confirmation, since it dials a customer) and Reject (which asks for an optional reason). Only
+ * approvers may use them; the value is the request id.
+ */
+export function approvalActions(requestId: string): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: 'approval',
+    elements: [
+      {
+        type: 'button',
+        action_id: APPROVE_ACTION,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value: requestId,
+        confirm: {
+          title: { type: 'plain_text', text: 'Approve this call?' },
+          text: { type: 'mrkdwn', text: 'The AI agent will phone the customer.' },
+          confirm: { type: 'plain_text', text: 'Approve' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+      {
+        type: 'button',
+        action_id: REJECT_ACTION,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject' },
+        value: requestId,
+      },
+    ],
+  };
+}
+
+/** Offered to an approver who approves a scheduled call after its time: approve it to be placed now instead. */
+export function callNowOffer(report: CallReport): SlackMessage {
+  const text = `The time of this call (${describeWhen(report)}) has passed. Approve it to call ${report.request.recipient.display} now instead?`;
+  return {
+    text,
+    blocks: [
+      section(text),
+      {
+        type: 'actions',
+        block_id: 'approval_now',
+        elements: [
+          {
+            type: 'button',
+            action_id: APPROVE_NOW_ACTION,
+            style: 'primary',
+            text: { type: 'plain_text', text: 'Call now' },
+            value: report.request.requestId,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The approval request, in CALL_APPROVAL_CHANNEL: the request and its buttons, or once decided, the decision. */
+export function approvalRequestMessage(report: CallReport): SlackMessage {
+  const { request, approval } = report;
+  const state = approval?.state ?? 'pending';
+  const icon = { pending: '🕒', approved: '✅', rejected: '🚫', expired: '⌛' }[state];
+  const text = `${icon} ${who(report)} in <#${request.origin.channelId}> asks to call ${target(report)}, ${timing(report)}.${approval ? ` ${approvalSentence(approval)}` : ''}`;
+  const blocks: KnownBlock[] = [section(text), fieldsSection(requestFields(report))];
+  if (state === 'pending') blocks.push(approvalActions(request.requestId));
+  return { text: clip(text, LIMITS.fallbackText), blocks };
+}
+
+/** The decision, as a reply in the call's thread. */
+export function decisionMessage(report: CallReport): SlackMessage {
+  const { approval } = report;
+  const text = !approval
+    ? 'The approval was decided.'
+    : approval.state === 'approved'
+      ? `✅ ${approvalSentence(approval)} Placing the call.`
+      : approval.state === 'rejected'
+        ? `🚫 ${approvalSentence(approval)}`
+        : approval.state === 'expired'
+          ? `⌛ ${approvalSentence(approval)}`
+          : `🕒 ${approvalSentence(approval)}`;
   return { text: clip(text, LIMITS.fallbackText), blocks: [section(text)] };
 }
 
@@ -85,11 +229,10 @@ function names(values: Record<string, string>): string {
   return keys.length ? keys.map((k) => `\`${k}\``).join(', ') : 'none';
 }
 
-/** The thread reply under the parent: what exactly was asked of Iqra, and what Iqra said. */
-export function callDetailsMessage(report: CallReport): SlackMessage {
-  const { request, outcome } = report;
+function requestFields(report: CallReport): [string, string][] {
+  const { request } = report;
   const entry = (e: { alias: string; id: string }) => `${escapeMrkdwn(e.alias)} (\`${escapeMrkdwn(e.id)}\`)`;
-  const common: [string, string][] = [
+  return [
     ['Agent', entry(request.agent)],
     ['From', entry(request.number)],
     ['Campaign', request.campaign ? entry(request.campaign) : 'none'],
@@ -98,8 +241,19 @@ export function callDetailsMessage(report: CallReport): SlackMessage {
     ['Metadata', names(request.metadata)],
     ['Request id', `\`${request.requestId}\``],
   ];
+}
+
+/** The thread reply under the parent: what exactly was asked of Iqra, and what Iqra said. */
+export function callDetailsMessage(report: CallReport): SlackMessage {
+  const { request, outcome } = report;
+  const common = requestFields(report);
   const blocks: KnownBlock[] = [];
-  if (outcome.state === 'queued') {
+  if (!outcome) {
+    blocks.push(
+      section(report.approval ? `*The request* · ${approvalSentence(report.approval)}` : '*The request*'),
+    );
+    blocks.push(fieldsSection(common));
+  } else if (outcome.state === 'queued') {
     const ids = outcome.queueIds.length
       ? outcome.queueIds.map((q) => `\`${escapeMrkdwn(q)}\``).join(', ')
       : 'none given';

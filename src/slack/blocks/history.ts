@@ -5,6 +5,10 @@ import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
 
 const STATE_WORDS: Record<CallState, string> = {
   received: '⏳ received',
+  pending_approval: '🕒 waiting for approval',
+  approved: '👍 approved',
+  rejected: '🚫 rejected',
+  expired: '⌛ expired',
   sending: '⏳ sending to Iqra',
   queued: '✅ queued',
   failed: '❌ not placed',

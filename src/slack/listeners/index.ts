@@ -1,11 +1,20 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { PLACE_AGAIN_ACTION } from '../blocks/call-messages.js';
+import {
+  APPROVE_ACTION,
+  APPROVE_NOW_ACTION,
+  PLACE_AGAIN_ACTION,
+  REJECT_ACTION,
+  REJECT_MODAL,
+} from '../blocks/call-messages.js';
 import type { UserZones } from '../user-zones.js';
+import { type ApprovalDeps, approveAction, rejectAction, rejectSubmission } from './actions/approval.js';
 import { type PlaceAgainDeps, placeAgainAction } from './actions/place-again.js';
 import { type CallCommandDeps, callCommand } from './commands/call.js';
+import { registerFormListeners } from './forms.js';
 
 export type ListenerDeps = CallCommandDeps &
-  PlaceAgainDeps & {
+  PlaceAgainDeps &
+  ApprovalDeps & {
     defaultTimeZone: string;
     /** The requesters' Slack time zones (cached users.info). */
     zones: UserZones;
@@ -15,4 +24,9 @@ export type ListenerDeps = CallCommandDeps &
 export function registerListeners(app: App, deps: ListenerDeps): void {
   app.command('/call', callCommand(deps));
   app.action<BlockButtonAction>(PLACE_AGAIN_ACTION, placeAgainAction(deps));
+  app.action<BlockButtonAction>(APPROVE_ACTION, approveAction(deps));
+  app.action<BlockButtonAction>(APPROVE_NOW_ACTION, approveAction(deps));
+  app.action<BlockButtonAction>(REJECT_ACTION, rejectAction(deps));
+  app.view(REJECT_MODAL, rejectSubmission(deps));
+  registerFormListeners(app, deps);
 }

@@ -1,0 +1,187 @@
+import type {
+  AllMiddlewareArgs,
+  BlockButtonAction,
+  SlackActionMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+  webApi,
+} from '@slack/bolt';
+import type { Audience } from '../../../calls/approval.js';
+import type { Logger } from '../../../log.js';
+import type { CallDesk, DecisionResult } from '../../../services/call-desk.js';
+import type { CallRecord, Store } from '../../../store/store.js';
+import type { Audiences } from '../../audiences.js';
+import {
+  APPROVE_NOW_ACTION,
+  callNowOffer,
+  REJECT_REASON_BLOCK,
+  REJECT_REASON_INPUT,
+} from '../../blocks/call-messages.js';
+import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
+import { rejectModal } from '../../blocks/reject-modal.js';
+import { type ApprovalContext, reportOf } from '../../delivery.js';
+
+export interface ApprovalDeps {
+  desk: CallDesk;
+  store: Store;
+  logger: Logger;
+  audiences: Audiences;
+  approvers: Audience;
+  approvalContext: ApprovalContext;
+}
+
+export const NOT_AN_APPROVER = (approvers: string) =>
+  `Only the approvers (${approvers}) can approve or reject calls. Ask one of them.`;
+export const OWN_REQUEST = 'You asked for this call, so someone else must approve or reject it.';
+export const NOT_FOUND = "I can't find this call request any more.";
+
+function stateWords(record: CallRecord | undefined): string {
+  if (!record) return 'It was already decided.';
+  switch (record.state) {
+    case 'rejected':
+      return `It was already rejected by <@${record.decidedBy}>.`;
+    case 'expired':
+      return 'It has expired: nobody approved it in time.';
+    default:
+      return record.decidedBy
+        ? `It was already approved by <@${record.decidedBy}>.`
+        : 'It was already decided.';
+  }
+}
+
+/** Why the user may not decide on this request, or undefined when they may. */
+async function refusal(
+  deps: ApprovalDeps,
+  client: webApi.WebClient,
+  userId: string,
+  record: CallRecord | undefined,
+): Promise<string | undefined> {
+  if (!record) return NOT_FOUND;
+  if (!(await deps.audiences.includes(client, deps.approvers, userId))) {
+    deps.logger.warn('approval refused: not an approver', { requestId: record.id, userId });
+    return NOT_AN_APPROVER(deps.approvalContext.approvers);
+  }
+  if (userId === record.userId) {
+    deps.logger.warn('approval refused: own request', { requestId: record.id, userId });
+    return OWN_REQUEST;
+  }
+  return undefined;
+}
+
+function answerFor(result: DecisionResult): string | undefined {
+  if (result.ok) return undefined;
+  switch (result.reason) {
+    case 'not_found':
+      return NOT_FOUND;
+    case 'expired':
+      return 'This request has expired: nobody approved it in time. The requester can ask again.';
+    case 'already_decided':
+      return stateWords(result.record);
+    case 'time_passed':
+      return undefined;
+  }
+}
+
+/** Approve, and "Call now" (approving a scheduled call whose time has passed). Only approvers; never one's own. */
+export function approveAction(deps: ApprovalDeps) {
+  return async ({
+    ack,
+    body,
+    action,
+    client,
+    respond,
+  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs) => {
+    const requestId = action.value ?? '';
+    const record = await deps.store.getCall(requestId);
+    const refused = await refusal(deps, client, body.user.id, record);
+    if (refused) {
+      await ack();
+      await respond({ response_type: 'ephemeral', replace_original: false, text: refused });
+      return;
+    }
+    const result = await deps.desk.decide(requestId, {
+      kind: 'approve',
+      by: body.user.id,
+      callNow: action.action_id === APPROVE_NOW_ACTION,
+    });
+    await ack();
+    if (!result.ok && result.reason === 'time_passed' && result.record) {
+      const report = reportOf(result.record, deps.approvalContext);
+      if (report)
+        await respond({ response_type: 'ephemeral', replace_original: false, ...callNowOffer(report) });
+      return;
+    }
+    const answer = answerFor(result);
+    if (answer) await respond({ response_type: 'ephemeral', replace_original: false, text: answer });
+  };
+}
+
+/** Reject: asks for an optional reason in a small modal. Only approvers; never one's own. */
+export function rejectAction(deps: ApprovalDeps) {
+  return async ({
+    ack,
+    body,
+    action,
+    client,
+    respond,
+  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs) => {
+    const requestId = action.value ?? '';
+    const record = await deps.store.getCall(requestId);
+    const refused = await refusal(deps, client, body.user.id, record);
+    await ack();
+    if (refused || !record) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: refused ?? NOT_FOUND });
+      return;
+    }
+    if (record.state !== 'pending_approval') {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: stateWords(record) });
+      return;
+    }
+    const number =
+      (record.request.recipient as { display?: string } | undefined)?.display ?? record.recipient;
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: rejectModal(
+        requestId,
+        `<@${record.userId}> asks to call *${number}* with *${escapeMrkdwn(record.agentAlias)}*.`,
+      ),
+    });
+  };
+}
+
+/** The reject modal's submission: records the rejection (once, whoever is first) with its reason. */
+export function rejectSubmission(deps: ApprovalDeps) {
+  return async ({
+    ack,
+    body,
+    view,
+    client,
+  }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs) => {
+    let requestId = '';
+    try {
+      requestId = String(
+        (JSON.parse(view.private_metadata || '{}') as { requestId?: unknown }).requestId ?? '',
+      );
+    } catch {
+      // handled as not found
+    }
+    const record = requestId ? await deps.store.getCall(requestId) : undefined;
+    const refused = await refusal(deps, client, body.user.id, record);
+    if (refused) {
+      await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: refused } });
+      return;
+    }
+    const reason = view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_INPUT]?.value ?? undefined;
+    const result = await deps.desk.decide(requestId, {
+      kind: 'reject',
+      by: body.user.id,
+      ...(reason ? { reason } : {}),
+    });
+    const answer = answerFor(result);
+    if (answer) {
+      await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: answer } });
+      return;
+    }
+    await ack();
+  };
+}

@@ -1,0 +1,276 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SlackApiCall } from '../../../support/fake-slack.js';
+import { startTestApp, type TestApp } from '../../../support/test-app.js';
+
+// Requests need a manager's approval: U0BOSS001 directly, and the members of the user group S0MANAGER (U0BOSS002).
+const APPROVAL_ENV = { CALL_APPROVAL: 'always', CALL_APPROVERS: 'U0BOSS001,S0MANAGER' };
+const NOW = new Date('2026-11-27T17:00:00.000Z');
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+/** An app whose clock can be moved forward by the test. */
+async function start(env: Record<string, string> = {}, sweepMs = 100) {
+  let offset = 0;
+  const startedAt = Date.now();
+  app = await startTestApp({
+    env: { ...APPROVAL_ENV, ...env },
+    now: () => new Date(NOW.getTime() + (Date.now() - startedAt) + offset),
+    appOptions: { approvalSweepMs: sweepMs },
+  });
+  app.slack.userZones.set('U0MARIA1', 'America/Los_Angeles');
+  app.slack.handle('usergroups.users.list', (args) =>
+    args.usergroup === 'S0MANAGER'
+      ? { body: { ok: true, users: ['U0BOSS002'] } }
+      : { body: { ok: true, users: [] } },
+  );
+  return { a: app, advance: (ms: number) => (offset += ms) };
+}
+
+const posts = (a: TestApp, channel = 'C0SALES01'): SlackApiCall[] =>
+  a.slack.callsOf('chat.postMessage').filter((c) => c.args.channel === channel);
+const text = (call: SlackApiCall | undefined) => JSON.stringify(call?.args ?? {});
+
+async function pendingCall(a: TestApp, command = '+14155552671 CustomerName=Ada', user?: string) {
+  await a.command(command, user ? { user } : {});
+  const parent = await a.slack.waitFor(() => posts(a).find((c) => !c.args.thread_ts), 'the parent message');
+  const requestId = String((await a.store.recentCalls('T0001', user ?? 'U0MARIA1', 1))[0]?.id);
+  return { parent, requestId };
+}
+
+function press(
+  a: TestApp,
+  actionId: string,
+  requestId: string,
+  user: string,
+  ts = '1764000001.000100',
+  channel = 'C0SALES01',
+) {
+  return a.interact(a.buttonPress({ actionId, value: requestId, user, message: { ts }, channel }));
+}
+
+async function stateOf(a: TestApp, id: string, state: string) {
+  const deadline = Date.now() + 5000;
+  while ((await a.store.getCall(id))?.state !== state) {
+    if (Date.now() > deadline)
+      throw new Error(`the call never became ${state}: ${(await a.store.getCall(id))?.state}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('a call that needs approval', () => {
+  it('waits, recorded as pending_approval, posted with the details and Approve / Reject; nothing is sent to Iqra', async () => {
+    const { a } = await start();
+    const { parent, requestId } = await pendingCall(a);
+    expect(String(parent.args.text)).toContain(
+      '🕒 <@U0MARIA1> asks to call *+1 415 555 2671* with *sales*, now.',
+    );
+    expect(String(parent.args.text)).toContain('Waiting for approval by <@U0BOSS001>, <!subteam^S0MANAGER>');
+    const blocks = JSON.stringify(parent.args.blocks);
+    expect(blocks).toContain('"action_id":"approve_call"');
+    expect(blocks).toContain('"action_id":"reject_call"');
+    expect(blocks).toContain('"confirm"');
+    await stateOf(a, requestId, 'pending_approval');
+    const details = await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts), 'the details');
+    expect(text(details)).toContain('agent_sales_01');
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('refuses anyone but an approver, with an ephemeral answer, and logs it', async () => {
+    const { a } = await start();
+    const { requestId } = await pendingCall(a);
+    await press(a, 'approve_call', requestId, 'U0RANDOM1');
+    const answer = await a.slack.waitFor(() => a.slack.responses[0], 'the refusal');
+    expect(JSON.stringify(answer.body)).toContain('Only the approvers');
+    expect(answer.body.response_type).toBe('ephemeral');
+    expect(
+      a.logs.some((l) => l.msg === 'approval refused: not an approver' && l.userId === 'U0RANDOM1'),
+    ).toBe(true);
+    expect((await a.store.getCall(requestId))?.state).toBe('pending_approval');
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('never lets an approver approve their own request', async () => {
+    const { a } = await start();
+    const { requestId } = await pendingCall(a, '+14155552671', 'U0BOSS001');
+    await press(a, 'approve_call', requestId, 'U0BOSS001');
+    const answer = await a.slack.waitFor(() => a.slack.responses[0], 'the refusal');
+    expect(JSON.stringify(answer.body)).toContain('someone else must approve');
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('is placed through the same path once approved (by a user group member), and the messages say who approved', async () => {
+    const { a } = await start();
+    const { requestId } = await pendingCall(a);
+    await press(a, 'approve_call', requestId, 'U0BOSS002');
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the Iqra request');
+    expect(a.iqra.requests[0]?.fields).toMatchObject({
+      RecipientNumber: '+14155552671',
+      'DynamicVariables[CustomerName]': 'Ada',
+      'Metadata[RequestId]': requestId,
+    });
+    const decision = await a.slack.waitFor(
+      () => posts(a).find((c) => String(c.args.text).includes('Approved by <@U0BOSS002>')),
+      'the decision in the thread',
+    );
+    expect(decision.args.thread_ts).toBeDefined();
+    const finalParent = await a.slack.waitFor(
+      () => a.slack.callsOf('chat.update').find((c) => String(c.args.text).includes('queued a call')),
+      'the parent rewritten with the outcome',
+    );
+    expect(text(finalParent)).toContain('Approved by <@U0BOSS002>');
+    expect(text(finalParent)).not.toContain('approve_call');
+    await stateOf(a, requestId, 'queued');
+    const steps = (await a.store.transitions(requestId)).map((t) => t.to);
+    expect(steps).toEqual(['received', 'pending_approval', 'approved', 'sending', 'queued']);
+  });
+
+  it('places one call when two approvers press Approve at the same moment, and tells the second who was first', async () => {
+    const { a } = await start();
+    const { requestId } = await pendingCall(a);
+    await Promise.all([
+      press(a, 'approve_call', requestId, 'U0BOSS001'),
+      press(a, 'approve_call', requestId, 'U0BOSS002'),
+      press(a, 'approve_call', requestId, 'U0BOSS001'),
+    ]);
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the Iqra request');
+    const already = await a.slack.waitFor(
+      () =>
+        a.slack.responses.filter((r) => JSON.stringify(r.body).includes('already approved by')).length ===
+          2 && true,
+      'two "already approved" answers',
+    );
+    expect(already).toBe(true);
+    await stateOf(a, requestId, 'queued');
+    expect(a.iqra.requests).toHaveLength(1);
+  });
+
+  it('is rejected with a reason from a small modal; nothing is sent, and everyone is told', async () => {
+    const { a } = await start();
+    const { requestId } = await pendingCall(a);
+    await press(a, 'reject_call', requestId, 'U0BOSS001');
+    const opened = await a.slack.waitFor(() => a.slack.callsOf('views.open')[0], 'the reject modal');
+    const view = opened.args.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe('reject_call_modal');
+    const submitted = await a.interact({
+      type: 'view_submission',
+      team: { id: 'T0001', domain: 'acme' },
+      user: { id: 'U0BOSS001', team_id: 'T0001' },
+      api_app_id: 'A0IQRA001',
+      trigger_id: '3000.1.reject',
+      view: {
+        id: 'V0REJECT1',
+        hash: 'h1',
+        type: 'modal',
+        callback_id: 'reject_call_modal',
+        private_metadata: view.private_metadata,
+        state: {
+          values: {
+            reject_reason: {
+              reason: { type: 'plain_text_input', value: 'Asked us not to call before January' },
+            },
+          },
+        },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    await stateOf(a, requestId, 'rejected');
+    const parent = await a.slack.waitFor(
+      () =>
+        a.slack.callsOf('chat.update').find((c) => String(c.args.text).includes('Rejected by <@U0BOSS001>')),
+      'the rewritten parent',
+    );
+    expect(String(parent.args.text)).toContain('Asked us not to call before January');
+    expect(text(parent)).not.toContain('approve_call');
+    await a.slack.waitFor(
+      () => posts(a).find((c) => c.args.thread_ts && String(c.args.text).includes('🚫 Rejected')),
+      'the thread',
+    );
+    await press(a, 'approve_call', requestId, 'U0BOSS002');
+    const late = await a.slack.waitFor(
+      () => a.slack.responses.find((r) => JSON.stringify(r.body).includes('already rejected')),
+      'the late answer',
+    );
+    expect(late).toBeDefined();
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('posts the approval request in CALL_APPROVAL_CHANNEL, and rewrites it with the decision', async () => {
+    const { a } = await start({ CALL_APPROVAL_CHANNEL: 'C0APPROVE1' });
+    const { parent, requestId } = await pendingCall(a);
+    expect(JSON.stringify(parent.args.blocks)).not.toContain('approve_call');
+    const request = await a.slack.waitFor(() => posts(a, 'C0APPROVE1')[0], 'the approval request');
+    expect(String(request.args.text)).toContain('in <#C0SALES01> asks to call');
+    expect(JSON.stringify(request.args.blocks)).toContain('approve_call');
+    const stored = await a.store.getCall(requestId);
+    await press(a, 'approve_call', requestId, 'U0BOSS001', stored?.approvalTs, 'C0APPROVE1');
+    const rewritten = await a.slack.waitFor(
+      () => a.slack.callsOf('chat.update').find((c) => c.args.channel === 'C0APPROVE1'),
+      'the approval message rewritten',
+    );
+    expect(String(rewritten.args.text)).toContain('Approved by <@U0BOSS001>');
+    expect(JSON.stringify(rewritten.args.blocks)).not.toContain('approve_call');
+    await stateOf(a, requestId, 'queued');
+  });
+
+  it('expires when nobody decides within CALL_APPROVAL_TTL_HOURS; the buttons go, and a late Approve places nothing', async () => {
+    const { a, advance } = await start({ CALL_APPROVAL_TTL_HOURS: '1' });
+    const { requestId } = await pendingCall(a);
+    advance(61 * 60 * 1000);
+    await stateOf(a, requestId, 'expired');
+    const parent = await a.slack.waitFor(
+      () =>
+        a.slack
+          .callsOf('chat.update')
+          .find((c) => String(c.args.text).includes('nobody approved it within 1 hour')),
+      'the expired parent',
+    );
+    expect(JSON.stringify(parent.args.blocks)).not.toContain('approve_call');
+    await press(a, 'approve_call', requestId, 'U0BOSS001');
+    await a.slack.waitFor(
+      () => a.slack.responses.find((r) => JSON.stringify(r.body).includes('expired')),
+      'the late answer',
+    );
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('offers "call now" to an approver who approves a scheduled call after its time', async () => {
+    const { a, advance } = await start({ CALL_APPROVAL: 'scheduled' }, 600_000);
+    const { requestId } = await pendingCall(a, '+14155552671 at "in 30 minutes"');
+    expect(a.iqra.requests).toHaveLength(0);
+    advance(31 * 60 * 1000);
+    await press(a, 'approve_call', requestId, 'U0BOSS001');
+    const offer = await a.slack.waitFor(
+      () => a.slack.responses.find((r) => JSON.stringify(r.body).includes('approve_call_now')),
+      'the offer',
+    );
+    expect(JSON.stringify(offer.body)).toContain('has passed');
+    expect((await a.store.getCall(requestId))?.state).toBe('pending_approval');
+    await press(a, 'approve_call_now', requestId, 'U0BOSS001');
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the call placed now');
+    expect(a.iqra.requests[0]?.fields.ScheduledTime).toBeUndefined();
+  });
+
+  it('is not needed for a call placed now when only scheduled calls need approval', async () => {
+    const { a } = await start({ CALL_APPROVAL: 'scheduled' });
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the Iqra request');
+    expect(a.iqra.requests).toHaveLength(1);
+  });
+
+  it('is not needed for the exempt people in "unlisted" mode, and is for everyone else', async () => {
+    const { a } = await start({ CALL_APPROVAL: 'unlisted', CALL_APPROVAL_EXEMPT: 'U0MARIA1' });
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the exempt call');
+    await a.command('+14155552671', { user: 'U0OTHER01' });
+    const other = await a.slack.waitFor(
+      () => posts(a).find((c) => String(c.args.text).includes('<@U0OTHER01> asks to call')),
+      'the other request waiting',
+    );
+    expect(other).toBeDefined();
+    expect(a.iqra.requests).toHaveLength(1);
+  });
+});
