@@ -150,4 +150,31 @@ describe('loadConfig', () => {
     expect(config.calls.defaultTimeZone).toBe('UTC');
     expect(config.calls.logChannel).toBeUndefined();
   });
+
+  it('reads the approval settings, with user groups and a TTL', () => {
+    const config = loadConfig({
+      ...base,
+      CALL_APPROVAL: 'Unlisted',
+      CALL_APPROVERS: 'U0BOSS001, S0MANAGER',
+      CALL_APPROVAL_EXEMPT: 'U0MARIA1',
+      CALL_APPROVAL_CHANNEL: 'C0APPROVE1',
+      CALL_APPROVAL_TTL_HOURS: '2',
+    });
+    expect(config.approval).toEqual({
+      mode: 'unlisted',
+      approvers: { users: ['U0BOSS001'], groups: ['S0MANAGER'] },
+      exempt: { users: ['U0MARIA1'], groups: [] },
+      channel: 'C0APPROVE1',
+      ttlMs: 2 * 3_600_000,
+    });
+  });
+
+  it('needs approvers when approvals are on, and refuses ids that are not users or groups', () => {
+    expect(problems({ ...base, CALL_APPROVAL: 'always' })).toEqual([
+      'CALL_APPROVERS: is required when CALL_APPROVAL=always: the Slack user ids (U…) or user group ids (S…) who may approve calls',
+    ]);
+    const found = problems({ ...base, CALL_APPROVAL: 'sometimes', CALL_APPROVERS: 'U0BOSS001,@maria' });
+    expect(found.find((p) => p.startsWith('CALL_APPROVAL:'))).toContain('off, always, scheduled, unlisted');
+    expect(found.find((p) => p.startsWith('CALL_APPROVERS:'))).toContain('"@maria" is not a Slack user id');
+  });
 });

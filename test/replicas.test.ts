@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function twoReplicas(): Promise<[TestApp, TestApp]> {
+async function twoReplicas(env: Record<string, string> = {}): Promise<[TestApp, TestApp]> {
   const schema = await freshPostgresSchema();
   cleanups.push(schema.drop);
   const slack = await startFakeSlack();
@@ -31,7 +31,9 @@ async function twoReplicas(): Promise<[TestApp, TestApp]> {
     cleanups.push(() => store.close());
   }
   const apps = await Promise.all(
-    stores.map((store) => startTestApp({ slack, fakeIqra: iqra, store, env: { DATABASE_URL: schema.url } })),
+    stores.map((store) =>
+      startTestApp({ slack, fakeIqra: iqra, store, env: { DATABASE_URL: schema.url, ...env } }),
+    ),
   );
   for (const app of apps) cleanups.push(() => app.close());
   return apps as [TestApp, TestApp];
@@ -84,5 +86,36 @@ describe.skipIf(!TEST_DATABASE_URL)(title, () => {
     await a.slack.waitFor(() => a.iqra.requests.length >= 2 && true, 'the call placed again');
     await new Promise((r) => setTimeout(r, 500));
     expect(a.iqra.requests).toHaveLength(2);
+  });
+
+  it('place one call when two approvers, on two replicas, approve the same request at the same moment', async () => {
+    const [a, b] = await twoReplicas({ CALL_APPROVAL: 'always', CALL_APPROVERS: 'U0BOSS001,U0BOSS002' });
+    await a.command('+14155552671');
+    await a.slack.waitFor(
+      () => a.slack.callsOf('chat.postMessage').find((c) => !c.args.thread_ts),
+      'the request',
+    );
+    const [pending] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    expect(pending?.state).toBe('pending_approval');
+    const press = (app: TestApp, user: string) =>
+      app.interact(
+        app.buttonPress({
+          actionId: 'approve_call',
+          value: String(pending?.id),
+          user,
+          message: { ts: '1.2' },
+        }),
+      );
+    await Promise.all([
+      press(a, 'U0BOSS001'),
+      press(b, 'U0BOSS002'),
+      press(b, 'U0BOSS001'),
+      press(a, 'U0BOSS002'),
+    ]);
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the call');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.iqra.requests).toHaveLength(1);
+    const approvals = (await a.store.transitions(String(pending?.id))).filter((t) => t.to === 'approved');
+    expect(approvals).toHaveLength(1);
   });
 });

@@ -5,11 +5,13 @@ import { Directory } from '../../../src/calls/directory.js';
 import { CallRequestError } from '../../../src/calls/errors.js';
 import { IqraError } from '../../../src/iqra/errors.js';
 import {
+  approvalRequestMessage,
   type CallReport,
   callDetailsMessage,
   callLogMessage,
   callParentMessage,
   commandErrorMessage,
+  decisionMessage,
   helpMessage,
   undeliverableMessage,
 } from '../../../src/slack/blocks/call-messages.js';
@@ -146,5 +148,50 @@ describe('call messages', () => {
     expect(help.text).toContain('*Campaigns:* none configured');
     expect(help.text).toContain('read as GB numbers');
     expectWithinSlackLimits(help.blocks);
+  });
+
+  it('show a pending approval with its buttons only where approvers decide, and each decision without them', () => {
+    const approval = {
+      approvers: '<@U0BOSS001>',
+      buttonsHere: true,
+      ttlHours: 24,
+      expiresAt: Date.UTC(2026, 10, 28),
+    };
+    const pending: CallReport = { request, zoneSource: 'slack', approval: { ...approval, state: 'pending' } };
+    expect(JSON.stringify(callParentMessage(pending).blocks)).toContain('approve_call');
+    expect(
+      JSON.stringify(
+        callParentMessage({ ...pending, approval: { ...approval, state: 'pending', buttonsHere: false } })
+          .blocks,
+      ),
+    ).not.toContain('approve_call');
+    expect(JSON.stringify(approvalRequestMessage(pending).blocks)).toContain('reject_call');
+    const rejected: CallReport = {
+      request,
+      zoneSource: 'slack',
+      approval: {
+        ...approval,
+        state: 'rejected',
+        decidedBy: 'U0BOSS001',
+        decidedAt: Date.UTC(2026, 10, 27),
+        reason: 'x'.repeat(4000),
+      },
+    };
+    for (const message of [
+      callParentMessage(rejected),
+      approvalRequestMessage(rejected),
+      decisionMessage(rejected),
+    ]) {
+      expect(JSON.stringify(message.blocks)).not.toContain('approve_call');
+      expectWithinSlackLimits(message.blocks);
+      expect(message.text.length).toBeLessThanOrEqual(3000);
+    }
+    expect(decisionMessage(rejected).text).toContain('🚫 Rejected by <@U0BOSS001>');
+    const expired: CallReport = {
+      request,
+      zoneSource: 'slack',
+      approval: { ...approval, state: 'expired', expiredBecause: 'time_passed' },
+    };
+    expect(callParentMessage(expired).text).toContain('its time passed before anyone approved it');
   });
 });
