@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { CallCatalog } from './calls/call-request.js';
 import { newRequestId } from './calls/request-id.js';
 import type { Config } from './config.js';
+import { iqraEventsHandler } from './http/iqra-events.js';
 import { IqraClient, type IqraClientOptions } from './iqra/client.js';
 import type { Logger } from './log.js';
 import { CallDesk } from './services/call-desk.js';
+import { type CallReader, CallTracker } from './services/call-tracker.js';
 import type { CallInitiator } from './services/place-call.js';
 import { Audiences, mentionAudience } from './slack/audiences.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { type ApprovalContext, SlackDelivery } from './slack/delivery.js';
+import { HomeTab } from './slack/home-tab.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { UserZones } from './slack/user-zones.js';
 import type { Store } from './store/store.js';
@@ -19,7 +22,8 @@ import type { Store } from './store/store.js';
 export interface SlackAppOptions {
   config: Config;
   logger: Logger;
-  iqra: CallInitiator;
+  /** Places calls and reads their progress (the Iqra client). */
+  iqra: CallInitiator & CallReader;
   /** Opened and migrated. */
   store: Store;
   now?: () => Date;
@@ -37,6 +41,10 @@ export interface SlackAppOptions {
   instanceTimeoutMs?: number;
   /** How often approval requests are checked for expiry (ms). */
   approvalSweepMs?: number;
+  /** The least time between two messages in one channel (ms; Slack's pace is about 1 per second). */
+  slackMinGapMs?: number;
+  /** How often due calls are looked for by tracking (ms). */
+  trackingTickMs?: number;
 }
 
 export interface RunningApp {
@@ -116,6 +124,23 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     },
   };
   const retryConfig = options.retryConfig ?? { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 5000 };
+  // Iqra's pushed events (campaign custom tools), when IQRA_WEBHOOK_SECRET is set; wired once tracking exists.
+  let iqraEvents: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  const routes: CustomRoute[] = [health];
+  if (config.tracking.webhookSecret) {
+    routes.push({
+      path: '/iqra/events',
+      method: ['POST'],
+      handler: (req, res) => {
+        if (!iqraEvents) {
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ok: false, error: 'starting' }));
+          return;
+        }
+        void iqraEvents(req, res);
+      },
+    });
+  }
   const level = config.logLevel === 'debug' ? LogLevel.DEBUG : LogLevel.INFO;
   const slackLogger = boltLogger(logger.child({ component: 'slack' }), level);
   const receiver =
@@ -123,7 +148,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       ? new SocketModeReceiver({
           appToken: config.slack.appToken ?? '',
           logger: slackLogger,
-          customRoutes: [health],
+          customRoutes: routes,
           installerOptions: {
             port: config.slack.port,
             // The Socket Mode client's own Web API client (apps.connections.open) must use SLACK_API_URL too.
@@ -133,7 +158,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       : new HTTPReceiver({
           signingSecret: config.slack.signingSecret ?? '',
           endpoints: '/slack/events',
-          customRoutes: [health],
+          customRoutes: routes,
           logger: slackLogger,
           ...(options.unhandledRequestTimeoutMillis
             ? { unhandledRequestTimeoutMillis: options.unhandledRequestTimeoutMillis }
@@ -164,6 +189,17 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     approvers: mentionAudience(config.approval.approvers) || 'an approver',
     ttlHours: Math.round(config.approval.ttlMs / 3_600_000),
   };
+  const homeTab = new HomeTab({
+    store,
+    client: app.client,
+    audiences,
+    approvers: config.approval.approvers,
+    approvalsOn: config.approval.mode !== 'off',
+    catalog: callCatalog(config),
+    maxScheduleDays: config.calls.maxScheduleDays,
+    logger: logger.child({ component: 'home-tab' }),
+    now,
+  });
   const delivery = new SlackDelivery({
     store,
     client: app.client,
@@ -172,14 +208,35 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     now,
     ...(config.calls.logChannel ? { logChannel: config.calls.logChannel } : {}),
     ...(options.deliveryPollMs ? { pollMs: options.deliveryPollMs } : {}),
+    ...(options.slackMinGapMs !== undefined ? { minGapMs: options.slackMinGapMs } : {}),
     approval: approvalContext,
+    onDelivered: (call) => void homeTab.changed(call),
   });
+  const tracker = new CallTracker({
+    store,
+    reader: options.iqra,
+    logger: logger.child({ component: 'tracking' }),
+    now,
+    onOutbox: () => delivery.kick(),
+    maxRequestsPerMinute: config.tracking.maxRequestsPerMinute,
+    limitMs: config.tracking.limitMs,
+    transcripts: config.tracking.transcripts,
+    ...(options.trackingTickMs ? { tickMs: options.trackingTickMs } : {}),
+  });
+  if (config.tracking.webhookSecret) {
+    iqraEvents = iqraEventsHandler(
+      config.tracking.webhookSecret,
+      tracker,
+      logger.child({ component: 'iqra-events' }),
+    );
+  }
   const instanceTimeoutMs = options.instanceTimeoutMs ?? config.instanceTimeoutMs;
   const desk = new CallDesk({
     store,
     iqra: options.iqra,
     zoneOf: (userId) => zones.zoneOf(app.client, userId),
     onOutbox: () => delivery.kick(),
+    onQueued: () => tracker.kick(),
     logger,
     now,
     instanceId,
@@ -207,6 +264,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     audiences,
     approvers: config.approval.approvers,
     approvalContext,
+    homeTab,
   });
   app.error(async (error) => {
     logger.error('unhandled error in a Slack listener', { error });
@@ -242,6 +300,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     throw new SlackStartError(err, config.slack.mode);
   }
   delivery.start();
+  tracker.start();
   const recovered = await desk.recover();
   await desk
     .expireApprovals()
@@ -269,8 +328,10 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
         logger.warn(
           'stopped while calls were still being sent; they will be marked unknown at the next start',
         );
+      await tracker.stop();
       await within(delivery.flush(), 3000).catch(() => {});
       await delivery.stop();
+      await homeTab.stop();
       if (drained) await store.removeInstance(instanceId).catch(() => {});
     },
   };

@@ -44,6 +44,16 @@ export interface Config {
     maxScheduleDays: number;
     logChannel?: string;
   };
+  tracking: {
+    /** One budget for all of Iqra's tracking requests (per replica). */
+    maxRequestsPerMinute: number;
+    /** What the call's thread gets when it ends: nothing, the outcome, or the outcome and the conversation. */
+    transcripts: 'off' | 'outcome' | 'full';
+    /** A call not ended this long after its start is marked "status unknown". */
+    limitMs: number;
+    /** Shared secret for `POST /iqra/events` (Iqra's campaign custom tools); unset = the endpoint is off. */
+    webhookSecret?: string;
+  };
   approval: {
     mode: ApprovalMode;
     approvers: Audience;
@@ -74,6 +84,7 @@ export const SECRET_SETTINGS = [
   'SLACK_APP_TOKEN',
   'IQRA_API_KEY',
   'DATABASE_URL',
+  'IQRA_WEBHOOK_SECRET',
 ] as const;
 
 export const DEFAULT_DATABASE_PATH = './data/iqra-calls.sqlite';
@@ -169,6 +180,16 @@ const schema = z.object({
   ),
   CALL_MAX_SCHEDULE_DAYS: integer(1, 365, 30),
   INSTANCE_TIMEOUT_SECONDS: integer(3, 3600, 30),
+  IQRA_MAX_REQUESTS_PER_MINUTE: integer(1, 6000, 50),
+  CALL_TRANSCRIPTS: z.preprocess(
+    (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
+    z.enum(['off', 'outcome', 'full'], { error: 'must be one of: off, outcome, full' }).default('outcome'),
+  ),
+  CALL_TRACKING_LIMIT_HOURS: integer(1, 168, 6),
+  IQRA_WEBHOOK_SECRET: optionalText.refine(
+    (v) => v === undefined || v.length >= 16,
+    'must be at least 16 characters: generate one, e.g. with `openssl rand -hex 32`',
+  ),
   CALL_APPROVAL: z.preprocess(
     (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
     z
@@ -330,6 +351,12 @@ export function loadConfig(env: Env): Config {
     store: raw.DATABASE_URL
       ? { kind: 'postgres', url: raw.DATABASE_URL }
       : { kind: 'sqlite', path: raw.DATABASE_PATH },
+    tracking: {
+      maxRequestsPerMinute: raw.IQRA_MAX_REQUESTS_PER_MINUTE,
+      transcripts: raw.CALL_TRANSCRIPTS as 'off' | 'outcome' | 'full',
+      limitMs: raw.CALL_TRACKING_LIMIT_HOURS * 3_600_000,
+      ...(raw.IQRA_WEBHOOK_SECRET ? { webhookSecret: raw.IQRA_WEBHOOK_SECRET } : {}),
+    },
     approval: {
       mode: approvalMode,
       approvers: approvers.audience,

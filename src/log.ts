@@ -16,7 +16,7 @@ export interface Logger {
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 // A run of 7+ digits, possibly with +, spaces, dots, dashes or parentheses between them.
-const PHONE = /\+?\(?\d(?:[\s().-]{0,2}\d){6,}/g;
+const PHONE = /(?<![A-Za-z0-9_])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![A-Za-z0-9_])/g;
 const SLACK_TOKEN = /\bx(?:ox[abposr]|app)-[A-Za-z0-9-]+/g;
 const IQRA_KEY = /\biu_[A-Za-z0-9]+_[A-Za-z0-9]+/g;
 const SECRET_KEYS = /(token|secret|password|authorization|api[-_]?key)$/i;

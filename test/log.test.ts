@@ -8,6 +8,12 @@ describe('logs', () => {
     expect(scrub('uk 020 7183 8750')).toBe('uk *******8750');
   });
 
+  it('leave ids that merely contain digits alone (queue ids, request ids)', () => {
+    expect(scrub('queue e3c1b1234567890663e6751c and req_7k2m9qx4htbd')).toBe(
+      'queue e3c1b1234567890663e6751c and req_7k2m9qx4htbd',
+    );
+  });
+
   it('leave short numbers alone (ports, counts, years)', () => {
     expect(scrub('port 3000 in 2026, 12 calls')).toBe('port 3000 in 2026, 12 calls');
   });

@@ -3,6 +3,12 @@ import { Agent, type Dispatcher, request } from 'undici';
 import { type Logger, maskPhone, silentLogger } from '../log.js';
 import { explainIqraCode } from './codes.js';
 import { IqraError, type IqraErrorDetails } from './errors.js';
+import { errorCodes, firstHeader, parseRetryAfter, readBody } from './http.js';
+import { type Conversation, IqraReader, type QueueEntry } from './tracking.js';
+
+export { parseRetryAfter } from './http.js';
+export type { Conversation, ConversationMessage, QueueEntry } from './tracking.js';
+export { parseConversation, parseQueueEntry } from './tracking.js';
 
 /**
  * How `call/initiate` requests are written.
@@ -199,9 +205,14 @@ type AttemptResult =
       tooLong?: (attempts: number, waitMs: number) => IqraError;
     };
 
-/** Iqra's `call/initiate`. Never sends a request again once it may have reached Iqra. */
+/**
+ * Iqra's `call/initiate`, which never sends a request again once it may have reached Iqra, and the read endpoints
+ * that follow a call (`getQueueEntry`, `getConversation`), which are sent once each and may be repeated by the caller.
+ * All share one connection pool; `close()` ends it.
+ */
 export class IqraClient {
   private readonly url: string;
+  private readonly reader: IqraReader;
   private readonly agent: Agent;
   private readonly dispatcher: Dispatcher;
   private readonly maxAttempts: number;
@@ -218,7 +229,8 @@ export class IqraClient {
     if (!hasText(o.apiKey)) throw new TypeError('IqraClient: apiKey is required');
     if (!(o.timeoutMs > 0)) throw new TypeError('IqraClient: timeoutMs must be positive');
     if (!(o.callWindowMinutes > 0)) throw new TypeError('IqraClient: callWindowMinutes must be positive');
-    this.url = `${base}/api/v1/business/${encodeURIComponent(o.businessId.trim())}/call/initiate`;
+    const businessUrl = `${base}/api/v1/business/${encodeURIComponent(o.businessId.trim())}`;
+    this.url = `${businessUrl}/call/initiate`;
     this.maxAttempts = Math.max(1, Math.floor(o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
     this.maxRetryWaitMs = Math.max(0, o.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS);
     this.now = o.now ?? (() => new Date());
@@ -231,6 +243,14 @@ export class IqraClient {
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
     });
     this.dispatcher = this.agent.compose(trackWrites);
+    this.reader = new IqraReader({
+      businessUrl,
+      apiKey: o.apiKey,
+      timeoutMs: o.timeoutMs,
+      dispatcher: this.agent,
+      now: this.now,
+      logger: this.logger,
+    });
   }
 
   /**
@@ -279,6 +299,22 @@ export class IqraClient {
       });
       await this.sleep(waitMs);
     }
+  }
+
+  /**
+   * One outbound queue entry (`POST /queues/outbound/{queueId}`, no body): its status and, once dialled, its session.
+   * One request, no retries; throws an `IqraReadError` whose `kind` says what went wrong.
+   */
+  getQueueEntry(queueId: string): Promise<QueueEntry> {
+    return this.reader.getQueueEntry(queueId);
+  }
+
+  /**
+   * The conversation of a session (`GET /conversations/{sessionId}`): status, times, end type and messages.
+   * One request, no retries; throws an `IqraReadError` (`not_found` until Iqra has the session).
+   */
+  getConversation(sessionId: string): Promise<Conversation> {
+    return this.reader.getConversation(sessionId);
   }
 
   /** Lets requests in flight finish, then closes the connections. */
@@ -639,16 +675,6 @@ function queueIdsOf(data: unknown): string[] | undefined {
   return undefined;
 }
 
-/** Retry-After as delay-seconds or an HTTP-date, in ms from `now`. */
-export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now.getTime());
-}
-
 function describeWait(ms: number, now: Date): string {
   const minutes = Math.ceil(ms / 60_000);
   const until = new Date(now.getTime() + ms).toISOString().slice(11, 16);
@@ -656,30 +682,8 @@ function describeWait(ms: number, now: Date): string {
   return `about ${minutes} minutes (until ${until} UTC)`;
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** `err.code`, then the codes of its causes and (for AggregateError) of its errors. */
-function errorCodes(err: unknown, depth = 0): string[] {
-  if (!err || typeof err !== 'object' || depth > 4) return [];
-  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
-  const codes: string[] = typeof e.code === 'string' ? [e.code] : [];
-  codes.push(...errorCodes(e.cause, depth + 1));
-  if (Array.isArray(e.errors)) for (const inner of e.errors) codes.push(...errorCodes(inner, depth + 1));
-  return codes;
-}
-
 async function readText(body: AsyncIterable<Buffer | string>): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    size += buf.length;
-    if (size > MAX_RESPONSE_BYTES) break;
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readBody(body, MAX_RESPONSE_BYTES)).text;
 }
 
 function headerStrings(headers: Record<string, unknown>): Record<string, string> {

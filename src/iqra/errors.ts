@@ -57,3 +57,66 @@ function technicalMessage(d: IqraErrorDetails): string {
   parts.push(`after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`);
   return parts.join(', ');
 }
+
+/**
+ * Why reading a queue entry or a conversation from Iqra failed. Reads change nothing on Iqra, so any of them may be
+ * tried again; the kind says whether that is worth it and how soon.
+ * - `not_found`: Iqra does not know that queue id or session id (a code ending in `NOT_FOUND`, or HTTP 404).
+ * - `rate_limited`: HTTP 429; wait `retryAfterMs` when given.
+ * - `unavailable`: HTTP 5xx, Iqra's `EXCEPTION` code, a network error or a timeout; try again later (`retryAfterMs`
+ *   when a 503 says how long).
+ * - `unauthorized`: the API key, its user or the business was refused (API-key and validation codes, HTTP 401 or
+ *   403); nothing will work until an admin fixes IQRA_API_KEY or IQRA_BUSINESS_ID.
+ * - `bad_response`: an answer this app cannot read (not JSON, missing fields, a redirect, an unexpected 4xx or an
+ *   Iqra code it does not know).
+ */
+export type IqraReadErrorKind =
+  | 'not_found'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'unauthorized'
+  | 'bad_response';
+
+export interface IqraReadErrorDetails {
+  kind: IqraReadErrorKind;
+  /** What was being read, for the message: `queue entry 6650…` or `conversation 6650…`. */
+  what: string;
+  /** Local detail for the message and the logs (never the API key): `HTTP 500`, `ECONNREFUSED`, `not JSON`, ... */
+  detail: string;
+  /** From Retry-After (seconds or an HTTP date), for 429 and 503. */
+  retryAfterMs?: number;
+  /** Iqra's full code, e.g. `GetOutboundCallQueues:GetOutboundConversationsMetaDataAsync:NOT_FOUND`. */
+  code?: string;
+  /** Iqra's own message, as it sent it (without the API key). */
+  iqraMessage?: string;
+  httpStatus?: number;
+}
+
+/** A failed read of Iqra's queue entry or conversation endpoints. Branch on `kind`. */
+export class IqraReadError extends Error {
+  override readonly name = 'IqraReadError';
+  readonly kind: IqraReadErrorKind;
+  readonly retryAfterMs?: number;
+  readonly code?: string;
+  readonly iqraMessage?: string;
+  readonly httpStatus?: number;
+
+  constructor(details: IqraReadErrorDetails, options?: { cause?: unknown }) {
+    super(readMessage(details), options);
+    this.kind = details.kind;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+    if (details.code !== undefined) this.code = details.code;
+    if (details.iqraMessage !== undefined) this.iqraMessage = details.iqraMessage;
+    if (details.httpStatus !== undefined) this.httpStatus = details.httpStatus;
+  }
+}
+
+function readMessage(d: IqraReadErrorDetails): string {
+  const parts = [`Iqra read of ${d.what} failed: ${d.kind} (${d.detail})`];
+  if (d.httpStatus !== undefined && !d.detail.includes(`HTTP ${d.httpStatus}`))
+    parts.push(`HTTP ${d.httpStatus}`);
+  if (d.code) parts.push(`code ${d.code}`);
+  if (d.iqraMessage) parts.push(`message ${JSON.stringify(d.iqraMessage.slice(0, 300))}`);
+  if (d.retryAfterMs !== undefined) parts.push(`retry after ${d.retryAfterMs} ms`);
+  return parts.join(', ');
+}

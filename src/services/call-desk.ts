@@ -4,6 +4,7 @@ import { CallRequestError } from '../calls/errors.js';
 import { isValidTimeZone, resolveWhen, type When } from '../calls/when.js';
 import { type Logger, maskPhone } from '../log.js';
 import type { CallRecord, EntryPoint, JobKind, Store } from '../store/store.js';
+import { initialTracking } from './call-tracker.js';
 import { type CallInitiator, placeCall } from './place-call.js';
 import { draftOf, requestOf, storeDraft, storeRequest, type ZoneSource } from './stored-request.js';
 
@@ -19,6 +20,8 @@ export interface CallDeskDeps {
   zoneOf: (userId: string) => Promise<RequesterZone>;
   /** Called after a Slack delivery was added to the outbox, so that it goes out at once. */
   onOutbox: () => void;
+  /** Called when Iqra queued a call, so that tracking looks at it soon. */
+  onQueued?: () => void;
   logger: Logger;
   now: () => Date;
   instanceId: string;
@@ -180,7 +183,14 @@ export class CallDesk {
     const outcome = await placeCall(request, this.deps.iqra, log);
     const changes =
       outcome.state === 'queued'
-        ? { queueIds: outcome.queueIds }
+        ? {
+            queueIds: outcome.queueIds,
+            // Tracking starts here (and survives restarts, since it lives in the store).
+            ...initialTracking(
+              now().getTime(),
+              request.when.kind === 'scheduled' ? request.when.at.getTime() : undefined,
+            ),
+          }
         : {
             outcomeReason: outcome.error.reason,
             userMessage: outcome.error.userMessage,
@@ -202,6 +212,7 @@ export class CallDesk {
     );
     log.info('call transition', { from: 'sending', to: outcome.state, recorded: Boolean(done) });
     await this.announce(sending);
+    if (outcome.state === 'queued') this.deps.onQueued?.();
   }
 
   /** Reads the time phrase in the requester's zone; a mistake ends the request as `refused`, told to the requester. */

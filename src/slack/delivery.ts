@@ -14,10 +14,12 @@ import {
   callParentMessage,
   commandErrorMessage,
   decisionMessage,
+  type ProgressView,
   type SlackMessage,
   type UndeliverableReason,
   undeliverableMessage,
 } from './blocks/call-messages.js';
+import { callOutcomeMessage, type Turn } from './blocks/outcome.js';
 
 /** How a Slack delivery failed: worth another try later (and when), or never. */
 export interface DeliveryFailure {
@@ -96,6 +98,10 @@ export interface SlackDeliveryOptions {
   respond?: (url: string, message: Record<string, unknown>) => Promise<void>;
   /** How approvals are described: who may approve (mentions), and how long a request may wait. */
   approval?: ApprovalContext;
+  /** The least time between two messages in one channel (Slack's pace: about 1 per second). */
+  minGapMs?: number;
+  /** Told after each message about a call was delivered (the Home tab follows calls with it). */
+  onDelivered?: (call: CallRecord) => void;
 }
 
 type Step = 'parent' | 'thread' | 'log';
@@ -197,8 +203,10 @@ export class SlackDelivery {
       if (job.kind === 'refusal') await this.deliverRefusal(job, call);
       else if (job.kind === 'approval') await this.deliverApprovalRequest(call, log);
       else if (job.kind === 'decision') await this.deliverDecision(call);
+      else if (job.kind === 'outcome') await this.deliverOutcome(job, call);
       else await this.deliverAnnouncement(job, call, log);
       await store.completeJob(job.id, now().getTime());
+      this.o.onDelivered?.(call);
     } catch (err) {
       const failure = err instanceof Transient ? err.failure : deliveryFailure(err);
       const step = err instanceof Transient ? err.step : ((job.payload.step as Step | undefined) ?? 'parent');
@@ -239,6 +247,7 @@ export class SlackDelivery {
     const channel = call.approvalChannel;
     if (!report || !channel) return;
     const message = approvalRequestMessage(report);
+    await this.pace(channel);
     try {
       if (call.approvalTs) {
         await this.o.client.chat.update({
@@ -273,6 +282,7 @@ export class SlackDelivery {
       await this.tellRequester(call, message);
       return;
     }
+    await this.pace(call.channelId);
     try {
       await this.o.client.chat.postMessage({
         channel: call.channelId,
@@ -285,6 +295,47 @@ export class SlackDelivery {
       if (failure.transient) throw new Transient(failure, 'thread');
       await this.tellRequester(call, message);
     }
+  }
+
+  /** The call ended: one reply in its thread with the outcome, the duration and (CALL_TRANSCRIPTS=full) the words. */
+  private async deliverOutcome(job: Job, call: CallRecord): Promise<void> {
+    const report = this.report(call);
+    if (!report) return;
+    const turns = Array.isArray(job.payload.turns) ? (job.payload.turns as Turn[]) : undefined;
+    const message = callOutcomeMessage(report, turns);
+    const root = call.threadTs ?? call.parentTs;
+    if (!root) {
+      await this.tellRequester(call, message);
+      return;
+    }
+    await this.pace(call.channelId);
+    try {
+      await this.o.client.chat.postMessage({
+        channel: call.channelId,
+        thread_ts: root,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+      });
+    } catch (err) {
+      const failure = deliveryFailure(err);
+      if (failure.transient) throw new Transient(failure, 'thread');
+      await this.tellRequester(call, message);
+    }
+  }
+
+  private readonly lastPost = new Map<string, number>();
+
+  /**
+   * Slack's pace: about one message (post or update) per second per channel. Jobs for one channel run one after
+   * another, so waiting here spaces them; a 429 still reschedules the job from the store.
+   */
+  private async pace(channel: string): Promise<void> {
+    const gap = this.o.minGapMs ?? 1000;
+    const last = this.lastPost.get(channel) ?? 0;
+    const wait = last + gap - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.lastPost.set(channel, Date.now());
   }
 
   private report(call: CallRecord): CallReport | undefined {
@@ -301,6 +352,7 @@ export class SlackDelivery {
 
     if (step === 'parent') {
       const parent = callParentMessage(report);
+      await this.pace(channel);
       try {
         if (parentTs) {
           await client.chat.update({ channel, ts: parentTs, text: parent.text, blocks: parent.blocks });
@@ -331,6 +383,7 @@ export class SlackDelivery {
 
     if (step === 'thread' && parentTs) {
       const details = callDetailsMessage(report);
+      await this.pace(channel);
       try {
         await client.chat.postMessage({
           channel,
@@ -440,9 +493,18 @@ export function reportOf(call: CallRecord, context: ApprovalContext): CallReport
   if (!resolved) return undefined;
   const outcome = outcomeOf(call);
   const approval = approvalOf(call, context);
+  const progress: ProgressView | undefined = call.progress
+    ? {
+        progress: call.progress,
+        ...(call.callEnd ? { end: call.callEnd } : {}),
+        ...(call.durationSeconds !== undefined ? { durationSeconds: call.durationSeconds } : {}),
+        ...(call.progress === 'status_unknown' && call.userMessage ? { note: call.userMessage } : {}),
+      }
+    : undefined;
   return {
     request: resolved.request,
     zoneSource: resolved.zoneSource,
+    ...(progress ? { progress } : {}),
     ...(outcome ? { outcome } : {}),
     ...(approval ? { approval } : {}),
   };

@@ -14,6 +14,7 @@ import {
   type Transaction,
   type Updateable,
 } from 'kysely';
+import type { CallEnd, Progress } from '../calls/progress.js';
 import { type Logger, silentLogger } from '../log.js';
 import { LATEST_MIGRATION, type StoreKind, StoreMigrationProvider } from './migrations.js';
 import {
@@ -61,6 +62,13 @@ export interface CallRequestsTable {
   decided_at: ColumnType<number | null, number | null | undefined, number | null>;
   decision_reason: ColumnType<string | null, string | null | undefined, string | null>;
   expires_at: ColumnType<number | null, number | null | undefined, number | null>;
+  progress: ColumnType<string | null, string | null | undefined, string | null>;
+  call_end: ColumnType<string | null, string | null | undefined, string | null>;
+  session_id: ColumnType<string | null, string | null | undefined, string | null>;
+  duration_seconds: ColumnType<number | null, number | null | undefined, number | null>;
+  track_at: ColumnType<number | null, number | null | undefined, number | null>;
+  track_unchanged: ColumnType<number | null, number | null | undefined, number | null>;
+  tracked_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface CallTransitionsTable {
@@ -298,6 +306,96 @@ export class KyselyStore implements Store {
       if (changes.queueIds !== undefined) await replaceQueueIds(trx, id, changes.queueIds);
       return toCallRecord(row);
     });
+  }
+
+  async advanceProgress(
+    id: string,
+    from: readonly (Progress | null)[],
+    changes: CallChanges,
+    now: number,
+    detail: Record<string, unknown> = {},
+  ): Promise<CallRecord | undefined> {
+    const known = from.filter((p): p is Progress => p !== null);
+    const untracked = from.includes(null);
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('call_requests')
+        .select('progress')
+        .where('id', '=', id)
+        .$if(this.isPostgres, (q) => q.forUpdate())
+        .executeTakeFirst();
+      if (!current) return undefined;
+      const ok = current.progress === null ? untracked : known.includes(current.progress as Progress);
+      if (!ok) return undefined;
+      const row = await trx
+        .updateTable('call_requests')
+        .set({ ...changeColumns(changes), updated_at: now })
+        .where('id', '=', id)
+        .where((eb) =>
+          current.progress === null
+            ? eb('progress', 'is', null)
+            : eb('progress', '=', current.progress as string),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      if (changes.progress !== undefined && changes.progress !== current.progress) {
+        await trx
+          .insertInto('call_transitions')
+          .values({
+            request_id: id,
+            from_state: current.progress,
+            to_state: changes.progress,
+            at: now,
+            detail: JSON.stringify({ kind: 'progress', ...detail }),
+          })
+          .execute();
+      }
+      return toCallRecord(row);
+    });
+  }
+
+  async claimDueTracking(now: number, limit: number, leaseMs: number): Promise<CallRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom('call_requests')
+        .select('id')
+        .where('state', '=', 'queued')
+        .where('track_at', 'is not', null)
+        .where('track_at', '<=', now)
+        .orderBy('track_at', 'asc')
+        .limit(limit)
+        .$if(this.isPostgres, (q) => q.forUpdate().skipLocked())
+        .execute();
+      if (due.length === 0) return [];
+      return trx
+        .updateTable('call_requests')
+        .set({ track_at: now + leaseMs })
+        .where(
+          'id',
+          'in',
+          due.map((d) => d.id),
+        )
+        .where('track_at', '<=', now)
+        .returningAll()
+        .execute();
+    });
+    return rows.map(toCallRecord).sort((a, b) => (a.trackAt ?? 0) - (b.trackAt ?? 0));
+  }
+
+  async callsInStates(states: readonly CallState[], limit: number, teamId?: string): Promise<CallRecord[]> {
+    if (states.length === 0 || limit <= 0) return [];
+    const rows = await this.db
+      .selectFrom('call_requests')
+      .selectAll()
+      .where('state', 'in', [...states])
+      .$if(teamId !== undefined, (q) => q.where('team_id', '=', teamId ?? ''))
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toCallRecord);
   }
 
   async updateCall(id: string, changes: CallChanges, now: number): Promise<void> {
@@ -567,6 +665,13 @@ function changeColumns(changes: CallChanges): Updateable<CallRequestsTable> {
   if (changes.decidedAt !== undefined) set.decided_at = changes.decidedAt;
   if (changes.decisionReason !== undefined) set.decision_reason = changes.decisionReason;
   if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt;
+  if (changes.progress !== undefined) set.progress = changes.progress;
+  if (changes.callEnd !== undefined) set.call_end = changes.callEnd;
+  if (changes.sessionId !== undefined) set.session_id = changes.sessionId;
+  if (changes.durationSeconds !== undefined) set.duration_seconds = changes.durationSeconds;
+  if (changes.trackAt !== undefined) set.track_at = changes.trackAt;
+  if (changes.trackUnchanged !== undefined) set.track_unchanged = changes.trackUnchanged;
+  if (changes.trackedAt !== undefined) set.tracked_at = changes.trackedAt;
   return set;
 }
 
@@ -615,6 +720,13 @@ function toCallRecord(row: CallRow): CallRecord {
   if (row.decided_at !== null) record.decidedAt = row.decided_at;
   if (row.decision_reason !== null) record.decisionReason = row.decision_reason;
   if (row.expires_at !== null) record.expiresAt = row.expires_at;
+  if (row.progress !== null) record.progress = row.progress as Progress;
+  if (row.call_end !== null) record.callEnd = row.call_end as CallEnd;
+  if (row.session_id !== null) record.sessionId = row.session_id;
+  if (row.duration_seconds !== null) record.durationSeconds = row.duration_seconds;
+  if (row.track_at !== null) record.trackAt = row.track_at;
+  if (row.track_unchanged !== null) record.trackUnchanged = row.track_unchanged;
+  if (row.tracked_at !== null) record.trackedAt = row.tracked_at;
   return record;
 }
 

@@ -147,6 +147,41 @@ function buildMigrations(kind: StoreKind): Record<string, Migration> {
       },
     },
 
+    '0006_tracking': {
+      async up(db: AnyDb) {
+        for (const [name, type] of [
+          ['progress', 'text'],
+          ['call_end', 'text'],
+          ['session_id', 'text'],
+          ['duration_seconds', 'integer'],
+          ['track_at', 'bigint'],
+          ['track_unchanged', 'integer'],
+          ['tracked_at', 'bigint'],
+        ] as const) {
+          await db.schema.alterTable('call_requests').addColumn(name, type).execute();
+        }
+        await db.schema
+          .createIndex('call_requests_track')
+          .on('call_requests')
+          .columns(['state', 'track_at'])
+          .execute();
+      },
+      async down(db: AnyDb) {
+        await db.schema.dropIndex('call_requests_track').execute();
+        for (const name of [
+          'progress',
+          'call_end',
+          'session_id',
+          'duration_seconds',
+          'track_at',
+          'track_unchanged',
+          'tracked_at',
+        ]) {
+          await db.schema.alterTable('call_requests').dropColumn(name).execute();
+        }
+      },
+    },
+
     '0005_approvals': {
       async up(db: AnyDb) {
         // One column per statement: SQLite's ALTER TABLE adds one column at a time.

@@ -1,3 +1,5 @@
+import type { CallEnd, Progress } from '../calls/progress.js';
+
 /**
  * The app's durable record: every call request and its transitions, the intents already acted on, the Slack
  * messages still to deliver, and the running instances. One interface, two back ends (SQLite, PostgreSQL).
@@ -78,14 +80,24 @@ export interface CallRecord extends NewCall {
   decidedAt?: number;
   decisionReason?: string;
   expiresAt?: number;
+  /** Tracking, once Iqra queued the call: how far it got, how it ended, its session, and when to look next. */
+  progress?: Progress;
+  callEnd?: CallEnd;
+  sessionId?: string;
+  durationSeconds?: number;
+  trackAt?: number;
+  trackUnchanged?: number;
+  /** The last time Iqra (a poll or a pushed event) told anything about the call. */
+  trackedAt?: number;
   createdAt: number;
   updatedAt: number;
 }
 
 export interface CallTransition {
   requestId: string;
-  from: CallState | null;
-  to: CallState;
+  /** A state, or (for tracking) a progress step. */
+  from: CallState | Progress | null;
+  to: CallState | Progress;
   at: number;
   /** Who or what caused it: `command`, `iqra`, `recovery`, ... plus any details. */
   detail: Record<string, unknown>;
@@ -108,14 +120,22 @@ export interface CallChanges {
   decidedAt?: number;
   decisionReason?: string | null;
   expiresAt?: number;
+  progress?: Progress;
+  callEnd?: CallEnd;
+  sessionId?: string;
+  durationSeconds?: number;
+  trackAt?: number | null;
+  trackUnchanged?: number;
+  trackedAt?: number;
 }
 
 /**
  * `announce`: the call's parent message (posted, or updated in place) and its thread reply. `refusal`: the requester
  * is told why a request was refused. `approval`: the approval request with its buttons (posted or rewritten).
- * `decision`: a thread reply saying who approved or rejected, or that the request expired.
+ * `decision`: a thread reply saying who approved or rejected, or that the request expired. `outcome`: the reply in
+ * the call's thread when it ended: outcome, duration and (per CALL_TRANSCRIPTS) the conversation.
  */
-export type JobKind = 'announce' | 'refusal' | 'approval' | 'decision';
+export type JobKind = 'announce' | 'refusal' | 'approval' | 'decision' | 'outcome';
 
 /** A Slack delivery still to make (the outbox): retried from the store until done, after a restart too. */
 export interface NewJob {
@@ -182,6 +202,27 @@ export interface Store {
     now: number,
     detail?: Record<string, unknown>,
   ): Promise<CallRecord | undefined>;
+
+  /**
+   * Compare-and-set on tracking progress: applies `changes` (which set `progress`) only if the call's progress is one
+   * of `from` (`null` = not tracked yet), and records the step. Returns the updated record, or undefined.
+   */
+  advanceProgress(
+    id: string,
+    from: readonly (Progress | null)[],
+    changes: CallChanges,
+    now: number,
+    detail?: Record<string, unknown>,
+  ): Promise<CallRecord | undefined>;
+
+  /**
+   * Leases up to `limit` queued calls whose next look is due (trackAt ≤ now), soonest first, by moving their trackAt
+   * to `now + leaseMs`, so that one replica polls each call.
+   */
+  claimDueTracking(now: number, limit: number, leaseMs: number): Promise<CallRecord[]>;
+
+  /** Calls in any of `states`, oldest first, at most `limit`, for a team (the App Home, approvals to decide). */
+  callsInStates(states: readonly CallState[], limit: number, teamId?: string): Promise<CallRecord[]>;
 
   /** Changes fields without a state change (e.g. the parent message's ts once posted). */
   updateCall(id: string, changes: CallChanges, now: number): Promise<void>;

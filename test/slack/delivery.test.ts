@@ -87,4 +87,26 @@ describe('the Slack outbox', () => {
     await app.slack.waitFor(() => replies(app as TestApp).length === 2 && true, 'the second reply');
     expect(parents(app)).toHaveLength(1);
   });
+
+  it("keeps to Slack's pace of about one message per second in a channel", async () => {
+    app = await startTestApp({ appOptions: { slackMinGapMs: 1000 } });
+    await Promise.all([
+      app.command('+14155552671'),
+      app.command('+14155552671'),
+      app.command('+14155552671'),
+    ]);
+    await app.slack.waitFor(
+      () => replies(app as TestApp).length === 3 && true,
+      'three confirmations',
+      15_000,
+    );
+    const times = app.slack
+      .callsOf('chat.postMessage')
+      .filter((c) => c.args.channel === 'C0SALES01')
+      .map((c) => c.at);
+    expect(times).toHaveLength(6);
+    // A lower bound only: a busy machine can make the gaps longer, never shorter.
+    for (let i = 1; i < times.length; i += 1)
+      expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(950);
+  }, 30_000);
 });

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /** One Web API call the app made: `POST /api/<method>`. JSON-string arguments (blocks, view) are parsed. */
 export interface SlackApiCall {
+  /** When the fake received it (ms since the epoch). */
+  at: number;
   method: string;
   args: Record<string, unknown>;
   token: string | undefined;
@@ -134,6 +136,7 @@ export class FakeSlack {
     const args = parseArgs(raw, req.headers['content-type']);
     const auth = req.headers.authorization;
     const call: SlackApiCall = {
+      at: Date.now(),
       method,
       args,
       token: auth?.replace(/^Bearer /, '') ?? (args.token as string),

@@ -117,6 +117,9 @@ export async function startTestApp(
     store,
     retryConfig: { retries: 0 },
     deliveryPollMs: 100,
+    // Slack's pace (1 message per second per channel) has a test of its own; the others need not wait for it.
+    slackMinGapMs: 0,
+    trackingTickMs: 50,
     ...options.appOptions,
     ...(options.now ? { now: options.now } : {}),
   });

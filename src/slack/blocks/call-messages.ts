@@ -1,6 +1,7 @@
 import type { KnownBlock, SectionBlock } from '@slack/types';
 import type { CallCatalog, CallRequest } from '../../calls/call-request.js';
 import type { CallRequestError } from '../../calls/errors.js';
+import { type CallEnd, END_WORDS, type Progress } from '../../calls/progress.js';
 import { describeInZone, slackDateToken } from '../../calls/when.js';
 import type { CallOutcome } from '../../services/place-call.js';
 import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
@@ -34,8 +35,18 @@ export interface ApprovalView {
   ttlHours: number;
 }
 
+/** How far a queued call has got, for the parent message. */
+export interface ProgressView {
+  progress: Progress;
+  end?: CallEnd;
+  durationSeconds?: number;
+  /** Why the status is unknown (tracking stopped), in words. */
+  note?: string;
+}
+
 export interface CallReport {
   request: CallRequest;
+  progress?: ProgressView;
   /** What Iqra answered; absent while the call waits for approval, was rejected or expired, or is being placed. */
   outcome?: CallOutcome;
   /** Whether the time was read in the requester's own Slack zone or in DEFAULT_TIMEZONE. */
@@ -105,6 +116,50 @@ function approvalSentence(approval: ApprovalView): string {
   }
 }
 
+/** "3m 24s", "45s", "1h 2m". */
+export function formatDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
+const END_ICONS: Record<CallEnd, string> = {
+  completed: '✅',
+  no_answer: '📵',
+  busy_or_declined: '🚫',
+  voicemail: '📼',
+  failed: '❌',
+  expired: '⌛',
+  cancelled: '🛑',
+};
+
+/** The parent's sentence for a queued call, following it live: scheduled → queued → dialling → talking → ended. */
+function progressSentence(report: CallReport): string {
+  const { request } = report;
+  const progress = report.progress;
+  switch (progress?.progress) {
+    case 'dialling':
+      return `☎️ Dialling ${target(report)} for ${who(report)}…`;
+    case 'in_conversation':
+      return `🗣️ ${who(report)}'s call to ${target(report)}: in conversation`;
+    case 'ended': {
+      const end = progress.end ?? 'completed';
+      const duration =
+        progress.durationSeconds !== undefined ? ` · ${formatDuration(progress.durationSeconds)}` : '';
+      return `${END_ICONS[end]} ${who(report)}'s call to ${target(report)} ended: *${END_WORDS[end]}*${duration}`;
+    }
+    case 'status_unknown':
+      return `❔ ${who(report)}'s call to ${target(report)}: status unknown. ${progress.note ?? ''}`.trim();
+    default:
+      return request.when.kind === 'now'
+        ? `📞 ${who(report)} queued a call to ${target(report)}, now`
+        : `📅 ${who(report)} queued a call to ${target(report)}, at ${describeWhen(report)}`;
+  }
+}
+
 /** The one message in the channel that says what happened to the call; its thread carries the details. */
 export function callParentMessage(report: CallReport): SlackMessage {
   const { outcome, request, approval } = report;
@@ -112,10 +167,7 @@ export function callParentMessage(report: CallReport): SlackMessage {
   if (outcome) {
     switch (outcome.state) {
       case 'queued':
-        text =
-          request.when.kind === 'now'
-            ? `📞 ${who(report)} queued a call to ${target(report)}, now`
-            : `📅 ${who(report)} queued a call to ${target(report)}, at ${describeWhen(report)}`;
+        text = progressSentence(report);
         break;
       case 'failed':
         text = `❌ ${who(report)}'s call to ${target(report)} was not placed: ${outcome.error.userMessage}`;

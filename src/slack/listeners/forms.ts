@@ -1,13 +1,14 @@
 import type { App, BlockButtonAction, BlockPlainTextInputAction, ViewSubmitAction } from '@slack/bolt';
 import { CALL_MODAL, WHEN_ACTION, WHEN_BLOCK } from '../blocks/call-modal.js';
 import { OPEN_CALL_MODAL_ACTION } from '../blocks/home.js';
+import type { HomeTab } from '../home-tab.js';
 import { appHomeOpened, homePlaceCallAction } from './events/app-home.js';
 import { CALL_THIS_NUMBER, callThisNumberShortcut } from './shortcuts/call-this-number.js';
 import { PLACE_CALL, placeCallShortcut } from './shortcuts/place-call.js';
 import { type CallModalDeps, callModalSubmission, whenHintAction } from './views/call-modal.js';
 
 /** What the call modal, the shortcuts and the Home tab need; the listeners' deps (ListenerDeps) provide it. */
-export type FormDeps = CallModalDeps;
+export type FormDeps = CallModalDeps & { homeTab: HomeTab };
 
 /**
  * The interactive ways to place a call: the call modal (its submission, and the hint under its time field), the

@@ -10,11 +10,12 @@ import type { UserZones } from '../user-zones.js';
 import { type ApprovalDeps, approveAction, rejectAction, rejectSubmission } from './actions/approval.js';
 import { type PlaceAgainDeps, placeAgainAction } from './actions/place-again.js';
 import { type CallCommandDeps, callCommand } from './commands/call.js';
-import { registerFormListeners } from './forms.js';
+import { type FormDeps, registerFormListeners } from './forms.js';
 
 export type ListenerDeps = CallCommandDeps &
   PlaceAgainDeps &
-  ApprovalDeps & {
+  ApprovalDeps &
+  FormDeps & {
     defaultTimeZone: string;
     /** The requesters' Slack time zones (cached users.info). */
     zones: UserZones;

@@ -232,7 +232,7 @@ describe('whenHintText', () => {
 
 describe('homeView', () => {
   it.each([SMALL, HUGE])('stays within Slack’s limits', (c) => {
-    const view: HomeView = homeView(c, 30);
+    const view: HomeView = homeView({ catalog: c, maxScheduleDays: 30, calls: [], now: 0 });
     expectWithinSlackLimits(view);
     expect(JSON.stringify(view)).toContain('"action_id":"open_call_modal"');
   });

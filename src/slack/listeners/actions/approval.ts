@@ -6,6 +6,7 @@ import type {
   ViewSubmitAction,
   webApi,
 } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
 import type { Audience } from '../../../calls/approval.js';
 import type { Logger } from '../../../log.js';
 import type { CallDesk, DecisionResult } from '../../../services/call-desk.js';
@@ -20,6 +21,7 @@ import {
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import { rejectModal } from '../../blocks/reject-modal.js';
 import { type ApprovalContext, reportOf } from '../../delivery.js';
+import type { HomeTab } from '../../home-tab.js';
 
 export interface ApprovalDeps {
   desk: CallDesk;
@@ -28,6 +30,8 @@ export interface ApprovalDeps {
   audiences: Audiences;
   approvers: Audience;
   approvalContext: ApprovalContext;
+  /** Refreshed after an answer given by direct message (a button pressed on the Home tab). */
+  homeTab?: HomeTab;
 }
 
 export const NOT_AN_APPROVER = (approvers: string) =>
@@ -49,6 +53,11 @@ function stateWords(record: CallRecord | undefined): string {
   }
 }
 
+function who(body: BlockButtonAction): { id: string; teamId?: string } {
+  const teamId = body.user.team_id ?? body.team?.id;
+  return { id: body.user.id, ...(teamId ? { teamId } : {}) };
+}
+
 /** Why the user may not decide on this request, or undefined when they may. */
 async function refusal(
   deps: ApprovalDeps,
@@ -66,6 +75,35 @@ async function refusal(
     return OWN_REQUEST;
   }
   return undefined;
+}
+
+type Respond = SlackActionMiddlewareArgs<BlockButtonAction>['respond'] | undefined;
+
+/**
+ * Tells the approver alone: in the conversation the button was in (response_url), or, for a button on the Home tab
+ * (which has no response_url), in a direct message from the app, after which their Home tab is refreshed.
+ */
+async function tell(
+  deps: ApprovalDeps,
+  respond: Respond,
+  client: webApi.WebClient,
+  user: { id: string; teamId?: string },
+  message: { text: string; blocks?: KnownBlock[] },
+): Promise<void> {
+  if (typeof respond === 'function') {
+    await respond({ response_type: 'ephemeral', replace_original: false, ...message });
+    return;
+  }
+  await client.chat
+    .postMessage({
+      channel: user.id,
+      text: message.text,
+      ...(message.blocks ? { blocks: message.blocks } : {}),
+    })
+    .catch((err: unknown) =>
+      deps.logger.warn('could not tell the approver', { userId: user.id, error: err }),
+    );
+  if (deps.homeTab && user.teamId) await deps.homeTab.publish(user.id, user.teamId);
 }
 
 function answerFor(result: DecisionResult): string | undefined {
@@ -96,7 +134,7 @@ export function approveAction(deps: ApprovalDeps) {
     const refused = await refusal(deps, client, body.user.id, record);
     if (refused) {
       await ack();
-      await respond({ response_type: 'ephemeral', replace_original: false, text: refused });
+      await tell(deps, respond, client, who(body), { text: refused });
       return;
     }
     const result = await deps.desk.decide(requestId, {
@@ -107,12 +145,11 @@ export function approveAction(deps: ApprovalDeps) {
     await ack();
     if (!result.ok && result.reason === 'time_passed' && result.record) {
       const report = reportOf(result.record, deps.approvalContext);
-      if (report)
-        await respond({ response_type: 'ephemeral', replace_original: false, ...callNowOffer(report) });
+      if (report) await tell(deps, respond, client, who(body), callNowOffer(report));
       return;
     }
     const answer = answerFor(result);
-    if (answer) await respond({ response_type: 'ephemeral', replace_original: false, text: answer });
+    if (answer) await tell(deps, respond, client, who(body), { text: answer });
   };
 }
 
@@ -130,11 +167,11 @@ export function rejectAction(deps: ApprovalDeps) {
     const refused = await refusal(deps, client, body.user.id, record);
     await ack();
     if (refused || !record) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: refused ?? NOT_FOUND });
+      await tell(deps, respond, client, who(body), { text: refused ?? NOT_FOUND });
       return;
     }
     if (record.state !== 'pending_approval') {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: stateWords(record) });
+      await tell(deps, respond, client, who(body), { text: stateWords(record) });
       return;
     }
     const number =

@@ -7,32 +7,36 @@ import type {
 import type { CallCatalog } from '../../../calls/call-request.js';
 import type { Logger } from '../../../log.js';
 import { callModal } from '../../blocks/call-modal.js';
-import { homeView } from '../../blocks/home.js';
+import type { HomeTab } from '../../home-tab.js';
 import type { UserZones } from '../../user-zones.js';
 import { openCallModal } from '../views/open-call-modal.js';
 
 export interface AppHomeDeps {
   catalog: CallCatalog;
-  maxScheduleDays: number;
   zones: UserZones;
   logger: Logger;
+  /** Publishes the Home tab, and keeps it up to date while the user is a viewer. */
+  homeTab: HomeTab;
 }
 
-/** The Home tab is opened: publish it for that user (the Messages tab needs nothing). */
-export function appHomeOpened(deps: AppHomeDeps) {
-  return async ({ event, client }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => {
+/**
+ * The Home tab is opened: publish it for that user, with their calls (and for an approver, the calls waiting for
+ * approval), and keep it up to date as they change. The Messages tab needs nothing.
+ */
+export function appHomeOpened(deps: Pick<AppHomeDeps, 'homeTab'>) {
+  return async ({
+    event,
+    body,
+    context,
+  }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => {
     if (event.tab !== 'home') return;
-    try {
-      await client.views.publish({ user_id: event.user, view: homeView(deps.catalog, deps.maxScheduleDays) });
-    } catch (err) {
-      const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
-      deps.logger.warn('could not publish the Home tab', { userId: event.user, slackError: code });
-    }
+    // Publishing errors are logged by HomeTab, never thrown.
+    await deps.homeTab.opened(event.user, context.teamId ?? body.team_id);
   };
 }
 
 /** The Home tab's "Place a call" button: the call modal, which asks for the channel to confirm the call in. */
-export function homePlaceCallAction(deps: AppHomeDeps) {
+export function homePlaceCallAction(deps: Pick<AppHomeDeps, 'catalog' | 'zones' | 'logger'>) {
   return async ({ ack, body, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs) => {
     await ack();
     const failed = await openCallModal(client, deps, {

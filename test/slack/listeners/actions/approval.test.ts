@@ -273,4 +273,30 @@ describe('a call that needs approval', () => {
     expect(other).toBeDefined();
     expect(a.iqra.requests).toHaveLength(1);
   });
+
+  it('answers a press on the Home tab (which has no response_url) by direct message', async () => {
+    const { a } = await start();
+    const { requestId } = await pendingCall(a);
+    await press(a, 'approve_call', requestId, 'U0BOSS001');
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the call');
+    const fromHome = a.buttonPress({
+      actionId: 'approve_call',
+      value: requestId,
+      user: 'U0BOSS002',
+      message: { ts: '1.1' },
+    });
+    delete fromHome.response_url;
+    delete fromHome.message;
+    delete fromHome.channel;
+    fromHome.container = { type: 'view', view_id: 'V0HOME001' };
+    fromHome.view = { id: 'V0HOME001', type: 'home', hash: 'h' };
+    const res = await a.interact(fromHome);
+    expect(res.status).toBe(200);
+    const dm = await a.slack.waitFor(
+      () => a.slack.callsOf('chat.postMessage').find((c) => c.args.channel === 'U0BOSS002'),
+      'the direct message',
+    );
+    expect(String(dm.args.text)).toContain('already approved by <@U0BOSS001>');
+    expect(a.iqra.requests).toHaveLength(1);
+  });
 });

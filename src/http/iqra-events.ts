@@ -1,0 +1,91 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readPushedEvent } from '../calls/progress.js';
+import type { Logger } from '../log.js';
+import type { CallTracker } from '../services/call-tracker.js';
+
+const MAX_BODY = 1_000_000;
+
+/** Compares two secrets in constant time (hashing first, so that their lengths do not leak either). */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function answer(res: ServerResponse, status: number, body: Record<string, unknown>) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function field(body: Record<string, unknown>, ...names: string[]): unknown {
+  for (const name of names) {
+    if (body[name] !== undefined && body[name] !== null) return body[name];
+  }
+  return undefined;
+}
+
+/**
+ * `POST /iqra/events`: the calls Iqra's campaign "custom tools" make on initiated / declined / missed / ended. They
+ * must carry `Authorization: Bearer <IQRA_WEBHOOK_SECRET>` (anything else: 401, nothing changes). The event feeds the
+ * same one-way state machine as polling, so an event out of order, twice, or never is harmless.
+ * Which event it is comes from `?event=` in the tool's URL or an `event` field; the queue id, status and end type
+ * from `call_queue_id`, `call_queue_status`, `conversation_end_type` (Iqra's enum names, or numbers).
+ */
+export function iqraEventsHandler(secret: string, tracker: CallTracker, logger: Logger) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const auth = req.headers.authorization ?? '';
+    const given = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : '';
+    if (!given || !sameSecret(given, secret)) {
+      logger.warn('Iqra event refused: missing or wrong shared secret');
+      req.resume();
+      answer(res, 401, { ok: false, error: 'unauthorized' });
+      return;
+    }
+    const raw = await readBody(req);
+    let body: Record<string, unknown>;
+    try {
+      if (raw === undefined) throw new Error('too large');
+      body = JSON.parse(raw) as Record<string, unknown>;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
+    } catch {
+      answer(res, 400, { ok: false, error: 'the body must be a JSON object' });
+      return;
+    }
+    const queueId = field(body, 'call_queue_id', 'callQueueId', 'queueId', 'queue_id');
+    if (typeof queueId !== 'string' || !queueId) {
+      answer(res, 400, { ok: false, error: 'call_queue_id is missing' });
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const event = (url.searchParams.get('event') ?? field(body, 'event', 'type')) as string | undefined;
+    const reading = readPushedEvent(
+      typeof event === 'string' ? event : undefined,
+      field(body, 'call_queue_status', 'callQueueStatus', 'status'),
+      field(body, 'conversation_end_type', 'conversationEndType', 'endType'),
+    );
+    if (!reading) {
+      answer(res, 200, { ok: true, result: 'ignored' });
+      return;
+    }
+    try {
+      const result = await tracker.applyPushed(queueId, reading);
+      logger.info('Iqra event', { queueId, event, progress: reading.progress, result });
+      answer(res, 200, { ok: true, result });
+    } catch (err) {
+      logger.error('could not apply an Iqra event', { queueId, error: err });
+      answer(res, 500, { ok: false, error: 'not recorded; polling will catch up' });
+    }
+  };
+}

@@ -1,0 +1,308 @@
+import {
+  advances,
+  isFinal,
+  nextPollDelayMs,
+  type Progress,
+  type QueueReading,
+  type Reading,
+  readQueueEntry,
+} from '../calls/progress.js';
+import type { Logger } from '../log.js';
+import type { CallChanges, CallRecord, Store } from '../store/store.js';
+import { requestOf } from './stored-request.js';
+
+/** What tracking needs of Iqra: the queue entry, and the conversation once a call has ended. */
+export interface CallReader {
+  getQueueEntry(queueId: string): Promise<QueueReading>;
+  getConversation(sessionId: string): Promise<{
+    startTime?: string;
+    endTime?: string;
+    messages: { role: number; content: string }[];
+  }>;
+}
+
+/** A failed read, as the Iqra client reports it (`IqraReadError`), seen structurally. */
+interface ReadFailure {
+  kind?: string;
+  retryAfterMs?: number;
+}
+
+export interface CallTrackerDeps {
+  store: Store;
+  reader: CallReader;
+  logger: Logger;
+  now: () => Date;
+  /** Called after a Slack delivery was added to the outbox. */
+  onOutbox: () => void;
+  /** One budget for every tracking request to Iqra, per minute. */
+  maxRequestsPerMinute: number;
+  /** A call not ended this long after its start is marked "status unknown". */
+  limitMs: number;
+  /** Whether the thread gets the conversation (`full`), only the outcome, or nothing when a call ends. */
+  transcripts: 'off' | 'outcome' | 'full';
+  /** How often due calls are looked for. */
+  tickMs?: number;
+}
+
+export const TRACKING_LIMIT_MESSAGE = (hours: number) =>
+  `I stopped following this call: it had not ended ${hours} hour${hours === 1 ? '' : 's'} after its start. Iqra's dashboard has its status.`;
+export const NOT_FOUND_MESSAGE =
+  "Iqra no longer knows this call's queue entry, so its status is unknown. Iqra's dashboard may still have it.";
+
+/** Where tracking starts for a call Iqra just queued: when to look first, and what to show meanwhile. */
+export function initialTracking(now: number, scheduledAt: number | undefined): CallChanges {
+  const progress: Progress = scheduledAt !== undefined && scheduledAt > now ? 'scheduled' : 'queued';
+  return {
+    progress,
+    trackAt: now + nextPollDelayMs(progress, now, scheduledAt, 0),
+    trackUnchanged: 0,
+    trackedAt: now,
+  };
+}
+
+/**
+ * Follows queued calls until they end: polls Iqra's queue entry on a schedule that fits each call's stage, within one
+ * shared request budget that also waits out Iqra's 429s, and moves each call forward only (never back). Every step
+ * updates the call's parent message in place; the end adds one reply with the outcome in the call's thread. Pushed
+ * events (Iqra's custom tools) feed the same machine. Tracking state lives in the store, so it resumes after a restart.
+ */
+export class CallTracker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private tokens: number;
+  private refilledAt: number;
+  private pausedUntil = 0;
+
+  constructor(private readonly deps: CallTrackerDeps) {
+    this.tokens = deps.maxRequestsPerMinute;
+    this.refilledAt = deps.now().getTime();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Looks for due calls now (e.g. right after a call was queued). */
+  kick(): void {
+    if (!this.stopped && !this.running) this.schedule(0);
+  }
+
+  private schedule(ms: number) {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.runOnce()
+        .catch((err: unknown) => this.deps.logger.error('tracking run failed', { error: err }))
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(this.deps.tickMs ?? 1000);
+        });
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  /** Takes one token from the shared budget, if there is one. */
+  private take(): boolean {
+    const now = this.deps.now().getTime();
+    if (now < this.pausedUntil) return false;
+    const perMs = this.deps.maxRequestsPerMinute / 60_000;
+    this.tokens = Math.min(this.deps.maxRequestsPerMinute, this.tokens + (now - this.refilledAt) * perMs);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** How many requests the budget allows right now. */
+  private available(): number {
+    const now = this.deps.now().getTime();
+    if (now < this.pausedUntil) return 0;
+    const perMs = this.deps.maxRequestsPerMinute / 60_000;
+    return Math.floor(
+      Math.min(this.deps.maxRequestsPerMinute, this.tokens + (now - this.refilledAt) * perMs),
+    );
+  }
+
+  async runOnce(): Promise<void> {
+    const room = Math.min(this.available(), 25);
+    if (room <= 0) return;
+    const now = this.deps.now().getTime();
+    const due = await this.deps.store.claimDueTracking(now, room, 30_000);
+    for (const call of due) {
+      if (this.stopped) return;
+      await this.poll(call).catch((err: unknown) =>
+        this.deps.logger.error('tracking a call failed', { requestId: call.id, error: err }),
+      );
+    }
+  }
+
+  private scheduledAt(call: CallRecord): number | undefined {
+    const when = requestOf(call)?.request.when;
+    return when?.kind === 'scheduled' ? when.at.getTime() : undefined;
+  }
+
+  /** When the call was meant to start: its scheduled time, or when it was queued. */
+  private startOf(call: CallRecord): number {
+    return this.scheduledAt(call) ?? call.createdAt;
+  }
+
+  private async poll(call: CallRecord): Promise<void> {
+    const { store, now, logger } = this.deps;
+    const log = logger.child({ requestId: call.id });
+    const at = now().getTime();
+    const queueId = call.queueIds[0];
+    if (!queueId || isFinal(call.progress)) {
+      await store.updateCall(call.id, { trackAt: null }, at);
+      return;
+    }
+    if (at - this.startOf(call) > this.deps.limitMs) {
+      await this.giveUp(call, TRACKING_LIMIT_MESSAGE(Math.round(this.deps.limitMs / 3_600_000)), 'limit');
+      return;
+    }
+    if (!this.take()) {
+      await store.updateCall(call.id, { trackAt: Math.max(at + 1000, this.pausedUntil) }, at);
+      return;
+    }
+    let reading: Reading;
+    try {
+      reading = readQueueEntry(await this.deps.reader.getQueueEntry(queueId), at, this.scheduledAt(call));
+    } catch (err) {
+      const failure = err as ReadFailure;
+      if (failure.kind === 'not_found') {
+        await this.giveUp(call, NOT_FOUND_MESSAGE, 'not_found');
+        return;
+      }
+      if (failure.kind === 'rate_limited') {
+        this.pausedUntil = at + (failure.retryAfterMs ?? 30_000);
+        log.warn('Iqra asked to slow down: tracking pauses', { retryAfterMs: failure.retryAfterMs });
+      } else {
+        log.warn('could not read the call from Iqra; will try again', { kind: failure.kind, error: err });
+      }
+      const unchanged = (call.trackUnchanged ?? 0) + 1;
+      const delay = nextPollDelayMs(call.progress ?? 'queued', at, this.scheduledAt(call), unchanged);
+      await store.updateCall(
+        call.id,
+        { trackAt: Math.max(at + delay, this.pausedUntil), trackUnchanged: unchanged },
+        at,
+      );
+      return;
+    }
+    await this.apply(call, reading, 'poll');
+  }
+
+  /**
+   * Moves a call forward on a reading (a poll or a pushed event). A reading that would not move it forward only
+   * reschedules the next look.
+   */
+  async apply(call: CallRecord, reading: Reading, source: 'poll' | 'push'): Promise<boolean> {
+    const { store, now } = this.deps;
+    const at = now().getTime();
+    if (!advances(call.progress, reading.progress)) {
+      if (source === 'poll' && !isFinal(call.progress)) {
+        const unchanged = (call.trackUnchanged ?? 0) + 1;
+        const progress = call.progress ?? 'queued';
+        await store.updateCall(
+          call.id,
+          {
+            trackAt: at + nextPollDelayMs(progress, at, this.scheduledAt(call), unchanged),
+            trackUnchanged: unchanged,
+            trackedAt: at,
+            ...(reading.sessionId && !call.sessionId ? { sessionId: reading.sessionId } : {}),
+          },
+          at,
+        );
+      }
+      return false;
+    }
+    const final = isFinal(reading.progress);
+    let durationSeconds = reading.durationSeconds;
+    let turns: { role: number; content: string }[] | undefined;
+    const sessionId = reading.sessionId ?? call.sessionId;
+    if (reading.progress === 'ended' && sessionId && this.deps.transcripts !== 'off' && this.take()) {
+      try {
+        const conversation = await this.deps.reader.getConversation(sessionId);
+        if (conversation.startTime && conversation.endTime) {
+          const ms = Date.parse(conversation.endTime) - Date.parse(conversation.startTime);
+          if (Number.isFinite(ms) && ms >= 0) durationSeconds = Math.round(ms / 1000);
+        }
+        if (this.deps.transcripts === 'full') turns = conversation.messages.filter((m) => m.role !== 0);
+      } catch (err) {
+        this.deps.logger.warn('could not read the conversation from Iqra', {
+          requestId: call.id,
+          error: err,
+        });
+      }
+    }
+    const updated = await store.advanceProgress(
+      call.id,
+      [call.progress ?? null],
+      {
+        progress: reading.progress,
+        ...(reading.end ? { callEnd: reading.end } : {}),
+        ...(sessionId ? { sessionId } : {}),
+        ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+        trackAt: final ? null : at + nextPollDelayMs(reading.progress, at, this.scheduledAt(call), 0),
+        trackUnchanged: 0,
+        trackedAt: at,
+      },
+      at,
+      { by: source, ...(reading.end ? { end: reading.end } : {}) },
+    );
+    if (!updated) return false;
+    this.deps.logger.info('call progress', {
+      requestId: call.id,
+      from: call.progress ?? null,
+      to: reading.progress,
+      end: reading.end,
+      source,
+    });
+    await this.enqueue(updated, 'announce', { step: 'parent', parentOnly: true });
+    if (reading.progress === 'ended' && this.deps.transcripts !== 'off') {
+      await this.enqueue(updated, 'outcome', turns ? { turns } : {});
+    }
+    return true;
+  }
+
+  /** A pushed event for a queue id: the same machine as polling. Unknown queue ids change nothing. */
+  async applyPushed(queueId: string, reading: Reading): Promise<'applied' | 'ignored' | 'unknown_call'> {
+    const call = await this.deps.store.findCallByQueueId(queueId);
+    if (!call) return 'unknown_call';
+    return (await this.apply(call, reading, 'push')) ? 'applied' : 'ignored';
+  }
+
+  private async giveUp(call: CallRecord, message: string, why: string): Promise<void> {
+    const at = this.deps.now().getTime();
+    const updated = await this.deps.store.advanceProgress(
+      call.id,
+      [call.progress ?? null],
+      { progress: 'status_unknown', userMessage: message, trackAt: null, trackedAt: at },
+      at,
+      { by: 'tracker', why },
+    );
+    if (updated) {
+      this.deps.logger.warn('call progress', {
+        requestId: call.id,
+        from: call.progress ?? null,
+        to: 'status_unknown',
+        why,
+      });
+      await this.enqueue(updated, 'announce', { step: 'parent', parentOnly: true });
+    }
+  }
+
+  private async enqueue(call: CallRecord, kind: 'announce' | 'outcome', payload: Record<string, unknown>) {
+    await this.deps.store.enqueueJob(
+      { kind, requestId: call.id, channelId: call.channelId, payload },
+      this.deps.now().getTime(),
+    );
+    this.deps.onOutbox();
+  }
+}
