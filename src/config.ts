@@ -218,6 +218,9 @@ const schema = z.object({
   ),
 });
 
+/** Every variable the app reads (for the README and .env.example, which must name them all). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
+
 function directory(
   kind: DirectoryKind,
   listVar: string,

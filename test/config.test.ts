@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, SETTING_NAMES } from '../src/config.js';
 
 const base = {
   SLACK_BOT_TOKEN: 'xoxb-secret-bot-token',
@@ -176,5 +178,16 @@ describe('loadConfig', () => {
     const found = problems({ ...base, CALL_APPROVAL: 'sometimes', CALL_APPROVERS: 'U0BOSS001,@maria' });
     expect(found.find((p) => p.startsWith('CALL_APPROVAL:'))).toContain('off, always, scheduled, unlisted');
     expect(found.find((p) => p.startsWith('CALL_APPROVERS:'))).toContain('"@maria" is not a Slack user id');
+  });
+
+  it('documents every setting in the README table and in .env.example', () => {
+    const root = join(import.meta.dirname, '..');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const example = readFileSync(join(root, '.env.example'), 'utf8');
+    expect(SETTING_NAMES.length).toBeGreaterThan(30);
+    for (const name of SETTING_NAMES) {
+      expect(readme, name).toContain(`| \`${name}\` |`);
+      expect(example, name).toMatch(new RegExp(`^${name}=`, 'm'));
+    }
   });
 });
