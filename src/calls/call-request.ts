@@ -2,6 +2,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { CallCommand } from './command.js';
 import type { Directory, DirectoryEntry } from './directory.js';
 import { CallRequestError } from './errors.js';
+import { checkHygiene } from './hygiene.js';
 import { normalizeRecipient, type Recipient } from './phone.js';
 import type { When } from './when.js';
 
@@ -24,6 +25,8 @@ export interface CallRequestDraft {
   whenPhrase?: string;
   variables: Record<string, string>;
   metadata: Record<string, string>;
+  /** An admin asked to place it outside calling hours (`force`). */
+  force?: boolean;
 }
 
 /** A draft with its time resolved: everything needed to ask Iqra for the call. */
@@ -54,6 +57,7 @@ export function draftCallRequest(
 ): CallRequestDraft {
   const recipient = normalizeRecipient(command.recipient, catalog.defaultRegion);
   const { agent, number, campaign } = resolveChoices(command, catalog);
+  checkHygiene(command.variables, command.metadata);
   return {
     requestId,
     origin,
@@ -64,6 +68,7 @@ export function draftCallRequest(
     ...(command.when !== undefined ? { whenPhrase: command.when } : {}),
     variables: command.variables,
     metadata: command.metadata,
+    ...(command.force ? { force: true } : {}),
   };
 }
 

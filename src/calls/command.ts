@@ -22,13 +22,23 @@ export interface CallCommand {
   variables: Record<string, string>;
   /** From `meta.Key=Value`, keys without the `meta.` prefix. */
   metadata: Record<string, string>;
+  /** `force`: an admin places the call outside calling hours (recorded in the audit log). */
+  force?: boolean;
 }
+
+/** `/call dnc add|remove|check <number> [reason]`, `/call dnc list`, `/call dnc import` (admins). */
+export type DncCommand =
+  | { kind: 'dnc'; op: 'add'; number: string; reason?: string }
+  | { kind: 'dnc'; op: 'remove' | 'check'; number: string }
+  | { kind: 'dnc'; op: 'list' | 'import' };
 
 /** `/call history`: the requester's latest calls. `/call status <id>`: one call, by request id or Iqra queue id. */
 export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'history' }
   | { kind: 'status'; id: string }
+  | DncCommand
+  | { kind: 'audit'; count: number }
   | CallCommand;
 
 export const USAGE =
@@ -88,7 +98,53 @@ export function parseCallCommand(text: string): ParsedCommand {
     }
     return { kind: 'status', id };
   }
+  if (word?.toLowerCase() === 'dnc') return parseDnc(rest);
+  if (word?.toLowerCase() === 'audit') {
+    const count = rest.length === 0 ? 20 : Number(rest[0]);
+    if (rest.length > 1 || !Number.isInteger(count) || count < 1 || count > 100) {
+      throw new CallRequestError('command', 'Write `/call audit` or `/call audit 50` (up to 100 entries).');
+    }
+    return { kind: 'audit', count };
+  }
   return new Parser(tokenize(text)).parse();
+}
+
+const DNC_USAGE =
+  '`/call dnc add <number> [reason]`, `/call dnc remove <number>`, `/call dnc check <number>`, `/call dnc list` or `/call dnc import`';
+
+/** The do-not-call subcommands. The number runs up to the first word with a letter; the rest is the reason. */
+function parseDnc(words: string[]): DncCommand {
+  const [op, ...rest] = words;
+  const verb = op?.toLowerCase();
+  if (verb === 'list' || verb === 'import') {
+    if (rest.length > 0)
+      throw new CallRequestError('command', `\`/call dnc ${verb}\` takes nothing after it.`);
+    return { kind: 'dnc', op: verb };
+  }
+  if (verb === 'add' || verb === 'remove' || verb === 'check') {
+    const numberWords: string[] = [];
+    let i = 0;
+    for (; i < rest.length; i++) {
+      const w = rest[i] ?? '';
+      if (numberWords.length > 0 && /[A-Za-z]/.test(w.replace(/^<?tel:/i, ''))) break;
+      numberWords.push(w);
+    }
+    const number = numberWords.join(' ').trim();
+    if (!number) {
+      throw new CallRequestError('recipient', `Which number? e.g. \`/call dnc ${verb} +14155552671\`.`);
+    }
+    const reason = rest.slice(i).join(' ').trim();
+    if (verb !== 'add' && reason) {
+      throw new CallRequestError(
+        'command',
+        `\`/call dnc ${verb}\` takes one number, e.g. \`/call dnc ${verb} +14155552671\`.`,
+      );
+    }
+    return verb === 'add'
+      ? { kind: 'dnc', op: 'add', number, ...(reason ? { reason } : {}) }
+      : { kind: 'dnc', op: verb, number };
+  }
+  throw new CallRequestError('command', `Write ${DNC_USAGE}.`);
 }
 
 class Parser {
@@ -107,6 +163,7 @@ class Parser {
       const isNumber = token.key === undefined && !isAtKeyword(token) && isNumberToken(token);
       if (!isNumber && this.numberState === 'open') this.numberState = 'closed';
       if (token.key !== undefined) this.keyValue(token);
+      else if (isForce(token)) this.forceWord(token);
       else if (isAtKeyword(token)) this.atPhrase(token);
       else if (isNumber) this.numberToken(token);
       else this.strayWord(token);
@@ -114,6 +171,13 @@ class Parser {
     if (this.numberParts.length === 0) this.missingNumber();
     this.command.recipient = this.numberParts.join(' ');
     return this.command;
+  }
+
+  private forceWord(token: Token): void {
+    if (this.command.force) throw new CallRequestError('command', '`force` is given twice. Give it once.');
+    this.command.force = true;
+    this.i += 1;
+    void token;
   }
 
   private at(index: number): Token {
@@ -470,6 +534,10 @@ function unterminated(token: Token, field: CallField): CallRequestError {
     field,
     `The quote in ${code(token.source)} is never closed. Close it with another \`"\`, e.g. \`Name="Ada Lovelace"\`.`,
   );
+}
+
+function isForce(token: Token): boolean {
+  return token.key === undefined && !token.quoted && token.value.toLowerCase() === 'force';
 }
 
 function isAtKeyword(token: Token): boolean {

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { recipientZones } from '../../src/calls/recipient-zones.js';
+import { isValidTimeZone } from '../../src/calls/when.js';
+
+const FALLBACK = 'America/New_York';
+
+describe('recipientZones', () => {
+  it('finds the one zone of a US number from its area code, with the place', async () => {
+    expect(await recipientZones('+14155552671', FALLBACK)).toEqual({
+      zones: ['America/Los_Angeles'],
+      certain: true,
+      place: 'San Francisco, CA',
+      source: 'number',
+    });
+    expect(await recipientZones('+13072345678', FALLBACK)).toMatchObject({
+      zones: ['America/Denver'],
+      certain: true,
+      place: 'Casper, WY',
+    });
+  });
+
+  it('gives both Alaska zones for +1 907, uncertain', async () => {
+    expect(await recipientZones('+19075550100', FALLBACK)).toEqual({
+      zones: ['America/Adak', 'America/Anchorage'],
+      certain: false,
+      place: 'Alaska',
+      source: 'number',
+    });
+  });
+
+  it('gives many zones for a toll-free number, each valid, sorted and distinct, with no place', async () => {
+    const result = await recipientZones('+18005550100', FALLBACK);
+    expect(result.source).toBe('number');
+    expect(result.certain).toBe(false);
+    expect(result.place).toBeUndefined();
+    expect(result.zones.length).toBeGreaterThanOrEqual(10);
+    expect(result.zones).toEqual(
+      expect.arrayContaining([
+        'America/Los_Angeles',
+        'America/New_York',
+        'America/Chicago',
+        'America/Denver',
+        'America/Anchorage',
+        'America/Adak',
+        'Pacific/Honolulu',
+        'America/Phoenix',
+        'America/St_Johns',
+        'America/Puerto_Rico',
+        'Pacific/Guam',
+        'Pacific/Pago_Pago',
+      ]),
+    );
+    expect(result.zones.every(isValidTimeZone)).toBe(true);
+    expect([...result.zones].sort()).toEqual(result.zones);
+    expect(new Set(result.zones).size).toBe(result.zones.length);
+  });
+
+  it('keeps zones that differ at any time of year apart (Phoenix and Denver, Regina and Chicago)', async () => {
+    const { zones } = await recipientZones('+18005550100', FALLBACK);
+    expect(zones).toEqual(expect.arrayContaining(['America/Phoenix', 'America/Denver']));
+    expect(zones).toEqual(expect.arrayContaining(['America/Regina', 'America/Chicago']));
+    // Zones that keep the same time as these are not listed again.
+    expect(zones).not.toContain('America/Boise');
+    expect(zones).not.toContain('America/Vancouver');
+    expect(zones).not.toContain('America/Toronto');
+  });
+
+  it('finds London for a London number, and one zone for a UK mobile (its three zones keep the same time)', async () => {
+    expect(await recipientZones('+442071838750', FALLBACK)).toEqual({
+      zones: ['Europe/London'],
+      certain: true,
+      place: 'London',
+      source: 'number',
+    });
+    // libphonenumber lists Europe/Guernsey, Europe/Isle_of_Man, Europe/Jersey and Europe/London for +44 7.
+    expect(await recipientZones('+447400123456', FALLBACK)).toEqual({
+      zones: ['Europe/London'],
+      certain: true,
+      place: 'United Kingdom',
+      source: 'number',
+    });
+  });
+
+  it('finds Sydney for a Sydney number', async () => {
+    expect(await recipientZones('+61291234567', FALLBACK)).toEqual({
+      zones: ['Australia/Sydney'],
+      certain: true,
+      place: 'Sydney',
+      source: 'number',
+    });
+  });
+
+  it('tells Russian regions apart by area code', async () => {
+    expect(await recipientZones('+74951234567', FALLBACK)).toMatchObject({
+      zones: ['Europe/Moscow'],
+      certain: true,
+      place: 'Moscow',
+    });
+    expect(await recipientZones('+74232123456', FALLBACK)).toMatchObject({
+      zones: ['Asia/Vladivostok'],
+      certain: true,
+    });
+  });
+
+  it('tells Brazilian regions apart by area code', async () => {
+    expect(await recipientZones('+5511912345678', FALLBACK)).toMatchObject({
+      zones: ['America/Sao_Paulo'],
+      certain: true,
+      place: 'São Paulo',
+    });
+    expect(await recipientZones('+559221234567', FALLBACK)).toMatchObject({
+      zones: ['America/Manaus'],
+      certain: true,
+    });
+  });
+
+  it('falls back to the given zone when the data knows nothing about the number', async () => {
+    // +800 is the international freephone code: no country, no zone.
+    expect(await recipientZones('+80012345678', 'Europe/Paris')).toEqual({
+      zones: ['Europe/Paris'],
+      certain: true,
+      source: 'fallback',
+    });
+    expect(await recipientZones('not a number', 'Asia/Kolkata')).toEqual({
+      zones: ['Asia/Kolkata'],
+      certain: true,
+      source: 'fallback',
+    });
+  });
+
+  it('uses the fallback zone of each call, also for a number it has already looked up', async () => {
+    expect((await recipientZones('+80012345678', 'Europe/Paris')).zones).toEqual(['Europe/Paris']);
+    expect((await recipientZones('+80012345678', 'Europe/Berlin')).zones).toEqual(['Europe/Berlin']);
+  });
+
+  it('answers again from its cache, and a caller changing an answer does not change the next one', async () => {
+    const first = await recipientZones('+19075550100', FALLBACK);
+    first.zones.push('Mars/Olympus');
+    first.zones.sort().reverse();
+    const [second, third] = await Promise.all([
+      recipientZones('+19075550100', FALLBACK),
+      recipientZones('+19075550100', FALLBACK),
+    ]);
+    expect(second.zones).toEqual(['America/Adak', 'America/Anchorage']);
+    expect(third).toEqual(second);
+  });
+
+  it('refuses a fallback zone Intl does not know', async () => {
+    await expect(recipientZones('+14155552671', 'Mars/Olympus')).rejects.toThrow(RangeError);
+  });
+});
