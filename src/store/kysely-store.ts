@@ -18,15 +18,18 @@ import type { CallEnd, Progress } from '../calls/progress.js';
 import { type Logger, silentLogger } from '../log.js';
 import { LATEST_MIGRATION, type StoreKind, StoreMigrationProvider } from './migrations.js';
 import {
+  type AuditEntry,
   type CallChanges,
   type CallRecord,
   type CallState,
   type CallTransition,
+  type DncEntry,
   type EntryPoint,
   type Job,
   type JobKind,
   type NewCall,
   type NewJob,
+  type QuotaResult,
   type Store,
   StoreError,
 } from './store.js';
@@ -115,7 +118,36 @@ export interface SlackJobsTable {
   updated_at: number;
 }
 
+export interface DncNumbersTable {
+  team_id: string;
+  e164: string;
+  reason: string | null;
+  added_by: string;
+  added_at: number;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  team_id: string;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  /** JSON object. */
+  detail: string;
+}
+
+export interface QuotaUsesTable {
+  id: Generated<number>;
+  scope_key: string;
+  at: number;
+  request_id: string;
+}
+
 export interface Database {
+  dnc_numbers: DncNumbersTable;
+  audit_log: AuditLogTable;
+  quota_uses: QuotaUsesTable;
   call_requests: CallRequestsTable;
   call_transitions: CallTransitionsTable;
   call_queue_ids: CallQueueIdsTable;
@@ -396,6 +428,144 @@ export class KyselyStore implements Store {
       .limit(limit)
       .execute();
     return rows.map(toCallRecord);
+  }
+
+  // ---- guards: do-not-call list, audit, quotas ----
+
+  async addDnc(
+    teamId: string,
+    entries: readonly { e164: string; reason?: string }[],
+    by: string,
+    now: number,
+  ): Promise<{ added: string[]; duplicates: string[] }> {
+    const added: string[] = [];
+    const duplicates: string[] = [];
+    const seen = new Set<string>();
+    await this.db.transaction().execute(async (trx) => {
+      for (const entry of entries) {
+        if (seen.has(entry.e164)) {
+          duplicates.push(entry.e164);
+          continue;
+        }
+        seen.add(entry.e164);
+        const row = await trx
+          .insertInto('dnc_numbers')
+          .values({
+            team_id: teamId,
+            e164: entry.e164,
+            reason: entry.reason ?? null,
+            added_by: by,
+            added_at: now,
+          })
+          .onConflict((oc) => oc.columns(['team_id', 'e164']).doNothing())
+          .returning('e164')
+          .executeTakeFirst();
+        (row ? added : duplicates).push(entry.e164);
+      }
+    });
+    return { added, duplicates };
+  }
+
+  async removeDnc(teamId: string, e164: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('dnc_numbers')
+      .where('team_id', '=', teamId)
+      .where('e164', '=', e164)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async findDnc(teamId: string, e164: string): Promise<DncEntry | undefined> {
+    const row = await this.db
+      .selectFrom('dnc_numbers')
+      .selectAll()
+      .where('team_id', '=', teamId)
+      .where('e164', '=', e164)
+      .executeTakeFirst();
+    return row ? toDnc(row) : undefined;
+  }
+
+  async listDnc(teamId: string, limit: number): Promise<{ entries: DncEntry[]; total: number }> {
+    const rows = await this.db
+      .selectFrom('dnc_numbers')
+      .selectAll()
+      .where('team_id', '=', teamId)
+      .orderBy('added_at', 'desc')
+      .orderBy('e164', 'asc')
+      .limit(Math.max(0, limit))
+      .execute();
+    const count = await this.db
+      .selectFrom('dnc_numbers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('team_id', '=', teamId)
+      .executeTakeFirst();
+    return { entries: rows.map(toDnc), total: Number(count?.n ?? 0) };
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    await this.db
+      .insertInto('audit_log')
+      .values({
+        team_id: entry.teamId,
+        at: entry.at,
+        actor: entry.actor,
+        action: entry.action,
+        target: entry.target ?? null,
+        detail: JSON.stringify(entry.detail),
+      })
+      .execute();
+  }
+
+  async auditLog(teamId: string, limit: number): Promise<AuditEntry[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('team_id', '=', teamId)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(Math.max(0, limit))
+      .execute();
+    return rows.map((row) => ({
+      teamId: row.team_id,
+      at: row.at,
+      actor: row.actor,
+      action: row.action,
+      ...(row.target !== null ? { target: row.target } : {}),
+      detail: parseObject(row.detail),
+    }));
+  }
+
+  async claimQuota(
+    scopes: readonly { key: string; limit: number }[],
+    windowMs: number,
+    now: number,
+    requestId: string,
+  ): Promise<QuotaResult> {
+    const ordered = [...scopes].sort((a, b) => a.key.localeCompare(b.key));
+    return this.db.transaction().execute(async (trx) => {
+      for (const scope of ordered) {
+        // PostgreSQL: one claimer per scope at a time, across replicas (SQLite: one connection, one transaction).
+        if (this.isPostgres) await sql`select pg_advisory_xact_lock(hashtext(${scope.key}))`.execute(trx);
+        const uses = await trx
+          .selectFrom('quota_uses')
+          .select('at')
+          .where('scope_key', '=', scope.key)
+          .where('at', '>', now - windowMs)
+          .orderBy('at', 'asc')
+          .execute();
+        if (uses.length >= scope.limit) {
+          const freeing = uses[uses.length - scope.limit]?.at ?? now;
+          return { ok: false as const, key: scope.key, limit: scope.limit, retryAt: freeing + windowMs };
+        }
+      }
+      for (const scope of ordered) {
+        await trx
+          .insertInto('quota_uses')
+          .values({ scope_key: scope.key, at: now, request_id: requestId })
+          .execute();
+      }
+      return { ok: true as const };
+    });
   }
 
   async updateCall(id: string, changes: CallChanges, now: number): Promise<void> {
@@ -728,6 +898,15 @@ function toCallRecord(row: CallRow): CallRecord {
   if (row.track_unchanged !== null) record.trackUnchanged = row.track_unchanged;
   if (row.tracked_at !== null) record.trackedAt = row.tracked_at;
   return record;
+}
+
+function toDnc(row: Selectable<DncNumbersTable>): DncEntry {
+  return {
+    e164: row.e164,
+    ...(row.reason !== null ? { reason: row.reason } : {}),
+    addedBy: row.added_by,
+    addedAt: row.added_at,
+  };
 }
 
 function toJob(row: JobRow): Job {

@@ -182,6 +182,52 @@ function buildMigrations(kind: StoreKind): Record<string, Migration> {
       },
     },
 
+    '0007_guards': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('dnc_numbers')
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('e164', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('added_by', 'text', (c) => c.notNull())
+          .addColumn('added_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('dnc_numbers_pk', ['team_id', 'e164'])
+          .execute();
+        await db.schema
+          .createTable('audit_log')
+          .addColumn('id', idType(kind), (c) =>
+            kind === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('target', 'text')
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_log_team_at').on('audit_log').columns(['team_id', 'at']).execute();
+        await db.schema
+          .createTable('quota_uses')
+          .addColumn('id', idType(kind), (c) =>
+            kind === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('scope_key', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('request_id', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('quota_uses_scope_at')
+          .on('quota_uses')
+          .columns(['scope_key', 'at'])
+          .execute();
+      },
+      async down(db: AnyDb) {
+        await db.schema.dropTable('quota_uses').execute();
+        await db.schema.dropTable('audit_log').execute();
+        await db.schema.dropTable('dnc_numbers').execute();
+      },
+    },
+
     '0005_approvals': {
       async up(db: AnyDb) {
         // One column per statement: SQLite's ALTER TABLE adds one column at a time.

@@ -159,7 +159,7 @@ export interface Job extends Required<NewJob> {
   updatedAt: number;
 }
 
-export interface Store {
+export interface Store extends GuardStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * SQLite: the database file is held by this one process (others get a clear error at start-up), so a request
@@ -264,6 +264,59 @@ export interface Store {
   killJob(id: number, now: number, error: string): Promise<void>;
   /** Pending jobs (for tests, health and shutdown). */
   pendingJobs(): Promise<Job[]>;
+}
+
+/** A number on the workspace's do-not-call list. */
+export interface DncEntry {
+  e164: string;
+  reason?: string;
+  addedBy: string;
+  addedAt: number;
+}
+
+/** Something an admin (or a guard) did, for `/call audit`. */
+export interface AuditEntry {
+  teamId: string;
+  at: number;
+  /** The user who acted, or `app` for the app's own guards. */
+  actor: string;
+  /** `refused:<guard>`, `override:<guard>`, `dnc:add`, `dnc:remove`, `dnc:import`, ... */
+  action: string;
+  /** What it was about: a request id, a number (E.164), ... */
+  target?: string;
+  detail: Record<string, unknown>;
+}
+
+export type QuotaResult = { ok: true } | { ok: false; key: string; limit: number; retryAt: number };
+
+export interface GuardStore {
+  /** Adds numbers (E.164) to the list; those already on it are left as they are and reported as duplicates. */
+  addDnc(
+    teamId: string,
+    entries: readonly { e164: string; reason?: string }[],
+    by: string,
+    now: number,
+  ): Promise<{ added: string[]; duplicates: string[] }>;
+  removeDnc(teamId: string, e164: string): Promise<boolean>;
+  findDnc(teamId: string, e164: string): Promise<DncEntry | undefined>;
+  /** The list, newest first, and how many there are in all. */
+  listDnc(teamId: string, limit: number): Promise<{ entries: DncEntry[]; total: number }>;
+
+  audit(entry: AuditEntry): Promise<void>;
+  /** The latest entries, newest first. */
+  auditLog(teamId: string, limit: number): Promise<AuditEntry[]>;
+
+  /**
+   * Counts one use against each scope (e.g. a user's hourly calls, a workspace's) if every scope has fewer than its
+   * limit within the last `windowMs`; otherwise counts nothing and says which scope is full and when it frees up.
+   * Atomic across processes (one caller at a time per scope).
+   */
+  claimQuota(
+    scopes: readonly { key: string; limit: number }[],
+    windowMs: number,
+    now: number,
+    requestId: string,
+  ): Promise<QuotaResult>;
 }
 
 /** The database could not be opened or used, with a message for the operator. */
