@@ -3,12 +3,14 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { CallCatalog } from './calls/call-request.js';
+import { recipientZones } from './calls/recipient-zones.js';
 import { newRequestId } from './calls/request-id.js';
 import type { Config } from './config.js';
 import { iqraEventsHandler } from './http/iqra-events.js';
 import { IqraClient, type IqraClientOptions } from './iqra/client.js';
 import type { Logger } from './log.js';
 import { CallDesk } from './services/call-desk.js';
+import { CallGuards } from './services/call-guards.js';
 import { type CallReader, CallTracker } from './services/call-tracker.js';
 import type { CallInitiator } from './services/place-call.js';
 import { Audiences, mentionAudience } from './slack/audiences.js';
@@ -231,7 +233,25 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     );
   }
   const instanceTimeoutMs = options.instanceTimeoutMs ?? config.instanceTimeoutMs;
+  const guards = new CallGuards({
+    store,
+    mayCall: async (userId) => {
+      const allowed = config.guards.allowedUsers;
+      return !allowed || (await audiences.includes(app.client, allowed, userId));
+    },
+    isAdmin: (userId) => audiences.includes(app.client, config.guards.admins, userId),
+    allowedChannels: config.guards.allowedChannels,
+    askWhom: mentionAudience(config.guards.admins) || 'whoever runs the app',
+    window: config.guards.window,
+    zonesOf: (e164) => recipientZones(e164, config.calls.defaultTimeZone),
+    limits: {
+      perUserPerHour: config.guards.perUserPerHour,
+      perWorkspacePerHour: config.guards.perWorkspacePerHour,
+    },
+    now,
+  });
   const desk = new CallDesk({
+    guards,
     store,
     iqra: options.iqra,
     zoneOf: (userId) => zones.zoneOf(app.client, userId),
@@ -265,6 +285,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     approvers: config.approval.approvers,
     approvalContext,
     homeTab,
+    admins: config.guards.admins,
+    adminMentions: mentionAudience(config.guards.admins),
+    defaultRegion: config.calls.defaultRegion,
   });
   app.error(async (error) => {
     logger.error('unhandled error in a Slack listener', { error });

@@ -9,6 +9,7 @@ import {
   isEmptyAudience,
   parseAudience,
 } from './calls/approval.js';
+import { type CallingWindow, parseCallingDays, parseCallingHours } from './calls/calling-hours.js';
 import { Directory, type DirectoryEntry, type DirectoryKind, parseAliasList } from './calls/directory.js';
 import { isSupportedRegion } from './calls/phone.js';
 import { isValidTimeZone } from './calls/when.js';
@@ -43,6 +44,17 @@ export interface Config {
     defaultTimeZone: string;
     maxScheduleDays: number;
     logChannel?: string;
+  };
+  guards: {
+    /** Who may place calls (users and user groups); undefined = everyone in the workspace. */
+    allowedUsers?: Audience;
+    /** Channels calls may be placed from; empty = any. */
+    allowedChannels: string[];
+    /** Who manages the do-not-call list, reads the audit log and may `force`. */
+    admins: Audience;
+    window: CallingWindow;
+    perUserPerHour: number;
+    perWorkspacePerHour: number;
   };
   tracking: {
     /** One budget for all of Iqra's tracking requests (per replica). */
@@ -181,6 +193,13 @@ const schema = z.object({
   CALL_MAX_SCHEDULE_DAYS: integer(1, 365, 30),
   INSTANCE_TIMEOUT_SECONDS: integer(3, 3600, 30),
   IQRA_MAX_REQUESTS_PER_MINUTE: integer(1, 6000, 50),
+  CALL_ALLOWED_USERS: optionalText,
+  CALL_ALLOWED_CHANNELS: optionalText,
+  CALL_ADMINS: optionalText,
+  CALLING_HOURS: optionalText,
+  CALLING_DAYS: optionalText,
+  CALL_LIMIT_PER_USER_PER_HOUR: integer(1, 10_000, 30),
+  CALL_LIMIT_PER_WORKSPACE_PER_HOUR: integer(1, 100_000, 300),
   CALL_TRANSCRIPTS: z.preprocess(
     (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
     z.enum(['off', 'outcome', 'full'], { error: 'must be one of: off, outcome, full' }).default('outcome'),
@@ -309,6 +328,27 @@ export function loadConfig(env: Env): Config {
   const exempt = parseAudience(text('CALL_APPROVAL_EXEMPT') ?? '');
   for (const p of approvers.problems) problems.push(`CALL_APPROVERS: ${p}`);
   for (const p of exempt.problems) problems.push(`CALL_APPROVAL_EXEMPT: ${p}`);
+  const allowedUsers = parseAudience(text('CALL_ALLOWED_USERS') ?? '');
+  const admins = parseAudience(text('CALL_ADMINS') ?? '');
+  for (const p of allowedUsers.problems) problems.push(`CALL_ALLOWED_USERS: ${p}`);
+  for (const p of admins.problems) problems.push(`CALL_ADMINS: ${p}`);
+  const allowedChannels = (text('CALL_ALLOWED_CHANNELS') ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const c of allowedChannels) {
+    if (!/^[CGD][A-Z0-9]{6,}$/.test(c))
+      problems.push(`CALL_ALLOWED_CHANNELS: "${c}" is not a channel ID such as C0123ABCDEF`);
+  }
+  let hours = { startMinute: 8 * 60, endMinute: 21 * 60 };
+  try {
+    if (text('CALLING_HOURS')) hours = parseCallingHours(text('CALLING_HOURS') ?? '');
+  } catch (err) {
+    problems.push(`CALLING_HOURS: ${(err as Error).message}`);
+  }
+  let days: ReadonlySet<number> = new Set([0, 1, 2, 3, 4, 5, 6]);
+  try {
+    if (text('CALLING_DAYS')) days = parseCallingDays(text('CALLING_DAYS') ?? '');
+  } catch (err) {
+    problems.push(`CALLING_DAYS: ${(err as Error).message}`);
+  }
   const approvalMode = (raw?.CALL_APPROVAL ?? 'off') as ApprovalMode;
   if (approvalMode !== 'off' && isEmptyAudience(approvers.audience) && approvers.problems.length === 0) {
     problems.push(
@@ -354,6 +394,14 @@ export function loadConfig(env: Env): Config {
     store: raw.DATABASE_URL
       ? { kind: 'postgres', url: raw.DATABASE_URL }
       : { kind: 'sqlite', path: raw.DATABASE_PATH },
+    guards: {
+      ...(isEmptyAudience(allowedUsers.audience) ? {} : { allowedUsers: allowedUsers.audience }),
+      allowedChannels,
+      admins: admins.audience,
+      window: { ...hours, days },
+      perUserPerHour: raw.CALL_LIMIT_PER_USER_PER_HOUR,
+      perWorkspacePerHour: raw.CALL_LIMIT_PER_WORKSPACE_PER_HOUR,
+    },
     tracking: {
       maxRequestsPerMinute: raw.IQRA_MAX_REQUESTS_PER_MINUTE,
       transcripts: raw.CALL_TRANSCRIPTS as 'off' | 'outcome' | 'full',

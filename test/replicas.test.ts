@@ -118,4 +118,19 @@ describe.skipIf(!TEST_DATABASE_URL)(title, () => {
     const approvals = (await a.store.transitions(String(pending?.id))).filter((t) => t.to === 'approved');
     expect(approvals).toHaveLength(1);
   });
+
+  it('count the hourly limit once across both replicas', async () => {
+    const [a, b] = await twoReplicas({ CALL_LIMIT_PER_USER_PER_HOUR: '2' });
+    await Promise.all([
+      a.command('+14155552671'),
+      b.command('+14155552671'),
+      a.command('+14155552671'),
+      b.command('+14155552671'),
+    ]);
+    await a.slack.waitFor(() => a.slack.responses.length === 2 && true, 'two refusals');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.iqra.requests).toHaveLength(2);
+    for (const r of a.slack.responses)
+      expect(JSON.stringify(r.body)).toContain('CALL_LIMIT_PER_USER_PER_HOUR');
+  });
 });

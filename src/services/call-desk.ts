@@ -4,6 +4,7 @@ import { CallRequestError } from '../calls/errors.js';
 import { isValidTimeZone, resolveWhen, type When } from '../calls/when.js';
 import { type Logger, maskPhone } from '../log.js';
 import type { CallRecord, EntryPoint, JobKind, Store } from '../store/store.js';
+import type { CallGuards, GuardRefusal } from './call-guards.js';
 import { initialTracking } from './call-tracker.js';
 import { type CallInitiator, placeCall } from './place-call.js';
 import { draftOf, requestOf, storeDraft, storeRequest, type ZoneSource } from './stored-request.js';
@@ -29,6 +30,8 @@ export interface CallDeskDeps {
   defaultTimeZone: string;
   /** How long an instance may miss heartbeats before its requests are recovered by another (PostgreSQL). */
   instanceTimeoutMs?: number;
+  /** Who may call, whom and when: checked before a call waits for approval, and again before it is sent. */
+  guards?: CallGuards;
   approval?: {
     mode: ApprovalMode;
     ttlMs: number;
@@ -139,6 +142,37 @@ export class CallDesk {
     if (!resolved) return;
     const { request, zoneSource } = resolved;
 
+    if (this.deps.guards) {
+      const stage = record.state === 'received' ? 'request' : 'approval';
+      const verdict = await this.deps.guards.check(
+        {
+          requestId,
+          teamId: record.teamId,
+          channelId: record.channelId,
+          userId: record.userId,
+          recipient: request.recipient,
+          when: request.when,
+          ...(request.force ? { force: true } : {}),
+        },
+        stage,
+      );
+      if (verdict.refusal) {
+        await this.refuse(record, request, zoneSource, verdict.refusal);
+        return;
+      }
+      if (verdict.overridden && stage === 'request') {
+        await store.audit({
+          teamId: record.teamId,
+          at: now().getTime(),
+          actor: record.userId,
+          action: `override:${verdict.overridden}`,
+          target: requestId,
+          detail: { recipient: maskPhone(request.recipient.e164) },
+        });
+        log.warn('calling hours overridden with force', { userId: record.userId });
+      }
+    }
+
     const approval = this.deps.approval;
     if (
       record.state === 'received' &&
@@ -213,6 +247,51 @@ export class CallDesk {
     log.info('call transition', { from: 'sending', to: outcome.state, recorded: Boolean(done) });
     await this.announce(sending);
     if (outcome.state === 'queued') this.deps.onQueued?.();
+  }
+
+  /** A guard stopped the call: it ends as `refused`, recorded in the audit log, and the requester is told why. */
+  private async refuse(
+    record: CallRecord,
+    request: CallRequest,
+    zoneSource: ZoneSource,
+    refusal: GuardRefusal,
+  ) {
+    const { store, now, logger } = this.deps;
+    const at = now().getTime();
+    const refused = await store.transition(
+      record.id,
+      [record.state],
+      'refused',
+      {
+        request: storeRequest(request, zoneSource),
+        outcomeReason: `guard_${refusal.guard}`,
+        userMessage: refusal.message,
+      },
+      at,
+      { by: 'guard', guard: refusal.guard },
+    );
+    if (!refused) return;
+    logger.info('call transition', {
+      requestId: record.id,
+      from: record.state,
+      to: 'refused',
+      guard: refusal.guard,
+    });
+    await store.audit({
+      teamId: record.teamId,
+      at,
+      actor: 'app',
+      action: `refused:${refusal.guard}`,
+      target: record.id,
+      detail: { userId: record.userId, recipient: maskPhone(request.recipient.e164), ...refusal.detail },
+    });
+    await this.enqueue(refused, 'refusal', {
+      message: refusal.message,
+      guard: refusal.guard,
+      ...(refusal.nextAllowed ? { nextAllowed: refusal.nextAllowed.getTime() } : {}),
+    });
+    // A call that waited for approval already has a message in the channel: it says the call was stopped.
+    if (refused.parentTs) await this.enqueue(refused, 'announce', { step: 'parent', parentOnly: true });
   }
 
   /** Reads the time phrase in the requester's zone; a mistake ends the request as `refused`, told to the requester. */

@@ -18,6 +18,7 @@ interface StoredRequest {
   whenPhrase?: string;
   variables: Record<string, string>;
   metadata: Record<string, string>;
+  force?: boolean;
   when?:
     | { kind: 'now' }
     | { kind: 'scheduled'; at: string; timeZone: string; zoneSource: 'requester' | 'phrase'; phrase: string };
@@ -34,6 +35,7 @@ export function storeDraft(draft: CallRequestDraft): Record<string, unknown> {
     ...(draft.whenPhrase !== undefined ? { whenPhrase: draft.whenPhrase } : {}),
     variables: draft.variables,
     metadata: draft.metadata,
+    ...(draft.force ? { force: true } : {}),
   };
   return { ...stored };
 }
@@ -57,6 +59,7 @@ export function draftOf(record: CallRecord): CallRequestDraft {
     ...(s.whenPhrase !== undefined ? { whenPhrase: s.whenPhrase } : {}),
     variables: s.variables,
     metadata: s.metadata,
+    ...(s.force ? { force: true } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import { request as httpRequest } from 'undici';
 import { USAGE } from '../calls/command.js';
 import { CallRequestError } from '../calls/errors.js';
+import { describeInZone } from '../calls/when.js';
 import type { Logger } from '../log.js';
 import { outcomeOf, requestOf } from '../services/stored-request.js';
 import type { CallRecord, Job, Store } from '../store/store.js';
@@ -15,6 +16,7 @@ import {
   commandErrorMessage,
   decisionMessage,
   type ProgressView,
+  refusalMessage,
   type SlackMessage,
   type UndeliverableReason,
   undeliverableMessage,
@@ -231,14 +233,24 @@ export class SlackDelivery {
   }
 
   private async deliverRefusal(job: Job, call: CallRecord): Promise<void> {
-    const message = commandErrorMessage(
-      new CallRequestError(
-        'when',
-        String(job.payload.message ?? call.userMessage ?? 'The request was refused.'),
+    const text = String(job.payload.message ?? call.userMessage ?? 'The request was refused.');
+    if (!job.payload.guard) {
+      // A mistake in the request (e.g. its time), found after the ack: the command's usage helps.
+      await this.tellRequester(call, commandErrorMessage(new CallRequestError('when', text), USAGE));
+      return;
+    }
+    const nextAllowed =
+      typeof job.payload.nextAllowed === 'number' ? new Date(job.payload.nextAllowed) : undefined;
+    const zone = requestOf(call)?.request.requesterTimeZone ?? 'UTC';
+    await this.tellRequester(
+      call,
+      refusalMessage(
+        text,
+        nextAllowed
+          ? { requestId: call.id, at: nextAllowed, label: describeInZone(nextAllowed, zone) }
+          : undefined,
       ),
-      USAGE,
     );
-    await this.tellRequester(call, message);
   }
 
   /** The approval request in the approval channel: posted with its buttons, or rewritten once decided. */
@@ -493,6 +505,7 @@ export function reportOf(call: CallRecord, context: ApprovalContext): CallReport
   if (!resolved) return undefined;
   const outcome = outcomeOf(call);
   const approval = approvalOf(call, context);
+  const refused = call.state === 'refused' ? (call.userMessage ?? 'a guard stopped it.') : undefined;
   const progress: ProgressView | undefined = call.progress
     ? {
         progress: call.progress,
@@ -505,6 +518,7 @@ export function reportOf(call: CallRecord, context: ApprovalContext): CallReport
     request: resolved.request,
     zoneSource: resolved.zoneSource,
     ...(progress ? { progress } : {}),
+    ...(refused !== undefined ? { refused } : {}),
     ...(outcome ? { outcome } : {}),
     ...(approval ? { approval } : {}),
   };

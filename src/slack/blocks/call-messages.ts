@@ -9,6 +9,7 @@ import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
 /** Block Kit ids this app listens for. */
 export const PLACE_AGAIN_ACTION = 'place_call_again';
 export const APPROVE_ACTION = 'approve_call';
+export const SCHEDULE_ACTION = 'schedule_call';
 export const APPROVE_NOW_ACTION = 'approve_call_now';
 export const REJECT_ACTION = 'reject_call';
 export const REJECT_MODAL = 'reject_call_modal';
@@ -52,6 +53,8 @@ export interface CallReport {
   /** Whether the time was read in the requester's own Slack zone or in DEFAULT_TIMEZONE. */
   zoneSource: 'slack' | 'default';
   approval?: ApprovalView;
+  /** Why a guard stopped the call (it was not placed). */
+  refused?: string;
 }
 
 function section(text: string): SectionBlock {
@@ -176,6 +179,8 @@ export function callParentMessage(report: CallReport): SlackMessage {
         text = `⚠️ ${who(report)}'s call to ${target(report)} may or may not have been placed: Iqra did not answer clearly. It was not retried, so that nobody is dialled twice. Details in the thread.`;
         break;
     }
+  } else if (report.refused !== undefined) {
+    text = `🚫 ${who(report)}'s call to ${target(report)} was not placed: ${report.refused}`;
   } else if (approval?.state === 'pending') {
     text = `🕒 ${who(report)} asks to call ${target(report)}, ${timing(report)}. ${approvalSentence(approval)}`;
   } else if (approval?.state === 'rejected') {
@@ -406,6 +411,34 @@ export function undeliverableMessage(
     { type: 'context', elements: [{ type: 'mrkdwn', text: clip(how, LIMITS.sectionText) }] },
   ];
   return { text: clip(`${parent.text}\n${how}`, LIMITS.fallbackText), blocks };
+}
+
+/**
+ * Why a guard stopped a call, to the requester alone; for calling hours, a one-click "Schedule for <next allowed
+ * time>" that places the same call then (as a new request, checked again).
+ */
+export function refusalMessage(
+  message: string,
+  schedule?: { requestId: string; at: Date; label: string },
+): SlackMessage {
+  const text = `🚫 ${message}`;
+  const blocks: KnownBlock[] = [section(text)];
+  if (schedule) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'schedule',
+      elements: [
+        {
+          type: 'button',
+          action_id: SCHEDULE_ACTION,
+          style: 'primary',
+          text: { type: 'plain_text', text: clip(`Schedule for ${schedule.label}`, 75) },
+          value: `${schedule.requestId}|${schedule.at.getTime()}`,
+        },
+      ],
+    });
+  }
+  return { text: clip(text, LIMITS.fallbackText), blocks };
 }
 
 /** The answer to a mistake in the command: what is wrong and how to write it. */

@@ -11,14 +11,16 @@ import { normalizeRecipient } from '../../../calls/phone.js';
 import type { Logger } from '../../../log.js';
 import type { CallDesk } from '../../../services/call-desk.js';
 import type { Store } from '../../../store/store.js';
+import { plain } from '../../blocks/admin.js';
 import { commandErrorMessage, helpMessage, type SlackMessage } from '../../blocks/call-messages.js';
 import { type CallModalContext, type CallModalValues, callModal } from '../../blocks/call-modal.js';
 import { historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import type { UserZones } from '../../user-zones.js';
 import { openCallModal } from '../views/open-call-modal.js';
+import { type AdminDeps, auditCommand, dncCommand } from './admin.js';
 
-export interface CallCommandDeps {
+export interface CallCommandDeps extends AdminDeps {
   catalog: CallCatalog;
   maxScheduleDays: number;
   desk: CallDesk;
@@ -104,6 +106,32 @@ export function callCommand(deps: CallCommandDeps) {
       }
       if (parsed.kind === 'history' || parsed.kind === 'status') {
         await ack(ephemeral(await lookUp(deps.store, command.team_id, command.user_id, parsed)));
+        return;
+      }
+      if (parsed.kind === 'dnc' || parsed.kind === 'audit') {
+        const who = {
+          teamId: command.team_id,
+          userId: command.user_id,
+          client,
+          triggerId: command.trigger_id,
+        };
+        if (parsed.kind === 'dnc' && parsed.op === 'import') {
+          // The modal must open within 3 s of the trigger: ack first.
+          await ack();
+          const answer = await dncCommand(parsed, who, deps).catch((err: unknown) => {
+            log.error('could not open the import form', { error: err });
+            return plain('I could not open the import form. Please try again.');
+          });
+          if (answer) await respond({ response_type: 'ephemeral', ...answer });
+          return;
+        }
+        await ack(
+          ephemeral(
+            parsed.kind === 'dnc'
+              ? ((await dncCommand(parsed, who, deps)) ?? plain('Done.'))
+              : await auditCommand(parsed.count, who, deps),
+          ),
+        );
         return;
       }
       const open = openChoices(parsed, deps.catalog);

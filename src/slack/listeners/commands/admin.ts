@@ -1,0 +1,232 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, webApi } from '@slack/bolt';
+import type { CountryCode } from 'libphonenumber-js';
+import type { Audience } from '../../../calls/approval.js';
+import type { DncCommand } from '../../../calls/command.js';
+import { CallRequestError } from '../../../calls/errors.js';
+import { normalizeRecipient } from '../../../calls/phone.js';
+import type { Logger } from '../../../log.js';
+import { maskPhone } from '../../../log.js';
+import type { Store } from '../../../store/store.js';
+import type { Audiences } from '../../audiences.js';
+import {
+  auditMessage,
+  DNC_IMPORT_BLOCK,
+  DNC_IMPORT_INPUT,
+  dncEntryLine,
+  dncImportModal,
+  dncImportResult,
+  dncListMessage,
+  plain,
+} from '../../blocks/admin.js';
+import type { SlackMessage } from '../../blocks/call-messages.js';
+
+export interface AdminDeps {
+  store: Store;
+  audiences: Audiences;
+  admins: Audience;
+  /** The admins, as mentions ('' when none are configured). */
+  adminMentions: string;
+  defaultRegion: CountryCode;
+  logger: Logger;
+  now: () => Date;
+}
+
+interface Who {
+  teamId: string;
+  userId: string;
+  client: webApi.WebClient;
+}
+
+export function onlyAdmins(deps: AdminDeps, what: string): string {
+  return deps.adminMentions
+    ? `Only admins (${deps.adminMentions}) can ${what}.`
+    : `Only admins can ${what}, and none are configured: ask whoever runs the app to set CALL_ADMINS.`;
+}
+
+async function isAdmin(deps: AdminDeps, who: Who): Promise<boolean> {
+  return deps.audiences.includes(who.client, deps.admins, who.userId);
+}
+
+/**
+ * `/call dnc add|remove|check|list|import`. Changing or listing the list is for admins; anyone may check a number
+ * (without the entry's reason, unless they are an admin). Every change is written to the audit log.
+ * Returns the ephemeral answer, or undefined when a modal was opened instead.
+ */
+export async function dncCommand(
+  parsed: DncCommand,
+  who: Who & { triggerId: string },
+  deps: AdminDeps,
+): Promise<SlackMessage | undefined> {
+  const admin = await isAdmin(deps, who);
+  const log = deps.logger.child({ userId: who.userId, op: parsed.op });
+  if (parsed.op === 'check') {
+    const recipient = normalizeRecipient(parsed.number, deps.defaultRegion);
+    const entry = await deps.store.findDnc(who.teamId, recipient.e164);
+    return plain(
+      entry
+        ? `${dncEntryLine(recipient.display, entry, admin)} — it is on the do-not-call list, so it won't be called.`
+        : `*${recipient.display}* is not on the do-not-call list.`,
+    );
+  }
+  if (!admin) {
+    log.warn('admin action refused: not an admin');
+    await deps.store.audit({
+      teamId: who.teamId,
+      at: deps.now().getTime(),
+      actor: who.userId,
+      action: `refused:dnc_${parsed.op}`,
+      detail: { reason: 'not an admin' },
+    });
+    return plain(onlyAdmins(deps, 'change or list the do-not-call list'));
+  }
+  switch (parsed.op) {
+    case 'list': {
+      const { entries, total } = await deps.store.listDnc(who.teamId, 50);
+      return dncListMessage(
+        entries.map((e) => dncEntryLine(displayOf(e.e164, deps.defaultRegion), e, true)),
+        total,
+      );
+    }
+    case 'import':
+      await who.client.views.open({ trigger_id: who.triggerId, view: dncImportModal() });
+      return undefined;
+    case 'add': {
+      const recipient = normalizeRecipient(parsed.number, deps.defaultRegion);
+      const { added } = await deps.store.addDnc(
+        who.teamId,
+        [{ e164: recipient.e164, ...(parsed.reason ? { reason: parsed.reason } : {}) }],
+        who.userId,
+        deps.now().getTime(),
+      );
+      if (added.length) {
+        await deps.store.audit({
+          teamId: who.teamId,
+          at: deps.now().getTime(),
+          actor: who.userId,
+          action: 'dnc:add',
+          target: recipient.e164,
+          detail: parsed.reason ? { reason: parsed.reason } : {},
+        });
+        log.info('added to the do-not-call list', { recipient: maskPhone(recipient.e164) });
+      }
+      return plain(
+        added.length
+          ? `Added *${recipient.display}* to the do-not-call list. No call to it will be placed.`
+          : `*${recipient.display}* was already on the do-not-call list.`,
+      );
+    }
+    case 'remove': {
+      const recipient = normalizeRecipient(parsed.number, deps.defaultRegion);
+      const removed = await deps.store.removeDnc(who.teamId, recipient.e164);
+      if (removed) {
+        await deps.store.audit({
+          teamId: who.teamId,
+          at: deps.now().getTime(),
+          actor: who.userId,
+          action: 'dnc:remove',
+          target: recipient.e164,
+          detail: {},
+        });
+      }
+      return plain(
+        removed
+          ? `Removed *${recipient.display}* from the do-not-call list.`
+          : `*${recipient.display}* was not on the do-not-call list.`,
+      );
+    }
+  }
+}
+
+function displayOf(e164: string, region: CountryCode): string {
+  try {
+    return normalizeRecipient(e164, region).display;
+  } catch {
+    return e164;
+  }
+}
+
+/** `/call audit [n]`: the latest refusals, overrides and list changes, for admins. */
+export async function auditCommand(count: number, who: Who, deps: AdminDeps): Promise<SlackMessage> {
+  if (!(await isAdmin(deps, who))) return plain(onlyAdmins(deps, 'read the audit log'));
+  return auditMessage(await deps.store.auditLog(who.teamId, count));
+}
+
+/** Reads pasted lines or CSV rows: the first cell that is a valid number is the number; the others, the reason. */
+export function readDncLines(
+  text: string,
+  region: CountryCode,
+): { entries: { e164: string; reason?: string }[]; rejected: string[] } {
+  const entries: { e164: string; reason?: string }[] = [];
+  const rejected: string[] = [];
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  lines.forEach((line, index) => {
+    if (!line) return;
+    const cells = line.split(/[,;\t]/).map((c) => c.trim().replace(/^"|"$/g, ''));
+    let found: { e164: string; at: number } | undefined;
+    for (const [i, cell] of cells.entries()) {
+      if (!/\d{4,}|\d[\d\s().-]{5,}/.test(cell)) continue;
+      try {
+        found = { e164: normalizeRecipient(cell, region).e164, at: i };
+        break;
+      } catch (err) {
+        if (!(err instanceof CallRequestError)) throw err;
+      }
+    }
+    if (!found) {
+      // A first line without digits is a CSV header, not a mistake.
+      if (index === 0 && !/\d/.test(line)) return;
+      rejected.push(line);
+      return;
+    }
+    const at = found.at;
+    const reason = cells
+      .filter((_, i) => i !== at)
+      .join(', ')
+      .trim();
+    entries.push({ e164: found.e164, ...(reason ? { reason } : {}) });
+  });
+  return { entries, rejected };
+}
+
+/** The import modal is submitted: adds the numbers, and shows how many were added, skipped and rejected. */
+export function dncImportSubmission(deps: AdminDeps) {
+  return async ({
+    ack,
+    body,
+    view,
+    client,
+  }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs) => {
+    const who = { teamId: body.team?.id ?? view.team_id, userId: body.user.id, client };
+    if (!(await isAdmin(deps, who))) {
+      await ack({
+        response_action: 'errors',
+        errors: { [DNC_IMPORT_BLOCK]: onlyAdmins(deps, 'import numbers') },
+      });
+      return;
+    }
+    const text = view.state.values[DNC_IMPORT_BLOCK]?.[DNC_IMPORT_INPUT]?.value ?? '';
+    const { entries, rejected } = readDncLines(text, deps.defaultRegion);
+    const { added, duplicates } = await deps.store.addDnc(
+      who.teamId,
+      entries,
+      who.userId,
+      deps.now().getTime(),
+    );
+    await deps.store.audit({
+      teamId: who.teamId,
+      at: deps.now().getTime(),
+      actor: who.userId,
+      action: 'dnc:import',
+      detail: { added: added.length, duplicates: duplicates.length, rejected: rejected.length },
+    });
+    deps.logger.info('do-not-call import', {
+      added: added.length,
+      duplicates: duplicates.length,
+      rejected: rejected.length,
+    });
+    await ack({
+      response_action: 'update',
+      view: dncImportResult(added.length, duplicates.length, rejected),
+    });
+  };
+}

@@ -1,0 +1,284 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openedViews, viewSubmission } from '../support/slack-payloads.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+// Friday 27 November 2026, 13:00 UTC: 05:00 in Los Angeles, 13:00 in London.
+const EARLY = new Date('2026-11-27T13:00:00.000Z');
+// 18:00 UTC: 10:00 in Los Angeles.
+const DAYTIME = new Date('2026-11-27T18:00:00.000Z');
+const ADMIN = 'U0ADMIN01';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function start(env: Record<string, string> = {}, at = DAYTIME) {
+  const t0 = Date.now();
+  app = await startTestApp({
+    env: { CALL_ADMINS: ADMIN, CALLING_HOURS: '08:00-21:00', ...env },
+    now: () => new Date(at.getTime() + (Date.now() - t0)),
+  });
+  app.slack.userZones.set('U0MARIA1', 'Europe/London');
+  app.slack.handle('usergroups.users.list', (args) =>
+    args.usergroup === 'S0SALES01'
+      ? { body: { ok: true, users: ['U0MARIA1'] } }
+      : { body: { ok: true, users: [] } },
+  );
+  return app;
+}
+
+/** The answer the requester alone got after the ack (response_url). */
+async function refusal(a: TestApp, index = 0) {
+  const reply = await a.slack.waitFor(() => a.slack.responses[index], 'the refusal');
+  return JSON.stringify(reply.body);
+}
+
+async function settled(a: TestApp) {
+  await new Promise((r) => setTimeout(r, 250));
+  return a.iqra.requests.length;
+}
+
+const ack = (sent: { body: unknown }) => JSON.stringify(sent.body);
+
+describe('who may call', () => {
+  it('refuses a rep who is not in CALL_ALLOWED_USERS, says whom to ask, sends nothing, and records it', async () => {
+    const a = await start({ CALL_ALLOWED_USERS: 'U0BOSS001' });
+    await a.command('+14155552671');
+    const text = await refusal(a);
+    expect(text).toContain("You're not among the people who may place calls");
+    expect(text).toContain(`<@${ADMIN}>`);
+    expect(await settled(a)).toBe(0);
+    const [entry] = await a.store.auditLog('T0001', 5);
+    expect(entry).toMatchObject({ actor: 'app', action: 'refused:who' });
+    expect((await a.store.recentCalls('T0001', 'U0MARIA1', 1))[0]?.state).toBe('refused');
+  });
+
+  it('lets in the members of an allowed user group', async () => {
+    const a = await start({ CALL_ALLOWED_USERS: 'S0SALES01' });
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the call');
+  });
+
+  it('refuses a channel not in CALL_ALLOWED_CHANNELS, naming the allowed ones', async () => {
+    const a = await start({ CALL_ALLOWED_CHANNELS: 'C0CALLS001' });
+    await a.command('+14155552671');
+    expect(await refusal(a)).toContain('<#C0CALLS001>');
+    expect(await settled(a)).toBe(0);
+  });
+});
+
+describe('the do-not-call list', () => {
+  it('is managed by admins; a listed number is refused on the command, naming the list but not the reason', async () => {
+    const a = await start();
+    expect(ack(await a.command('dnc add +14155552671 asked us to stop', { user: 'U0MARIA1' }))).toContain(
+      'Only admins',
+    );
+    expect(ack(await a.command('dnc add (415) 555-2671 asked us to stop', { user: ADMIN }))).toContain(
+      'Added *+1 415 555 2671* to the do-not-call list',
+    );
+    expect(ack(await a.command('dnc add +14155552671', { user: ADMIN }))).toContain(
+      'already on the do-not-call list',
+    );
+    expect(ack(await a.command('dnc check 415.555.2671'))).not.toContain('asked us to stop');
+    expect(ack(await a.command('dnc check 415.555.2671', { user: ADMIN }))).toContain('asked us to stop');
+    expect(ack(await a.command('dnc list', { user: ADMIN }))).toContain('+1 415 555 2671');
+
+    await a.command('+14155552671');
+    const text = await refusal(a);
+    expect(text).toContain('is on the do-not-call list');
+    expect(text).not.toContain('asked us to stop');
+    expect(await settled(a)).toBe(0);
+
+    expect(ack(await a.command('dnc remove +14155552671', { user: ADMIN }))).toContain('Removed');
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the call after removal');
+    const actions = (await a.store.auditLog('T0001', 20)).map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['dnc:add', 'dnc:remove', 'refused:dnc', 'refused:dnc_add']),
+    );
+  });
+
+  it('imports pasted lines or CSV in a modal, reporting added, duplicates and invalid lines', async () => {
+    const a = await start();
+    await a.command('dnc add +14155552671', { user: ADMIN });
+    await a.command('dnc import', { user: ADMIN });
+    const opened = await a.slack.waitFor(() => openedViews(a)[0], 'the import form');
+    expect(opened.view.callback_id).toBe('dnc_import_modal');
+    const res = await a.interact(
+      viewSubmission(a, opened.view, {
+        user: ADMIN,
+        input: {
+          dnc_lines:
+            'phone,reason\n+14155552671,already there\n"Ada Lovelace",+44 20 7183 8750,moved\n(646) 555-0199\nnot a number 12\n+1646 555 0199',
+        },
+      }),
+    );
+    expect(res.status).toBe(200);
+    const result = JSON.parse(res.body) as {
+      response_action: string;
+      view: { blocks: { text: { text: string } }[] };
+    };
+    expect(result.response_action).toBe('update');
+    const summary = result.view.blocks[0]?.text.text ?? '';
+    expect(summary).toContain('*Added:* 2');
+    expect(summary).toContain('*Skipped as duplicates:* 2');
+    expect(summary).toContain('*Rejected as invalid:* 1');
+    expect(summary).toContain('not a number 12');
+    expect((await a.store.findDnc('T0001', '+442071838750'))?.reason).toBe('Ada Lovelace, moved');
+  });
+
+  it('refuses a non-admin every admin action', async () => {
+    const a = await start();
+    for (const text of ['dnc add +14155552671', 'dnc remove +14155552671', 'dnc list', 'audit']) {
+      expect(ack(await a.command(text))).toContain('Only admins');
+    }
+    await a.command('dnc import');
+    const answer = await a.slack.waitFor(() => a.slack.responses[0], 'the refusal');
+    expect(JSON.stringify(answer.body)).toContain('Only admins');
+    expect(a.slack.callsOf('views.open')).toHaveLength(0);
+    expect((await a.store.listDnc('T0001', 10)).total).toBe(0);
+  });
+
+  it('stops a call that waited for approval if the number was listed meanwhile', async () => {
+    const a = await start({ CALL_APPROVAL: 'always', CALL_APPROVERS: 'U0BOSS001' });
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.slack.callsOf('chat.postMessage')[0], 'the approval request');
+    const [pending] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    await a.command('dnc add +14155552671', { user: ADMIN });
+    await a.interact(
+      a.buttonPress({
+        actionId: 'approve_call',
+        value: String(pending?.id),
+        user: 'U0BOSS001',
+        message: { ts: '1.1' },
+      }),
+    );
+    await a.slack.waitFor(
+      () => a.slack.callsOf('chat.update').find((u) => String(u.args.text).includes('do-not-call list')),
+      'the parent saying so',
+    );
+    expect(await settled(a)).toBe(0);
+    expect((await a.store.getCall(String(pending?.id)))?.state).toBe('refused');
+  });
+});
+
+describe('calling hours in the recipient’s zone', () => {
+  it('refuses a call at 05:00 for the recipient (13:00 for the rep), with the next allowed time and a Schedule button', async () => {
+    const a = await start({}, EARLY);
+    await a.command('+14155552671 CustomerName=Ada');
+    const reply = await a.slack.waitFor(() => a.slack.responses[0], 'the refusal');
+    const text = JSON.stringify(reply.body);
+    expect(text).toContain('outside calling hours (08:00–21:00, every day)');
+    expect(text).toContain('America/Los_Angeles');
+    expect(text).toContain('"action_id":"schedule_call"');
+    const value = String(text.match(/"value":"(req_[^"]+)"/)?.[1]);
+    const [previousId, at] = value.split('|');
+    expect(new Date(Number(at)).toISOString()).toBe('2026-11-27T16:00:00.000Z');
+    expect(await settled(a)).toBe(0);
+
+    const press = a.buttonPress({
+      actionId: 'schedule_call',
+      value,
+      user: 'U0MARIA1',
+      message: { ts: '1.1' },
+    });
+    await Promise.all([a.interact(press), a.interact({ ...press })]);
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the scheduled call');
+    expect(a.iqra.requests[0]?.fields.ScheduledTime).toBe('2026-11-27T16:00:00.000Z');
+    expect(a.iqra.requests[0]?.fields['DynamicVariables[CustomerName]']).toBe('Ada');
+    expect(await settled(a)).toBe(1);
+    expect((await a.store.recentCalls('T0001', 'U0MARIA1', 1))[0]?.retryOf).toBe(previousId);
+  });
+
+  it('uses the strictest reading for a number that spans zones, and says so', async () => {
+    // 17:30 UTC: 08:30 in Anchorage, 07:30 in Adak.
+    const a = await start({}, new Date('2026-11-27T17:30:00.000Z'));
+    await a.command('+1 907 555 0100');
+    const text = await refusal(a);
+    expect(text).toContain('may be in any of 2 time zones');
+    expect(text).toContain('strictest reading');
+  });
+
+  it('refuses a scheduled time outside the window too', async () => {
+    const a = await start();
+    await a.command('+14155552671 at "tomorrow 11pm America/Los_Angeles"');
+    expect(await refusal(a)).toContain('That time is outside calling hours');
+    expect(await settled(a)).toBe(0);
+  });
+
+  it('lets an admin override with force, recorded; a rep who tries force is told only admins may', async () => {
+    const a = await start({}, EARLY);
+    await a.command('+14155552671 force');
+    expect(await refusal(a)).toContain('Only admins');
+    await a.command('+14155552671 force', { user: ADMIN });
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the forced call');
+    const actions = (await a.store.auditLog('T0001', 10)).map((e) => `${e.actor}:${e.action}`);
+    expect(actions).toContain(`${ADMIN}:override:hours`);
+    expect(actions).toContain('app:refused:force');
+  });
+});
+
+describe('hourly limits, counted in the store', () => {
+  it('refuses the call over the per-user limit with when the next one is possible; others still call', async () => {
+    const a = await start({ CALL_LIMIT_PER_USER_PER_HOUR: '2' });
+    await a.command('+14155552671');
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.iqra.requests.length === 2 && true, 'two calls');
+    await a.command('+14155552671');
+    const text = await refusal(a);
+    expect(text).toContain('You have placed 2 calls in the last hour');
+    expect(text).toContain('CALL_LIMIT_PER_USER_PER_HOUR');
+    expect(text).toContain('<!date^');
+    await a.command('+14155552671', { user: 'U0OTHER01' });
+    await a.slack.waitFor(() => a.iqra.requests.length === 3 && true, 'the other rep’s call');
+  });
+
+  it('holds across a restart', async () => {
+    const first = await start({ CALL_LIMIT_PER_WORKSPACE_PER_HOUR: '1' });
+    await first.command('+14155552671');
+    await first.slack.waitFor(() => first.iqra.requests[0], 'the first call');
+    await first.running.stop();
+    const t0 = Date.now();
+    const second = await startTestApp({
+      store: first.store,
+      slack: first.slack,
+      fakeIqra: first.iqra,
+      env: { CALL_LIMIT_PER_WORKSPACE_PER_HOUR: '1' },
+      now: () => new Date(DAYTIME.getTime() + (Date.now() - t0)),
+    });
+    try {
+      await second.command('+14155552671', { user: 'U0OTHER01' });
+      const reply = await second.slack.waitFor(() => second.slack.responses[0], 'the refusal');
+      expect(JSON.stringify(reply.body)).toContain('This workspace has placed 1 calls');
+      expect(second.iqra.requests).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('metadata hygiene', () => {
+  it('refuses a card number or a password in the command, before anything is recorded', async () => {
+    const a = await start();
+    const card = await a.command('+14155552671 Card="4111 1111 1111 1111"');
+    expect(ack(card)).toMatch(/card/i);
+    const password = await a.command('+14155552671 meta.password=hunter22');
+    expect(ack(password)).toMatch(/password/i);
+    expect(await a.store.recentCalls('T0001', 'U0MARIA1', 5)).toHaveLength(0);
+    expect(await settled(a)).toBe(0);
+  });
+});
+
+describe('/call audit', () => {
+  it('shows admins the refusals, overrides and list changes, newest first', async () => {
+    const a = await start({ CALL_ALLOWED_USERS: 'U0BOSS001' });
+    await a.command('dnc add +14155552671', { user: ADMIN });
+    await a.command('+14155552671');
+    await refusal(a);
+    const text = ack(await a.command('audit 5', { user: ADMIN }));
+    expect(text.indexOf('refused:who')).toBeGreaterThan(-1);
+    expect(text.indexOf('refused:who')).toBeLessThan(text.indexOf('dnc:add'));
+  });
+});
