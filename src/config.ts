@@ -38,6 +38,8 @@ export interface Config {
     campaigns: Directory;
     callWindowMinutes: number;
     timeoutMs: number;
+    /** IQRA_DRY_RUN: every path runs, guards included, and nothing is sent to Iqra. */
+    dryRun: boolean;
   };
   calls: {
     defaultRegion: CountryCode;
@@ -166,6 +168,13 @@ const schema = z.object({
   IQRA_DEFAULT_CAMPAIGN: optionalText,
   IQRA_CALL_WINDOW_MINUTES: integer(1, 7 * 24 * 60, 60),
   IQRA_TIMEOUT_MS: integer(1000, 120_000, 10_000),
+  IQRA_DRY_RUN: z.preprocess(
+    (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' })
+      .default('false')
+      .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  ),
   DEFAULT_PHONE_REGION: z.preprocess(
     (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toUpperCase() : undefined),
     z
@@ -384,6 +393,7 @@ export function loadConfig(env: Env): Config {
       campaigns,
       callWindowMinutes: raw.IQRA_CALL_WINDOW_MINUTES,
       timeoutMs: raw.IQRA_TIMEOUT_MS,
+      dryRun: raw.IQRA_DRY_RUN,
     },
     calls: {
       defaultRegion: raw.DEFAULT_PHONE_REGION as CountryCode,

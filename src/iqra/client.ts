@@ -37,6 +37,8 @@ export interface InitiateCallResult {
   queueIds: string[];
   attempts: number;
   sentFormat: { fields: boolean; config: boolean };
+  /** Dry run: nothing was sent; these are the parts that would have been. */
+  dryRun?: { parts: [string, string][] };
 }
 
 export interface IqraClientOptions {
@@ -102,10 +104,14 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
  * Builds the multipart body of `call/initiate`. Throws an `IqraError` (`failed`, `NO_CAMPAIGN`) when the format is
  * `config` and no campaign is given, because Iqra's server cannot place a call without one.
  */
-export function buildInitiateForm(
+/**
+ * The multipart parts of a call/initiate request, in order, as `[name, value]` pairs: what is sent, and what a dry run
+ * shows instead of sending. Throws (sending nothing) when the `config` format has no campaign.
+ */
+export function initiateFormParts(
   input: InitiateCallInput,
   options: BuildFormOptions,
-): { form: FormData; fields: boolean; config: boolean } {
+): { parts: [string, string][]; fields: boolean; config: boolean } {
   const fields = options.format === 'fields' || options.format === 'both';
   const config = options.format === 'config' || (options.format === 'both' && hasText(input.campaignId));
   if (options.format === 'config' && !hasText(input.campaignId)) {
@@ -120,23 +126,32 @@ export function buildInitiateForm(
       retryable: false,
     });
   }
-  const form = new FormData();
+  const parts: [string, string][] = [];
   if (fields) {
-    form.append('RecipientNumber', input.recipient);
-    form.append('NumberId', input.numberId);
-    form.append('AgentId', input.agentId);
-    if (hasText(input.campaignId)) form.append('CampaignId', input.campaignId);
-    if (input.scheduledAt) form.append('ScheduledTime', input.scheduledAt.toISOString());
+    parts.push(
+      ['RecipientNumber', input.recipient],
+      ['NumberId', input.numberId],
+      ['AgentId', input.agentId],
+    );
+    if (hasText(input.campaignId)) parts.push(['CampaignId', input.campaignId]);
+    if (input.scheduledAt) parts.push(['ScheduledTime', input.scheduledAt.toISOString()]);
     for (const [key, value] of Object.entries(input.dynamicVariables)) {
-      form.append(`DynamicVariables[${key}]`, String(value));
+      parts.push([`DynamicVariables[${key}]`, String(value)]);
     }
-    for (const [key, value] of Object.entries(input.metadata)) {
-      form.append(`Metadata[${key}]`, String(value));
-    }
+    for (const [key, value] of Object.entries(input.metadata))
+      parts.push([`Metadata[${key}]`, String(value)]);
   }
-  if (config) {
-    form.append('config', JSON.stringify(buildIqraConfig(input, options)));
-  }
+  if (config) parts.push(['config', JSON.stringify(buildIqraConfig(input, options))]);
+  return { parts, fields, config };
+}
+
+export function buildInitiateForm(
+  input: InitiateCallInput,
+  options: BuildFormOptions,
+): { form: FormData; fields: boolean; config: boolean } {
+  const { parts, fields, config } = initiateFormParts(input, options);
+  const form = new FormData();
+  for (const [name, value] of parts) form.append(name, value);
   return { form, fields, config };
 }
 

@@ -215,8 +215,11 @@ export class CallDesk {
     }
     log.info('call transition', { from: record.state, to: 'sending' });
     const outcome = await placeCall(request, this.deps.iqra, log);
-    const changes =
-      outcome.state === 'queued'
+    const dryRun = outcome.state === 'queued' ? outcome.dryRun : undefined;
+    const changes = dryRun
+      ? // Dry run: what would have been sent is kept for the thread; nothing to track.
+        { request: { ...storeRequest(request, zoneSource), dryRun: dryRun.parts } }
+      : outcome.state === 'queued'
         ? {
             queueIds: outcome.queueIds,
             // Tracking starts here (and survives restarts, since it lives in the store).
@@ -233,20 +236,14 @@ export class CallDesk {
             httpStatus: outcome.error.httpStatus ?? null,
           };
     // `unknown` too: another replica may have given up on this instance while Iqra was answering; the answer wins.
-    const done = await store.transition(
-      requestId,
-      ['sending', 'unknown'],
-      outcome.state,
-      changes,
-      now().getTime(),
-      {
-        by: 'iqra',
-        attempts: outcome.state === 'queued' ? outcome.attempts : outcome.error.attempts,
-      },
-    );
-    log.info('call transition', { from: 'sending', to: outcome.state, recorded: Boolean(done) });
+    const to = dryRun ? 'dry_run' : outcome.state;
+    const done = await store.transition(requestId, ['sending', 'unknown'], to, changes, now().getTime(), {
+      by: 'iqra',
+      attempts: outcome.state === 'queued' ? outcome.attempts : outcome.error.attempts,
+    });
+    log.info('call transition', { from: 'sending', to, recorded: Boolean(done) });
     await this.announce(sending);
-    if (outcome.state === 'queued') this.deps.onQueued?.();
+    if (to === 'queued') this.deps.onQueued?.();
   }
 
   /** A guard stopped the call: it ends as `refused`, recorded in the audit log, and the requester is told why. */

@@ -9,7 +9,7 @@ export interface CallInitiator {
 }
 
 export type CallOutcome =
-  | { state: 'queued'; queueIds: string[]; attempts: number }
+  | { state: 'queued'; queueIds: string[]; attempts: number; dryRun?: { parts: [string, string][] } }
   /** `failed`: surely not placed. `unknown`: may have been placed; never re-sent automatically. */
   | { state: 'failed' | 'unknown'; error: IqraError };
 
@@ -49,6 +49,10 @@ export async function placeCall(
   const log = logger.child({ requestId: request.requestId, recipient: maskPhone(request.recipient.e164) });
   try {
     const result = await iqra.initiateCall(initiateCallInput(request));
+    if (result.dryRun) {
+      log.info('dry run: nothing sent to Iqra', { agent: request.agent.alias });
+      return { state: 'queued', queueIds: [], attempts: 0, dryRun: result.dryRun };
+    }
     log.info('call queued', {
       queueIds: result.queueIds,
       attempts: result.attempts,

@@ -77,6 +77,10 @@ export function requestOf(record: CallRecord): { request: CallRequest; zoneSourc
 /** What Iqra answered, as recorded: the outcome the Slack messages are rendered from. */
 export function outcomeOf(record: CallRecord): CallOutcome | undefined {
   switch (record.state) {
+    case 'dry_run': {
+      const parts = (record.request as { dryRun?: [string, string][] }).dryRun ?? [];
+      return { state: 'queued', queueIds: [], attempts: 0, dryRun: { parts } };
+    }
     case 'queued':
       return { state: 'queued', queueIds: record.queueIds, attempts: 1 };
     case 'failed':

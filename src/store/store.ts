@@ -21,7 +21,9 @@ export type CallState =
   | 'queued'
   | 'failed'
   | 'unknown'
-  | 'refused';
+  | 'refused'
+  /** IQRA_DRY_RUN: everything ran, nothing was sent to Iqra. */
+  | 'dry_run';
 
 /**
  * With approvals: `received → pending_approval → approved → sending → …`, or `→ rejected | expired`.

@@ -170,7 +170,9 @@ export function callParentMessage(report: CallReport): SlackMessage {
   if (outcome) {
     switch (outcome.state) {
       case 'queued':
-        text = progressSentence(report);
+        text = outcome.dryRun
+          ? `🧪 Dry run: ${who(report)} would have queued a call to ${target(report)}, ${timing(report)}. Nothing was sent to Iqra (IQRA_DRY_RUN=true).`
+          : progressSentence(report);
         break;
       case 'failed':
         text = `❌ ${who(report)}'s call to ${target(report)} was not placed: ${outcome.error.userMessage}`;
@@ -281,6 +283,11 @@ export function decisionMessage(report: CallReport): SlackMessage {
   return { text: clip(text, LIMITS.fallbackText), blocks: [section(text)] };
 }
 
+/** A preformatted block that stays closed however long the text (shortened inside the fence). */
+function codeBlock(text: string): string {
+  return `\`\`\`${clip(escapeMrkdwn(text), LIMITS.sectionText - 20)}\`\`\``;
+}
+
 function names(values: Record<string, string>): string {
   const keys = Object.keys(values);
   return keys.length ? keys.map((k) => `\`${k}\``).join(', ') : 'none';
@@ -309,6 +316,23 @@ export function callDetailsMessage(report: CallReport): SlackMessage {
     blocks.push(
       section(report.approval ? `*The request* · ${approvalSentence(report.approval)}` : '*The request*'),
     );
+    blocks.push(fieldsSection(common));
+  } else if (outcome.state === 'queued' && outcome.dryRun) {
+    blocks.push(section('*Dry run: what would have been sent to Iqra* (the API key is never shown)'));
+    const fields = outcome.dryRun.parts.filter(([name]) => name !== 'config');
+    const config = outcome.dryRun.parts.find(([name]) => name === 'config')?.[1];
+    if (fields.length) {
+      blocks.push(section(codeBlock(fields.map(([n, v]) => `${n}=${v}`).join('\n'))));
+    }
+    if (config) {
+      let pretty = config;
+      try {
+        pretty = JSON.stringify(JSON.parse(config), null, 2);
+      } catch {
+        // shown as it is
+      }
+      blocks.push(section(`*config*\n${codeBlock(pretty)}`));
+    }
     blocks.push(fieldsSection(common));
   } else if (outcome.state === 'queued') {
     const ids = outcome.queueIds.length

@@ -14,6 +14,7 @@ const STATE_WORDS: Record<CallState, string> = {
   failed: '❌ not placed',
   unknown: '⚠️ outcome unknown',
   refused: '🚫 refused',
+  dry_run: '🧪 dry run (nothing sent)',
 };
 
 export function stateInWords(state: string): string {
