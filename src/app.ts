@@ -8,6 +8,7 @@ import { newRequestId } from './calls/request-id.js';
 import type { Config } from './config.js';
 import { iqraEventsHandler } from './http/iqra-events.js';
 import { IqraClient, type IqraClientOptions } from './iqra/client.js';
+import { DryRunInitiator } from './iqra/dry-run.js';
 import type { Logger } from './log.js';
 import { CallDesk } from './services/call-desk.js';
 import { CallGuards } from './services/call-guards.js';
@@ -250,10 +251,21 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     },
     now,
   });
+  if (config.iqra.dryRun) {
+    logger.warn(
+      'DRY RUN: IQRA_DRY_RUN=true, so no call will be sent to Iqra; every confirmation shows what would have been sent',
+    );
+  }
   const desk = new CallDesk({
     guards,
     store,
-    iqra: options.iqra,
+    iqra: config.iqra.dryRun
+      ? new DryRunInitiator({
+          format: config.iqra.requestFormat,
+          callWindowMinutes: config.iqra.callWindowMinutes,
+          now,
+        })
+      : options.iqra,
     zoneOf: (userId) => zones.zoneOf(app.client, userId),
     onOutbox: () => delivery.kick(),
     onQueued: () => tracker.kick(),
