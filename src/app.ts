@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { CallCatalog } from './calls/call-request.js';
@@ -10,6 +10,7 @@ import { iqraEventsHandler } from './http/iqra-events.js';
 import { IqraClient, type IqraClientOptions } from './iqra/client.js';
 import { DryRunInitiator } from './iqra/dry-run.js';
 import type { Logger } from './log.js';
+import { PrometheusMetrics } from './metrics.js';
 import { CallDesk } from './services/call-desk.js';
 import { CallGuards } from './services/call-guards.js';
 import { type CallReader, CallTracker } from './services/call-tracker.js';
@@ -55,6 +56,8 @@ export interface RunningApp {
   /** The HTTP port actually listened on (useful with PORT=0). */
   port: number;
   instanceId: string;
+  /** The port of the separate metrics server, when METRICS_PORT is set. */
+  metricsPort?: number;
   desk: CallDesk;
   delivery: SlackDelivery;
   /** Stops taking new work, finishes what is in flight (bounded), and leaves the rest safely recorded. */
@@ -129,7 +132,22 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   const retryConfig = options.retryConfig ?? { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 5000 };
   // Iqra's pushed events (campaign custom tools), when IQRA_WEBHOOK_SECRET is set; wired once tracking exists.
   let iqraEvents: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  const metrics = new PrometheusMetrics(store);
+  const serveMetrics = (_req: IncomingMessage, res: ServerResponse) => {
+    metrics.render().then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { 'content-type': contentType });
+        res.end(body);
+      },
+      () => {
+        res.writeHead(500);
+        res.end();
+      },
+    );
+  };
   const routes: CustomRoute[] = [health];
+  // HTTP mode: /metrics on PORT too (METRICS_PORT keeps it off the public port); Socket Mode: only on METRICS_PORT.
+  if (config.slack.mode === 'http') routes.push({ path: '/metrics', method: ['GET'], handler: serveMetrics });
   if (config.tracking.webhookSecret) {
     routes.push({
       path: '/iqra/events',
@@ -204,6 +222,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     now,
   });
   const delivery = new SlackDelivery({
+    metrics,
     store,
     client: app.client,
     logger: logger.child({ component: 'outbox' }),
@@ -216,6 +235,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     onDelivered: (call) => void homeTab.changed(call),
   });
   const tracker = new CallTracker({
+    metrics,
     store,
     reader: options.iqra,
     logger: logger.child({ component: 'tracking' }),
@@ -258,6 +278,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   }
   const desk = new CallDesk({
     guards,
+    metrics,
     store,
     iqra: config.iqra.dryRun
       ? new DryRunInitiator({
@@ -334,6 +355,19 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     await app.stop().catch(() => {});
     throw new SlackStartError(err, config.slack.mode);
   }
+  let metricsServer: Server | undefined;
+  let metricsPort: number | undefined;
+  if (config.slack.metricsPort !== undefined) {
+    metricsServer = createServer((req, res) => {
+      if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') serveMetrics(req, res);
+      else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => metricsServer?.listen(config.slack.metricsPort, resolve));
+    metricsPort = (metricsServer.address() as AddressInfo).port;
+  }
   delivery.start();
   tracker.start();
   const recovered = await desk.recover();
@@ -350,7 +384,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     instanceId,
     desk,
     delivery,
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
     stop: async () => {
+      metricsServer?.close();
       ready = false;
       clearInterval(heartbeat);
       clearInterval(expiry);

@@ -25,6 +25,8 @@ export interface Config {
     appToken?: string;
     signingSecret?: string;
     port: number;
+    /** A separate port for GET /metrics (needed in Socket Mode; optional in HTTP mode, where PORT serves it too). */
+    metricsPort?: number;
     /** Web API base URL, always ending in `/`. */
     apiUrl: string;
   };
@@ -149,6 +151,16 @@ const schema = z.object({
   ),
   SLACK_SIGNING_SECRET: optionalText,
   PORT: integer(0, 65535, 3000),
+  METRICS_PORT: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, { error: (i) => `must be a port number (got "${String(i.input)}")` })
+      .transform(Number)
+      .pipe(z.number().min(0).max(65535))
+      .optional(),
+  ),
   SLACK_API_URL: url('https://slack.com/api/'),
   IQRA_API_KEY: requiredText('your Iqra API key (Iqra dashboard → API keys)'),
   IQRA_BUSINESS_ID: requiredText('the numeric id of your Iqra business').refine(
@@ -381,6 +393,7 @@ export function loadConfig(env: Env): Config {
       ...(appToken ? { appToken } : {}),
       ...(raw.SLACK_SIGNING_SECRET ? { signingSecret: raw.SLACK_SIGNING_SECRET } : {}),
       port: raw.PORT,
+      ...(raw.METRICS_PORT !== undefined ? { metricsPort: raw.METRICS_PORT } : {}),
       apiUrl,
     },
     iqra: {

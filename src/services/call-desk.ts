@@ -5,6 +5,7 @@ import { isValidTimeZone, resolveWhen, type When } from '../calls/when.js';
 import { type Logger, maskPhone } from '../log.js';
 import type { CallRecord, EntryPoint, JobKind, Store } from '../store/store.js';
 import type { CallGuards, GuardRefusal } from './call-guards.js';
+import { type CallMetrics, noMetrics } from './call-metrics.js';
 import { initialTracking } from './call-tracker.js';
 import { type CallInitiator, placeCall } from './place-call.js';
 import { draftOf, requestOf, storeDraft, storeRequest, type ZoneSource } from './stored-request.js';
@@ -32,6 +33,7 @@ export interface CallDeskDeps {
   instanceTimeoutMs?: number;
   /** Who may call, whom and when: checked before a call waits for approval, and again before it is sent. */
   guards?: CallGuards;
+  metrics?: CallMetrics;
   approval?: {
     mode: ApprovalMode;
     ttlMs: number;
@@ -74,7 +76,11 @@ export class CallDesk {
   private readonly inFlight = new Set<Promise<void>>();
   private accepting = true;
 
-  constructor(private readonly deps: CallDeskDeps) {}
+  private readonly metrics: CallMetrics;
+
+  constructor(private readonly deps: CallDeskDeps) {
+    this.metrics = deps.metrics ?? noMetrics;
+  }
 
   /**
    * Records the request under its intent key, atomically. `created: false` means the same intent was already
@@ -214,7 +220,15 @@ export class CallDesk {
       return;
     }
     log.info('call transition', { from: record.state, to: 'sending' });
+    const started = performance.now();
     const outcome = await placeCall(request, this.deps.iqra, log);
+    if (!(outcome.state === 'queued' && outcome.dryRun)) {
+      this.metrics.iqraRequest(
+        'initiate',
+        (performance.now() - started) / 1000,
+        outcome.state === 'queued' ? 'ok' : (outcome.error.code?.split(':').pop() ?? outcome.error.reason),
+      );
+    }
     const dryRun = outcome.state === 'queued' ? outcome.dryRun : undefined;
     const changes = dryRun
       ? // Dry run: what would have been sent is kept for the thread; nothing to track.
@@ -242,6 +256,7 @@ export class CallDesk {
       attempts: outcome.state === 'queued' ? outcome.attempts : outcome.error.attempts,
     });
     log.info('call transition', { from: 'sending', to, recorded: Boolean(done) });
+    if (done) this.metrics.callEnded(to, record.entryPoint);
     await this.announce(sending);
     if (to === 'queued') this.deps.onQueued?.();
   }
@@ -274,6 +289,8 @@ export class CallDesk {
       to: 'refused',
       guard: refusal.guard,
     });
+    this.metrics.refused(refusal.guard);
+    this.metrics.callEnded('refused', record.entryPoint);
     await store.audit({
       teamId: record.teamId,
       at,
@@ -321,6 +338,7 @@ export class CallDesk {
         { by: 'validation', field: err.field },
       );
       log.info('call transition', { from: 'received', to: 'refused', field: err.field });
+      if (refused) this.metrics.callEnded('refused', record.entryPoint);
       if (refused) await this.enqueue(refused, 'refusal', { field: err.field, message: err.userMessage });
       return undefined;
     }
@@ -414,6 +432,7 @@ export class CallDesk {
     );
     if (!rejected) return { ok: false, reason: 'already_decided', ...(await this.reread(requestId)) };
     log.info('call transition', { from: 'pending_approval', to: 'rejected' });
+    this.metrics.callEnded('rejected', rejected.entryPoint);
     await this.announceDecision(rejected);
     return { ok: true, record: rejected };
   }
@@ -434,6 +453,7 @@ export class CallDesk {
       { by: 'expiry', why },
     );
     if (expired) {
+      this.metrics.callEnded('expired', expired.entryPoint);
       this.deps.logger.info('call transition', {
         requestId: record.id,
         from: 'pending_approval',

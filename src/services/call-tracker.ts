@@ -9,6 +9,7 @@ import {
 } from '../calls/progress.js';
 import type { Logger } from '../log.js';
 import type { CallChanges, CallRecord, Store } from '../store/store.js';
+import { type CallMetrics, noMetrics } from './call-metrics.js';
 import { requestOf } from './stored-request.js';
 
 /** What tracking needs of Iqra: the queue entry, and the conversation once a call has ended. */
@@ -42,6 +43,7 @@ export interface CallTrackerDeps {
   transcripts: 'off' | 'outcome' | 'full';
   /** How often due calls are looked for. */
   tickMs?: number;
+  metrics?: CallMetrics;
 }
 
 export const TRACKING_LIMIT_MESSAGE = (hours: number) =>
@@ -172,10 +174,17 @@ export class CallTracker {
       return;
     }
     let reading: Reading;
+    const metrics = this.deps.metrics ?? noMetrics;
+    const started = performance.now();
     try {
       reading = readQueueEntry(await this.deps.reader.getQueueEntry(queueId), at, this.scheduledAt(call));
+      metrics.iqraRequest('queue_entry', (performance.now() - started) / 1000, 'ok');
     } catch (err) {
       const failure = err as ReadFailure;
+      metrics.iqraRequest('queue_entry', (performance.now() - started) / 1000, failure.kind ?? 'error');
+      metrics.trackingPoll(
+        failure.kind === 'not_found' || failure.kind === 'rate_limited' ? failure.kind : 'error',
+      );
       if (failure.kind === 'not_found') {
         await this.giveUp(call, NOT_FOUND_MESSAGE, 'not_found');
         return;
@@ -195,7 +204,8 @@ export class CallTracker {
       );
       return;
     }
-    await this.apply(call, reading, 'poll');
+    const changed = await this.apply(call, reading, 'poll');
+    metrics.trackingPoll(changed ? 'changed' : 'unchanged');
   }
 
   /**

@@ -4,6 +4,7 @@ import { USAGE } from '../calls/command.js';
 import { CallRequestError } from '../calls/errors.js';
 import { describeInZone } from '../calls/when.js';
 import type { Logger } from '../log.js';
+import type { CallMetrics } from '../services/call-metrics.js';
 import { outcomeOf, requestOf } from '../services/stored-request.js';
 import type { CallRecord, Job, Store } from '../store/store.js';
 import {
@@ -102,6 +103,7 @@ export interface SlackDeliveryOptions {
   approval?: ApprovalContext;
   /** The least time between two messages in one channel (Slack's pace: about 1 per second). */
   minGapMs?: number;
+  metrics?: CallMetrics;
   /** Told after each message about a call was delivered (the Home tab follows calls with it). */
   onDelivered?: (call: CallRecord) => void;
 }
@@ -211,6 +213,8 @@ export class SlackDelivery {
       this.o.onDelivered?.(call);
     } catch (err) {
       const failure = err instanceof Transient ? err.failure : deliveryFailure(err);
+      this.o.metrics?.slackError(failure.code);
+      if (failure.code === 'ratelimited') this.o.metrics?.slackRateLimited(failure.retryAfterMs ?? 1000);
       const step = err instanceof Transient ? err.step : ((job.payload.step as Step | undefined) ?? 'parent');
       const attempts = job.attempts + 1;
       if (!failure.transient || attempts >= (this.o.maxAttempts ?? 25)) {

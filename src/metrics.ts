@@ -1,0 +1,114 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CallMetrics } from './services/call-metrics.js';
+import type { Store } from './store/store.js';
+
+/**
+ * The app's Prometheus metrics (prom-client): calls by outcome and entry point, refusals by guard, Iqra request
+ * latency and errors by code, Slack API errors and rate-limit waits, tracking polls, pending approvals, and the
+ * process metrics prom-client collects.
+ */
+export class PrometheusMetrics implements CallMetrics {
+  readonly registry = new Registry();
+  private readonly calls: Counter<'outcome' | 'entry_point'>;
+  private readonly refusals: Counter<'guard'>;
+  private readonly iqraLatency: Histogram<'operation' | 'result'>;
+  private readonly iqraErrors: Counter<'operation' | 'code'>;
+  private readonly slackErrors: Counter<'error'>;
+  private readonly rateLimitWaits: Counter;
+  private readonly rateLimitSeconds: Counter;
+  private readonly polls: Counter<'result'>;
+
+  constructor(store: Store) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'iqra_calls_' });
+    this.calls = new Counter({
+      name: 'iqra_calls_calls_total',
+      help: 'Call requests that reached an end state, by outcome and entry point.',
+      labelNames: ['outcome', 'entry_point'],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: 'iqra_calls_refusals_total',
+      help: 'Calls stopped by a guard, by guard.',
+      labelNames: ['guard'],
+      registers,
+    });
+    this.iqraLatency = new Histogram({
+      name: 'iqra_calls_iqra_request_duration_seconds',
+      help: 'Requests to Iqra, by operation and result.',
+      labelNames: ['operation', 'result'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.iqraErrors = new Counter({
+      name: 'iqra_calls_iqra_errors_total',
+      help: 'Failed requests to Iqra, by operation and code (the last segment of Iqra code, or the reason).',
+      labelNames: ['operation', 'code'],
+      registers,
+    });
+    this.slackErrors = new Counter({
+      name: 'iqra_calls_slack_api_errors_total',
+      help: 'Slack Web API failures, by Slack error code.',
+      labelNames: ['error'],
+      registers,
+    });
+    this.rateLimitWaits = new Counter({
+      name: 'iqra_calls_slack_rate_limit_waits_total',
+      help: 'Slack deliveries that had to wait out a rate limit.',
+      registers,
+    });
+    this.rateLimitSeconds = new Counter({
+      name: 'iqra_calls_slack_rate_limit_wait_seconds_total',
+      help: 'Seconds Slack deliveries were told to wait.',
+      registers,
+    });
+    this.polls = new Counter({
+      name: 'iqra_calls_tracking_polls_total',
+      help: 'Polls of Iqra queue entries while following calls, by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    new Gauge({
+      name: 'iqra_calls_pending_approvals',
+      help: 'Call requests waiting for approval.',
+      registers,
+      async collect() {
+        try {
+          this.set((await store.callsInStates(['pending_approval'], 10_000)).length);
+        } catch {
+          // The store is down: /healthz says so; the gauge keeps its last value.
+        }
+      },
+    });
+  }
+
+  callEnded(outcome: string, entryPoint: string): void {
+    this.calls.inc({ outcome, entry_point: entryPoint });
+  }
+
+  refused(guard: string): void {
+    this.refusals.inc({ guard });
+  }
+
+  iqraRequest(operation: 'initiate' | 'queue_entry' | 'conversation', seconds: number, result: string): void {
+    this.iqraLatency.observe({ operation, result: result === 'ok' ? 'ok' : 'error' }, seconds);
+    if (result !== 'ok') this.iqraErrors.inc({ operation, code: result });
+  }
+
+  slackError(code: string): void {
+    this.slackErrors.inc({ error: code });
+  }
+
+  slackRateLimited(waitMs: number): void {
+    this.rateLimitWaits.inc();
+    this.rateLimitSeconds.inc(waitMs / 1000);
+  }
+
+  trackingPoll(result: string): void {
+    this.polls.inc({ result });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
