@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openedViews, viewSubmission } from '../support/slack-payloads.js';
+import { messageShortcut, openedViews, viewSubmission } from '../support/slack-payloads.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 // Friday 27 November 2026, 13:00 UTC: 05:00 in Los Angeles, 13:00 in London.
@@ -280,5 +280,37 @@ describe('/call audit', () => {
     const text = ack(await a.command('audit 5', { user: ADMIN }));
     expect(text.indexOf('refused:who')).toBeGreaterThan(-1);
     expect(text.indexOf('refused:who')).toBeLessThan(text.indexOf('dnc:add'));
+  });
+});
+
+describe('every entry point', () => {
+  it('stops a listed number placed from the modal and from "Call this number" too', async () => {
+    const a = await start();
+    await a.command('dnc add +14155552671', { user: ADMIN });
+    const sent = await a.command('');
+    const modal = await a.slack.waitFor(
+      () => openedViews(a).find((o) => o.triggerId === sent.triggerId),
+      'the modal',
+    );
+    await a.interact(viewSubmission(a, modal.view, { input: { recipient: '+1 415 555 2671' } }));
+    await a.interact(
+      messageShortcut(a, {
+        callbackId: 'call_this_number',
+        message: { ts: '1764000000.000300', text: 'Call me: 415-555-2671' },
+      }),
+    );
+    const fromMessage = await a.slack.waitFor(() => openedViews(a)[1], 'the second modal');
+    await a.interact(viewSubmission(a, fromMessage.view));
+    await a.slack.waitFor(
+      () =>
+        a.slack.responses.filter((r) => JSON.stringify(r.body).includes('do-not-call list')).length === 2 &&
+        true,
+      'two refusals',
+    );
+    expect(await settled(a)).toBe(0);
+    const entryPoints = (await a.store.recentCalls('T0001', 'U0MARIA1', 5)).map(
+      (c) => `${c.entryPoint}:${c.state}`,
+    );
+    expect(entryPoints.sort()).toEqual(['modal:refused', 'shortcut:refused']);
   });
 });
