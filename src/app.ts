@@ -14,6 +14,7 @@ import { PrometheusMetrics } from './metrics.js';
 import { CallDesk } from './services/call-desk.js';
 import { CallGuards } from './services/call-guards.js';
 import { type CallReader, CallTracker } from './services/call-tracker.js';
+import { doctorRunner } from './services/doctor.js';
 import type { CallInitiator } from './services/place-call.js';
 import { Audiences, mentionAudience } from './slack/audiences.js';
 import { boltLogger } from './slack/bolt-logger.js';
@@ -321,6 +322,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     admins: config.guards.admins,
     adminMentions: mentionAudience(config.guards.admins),
     defaultRegion: config.calls.defaultRegion,
+    doctor: doctorRunner({ config, store, logger }),
   });
   app.error(async (error) => {
     logger.error('unhandled error in a Slack listener', { error });

@@ -1,6 +1,7 @@
 import { iqraClientFor, SlackStartError, startSlackApp } from './app.js';
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
 import { createLogger } from './log.js';
+import { checkFromCommandLine } from './services/doctor.js';
 import { describeStore, openStore } from './store/open-store.js';
 import { type Store, StoreError } from './store/store.js';
 
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // `npm start -- --check`: the doctor's checks, printed; exit 0 when nothing is ❌. The receiver is never started.
+  if (process.argv.slice(2).includes('--check')) process.exit(await checkFromCommandLine(config));
 
   const logger = createLogger({ level: config.logLevel });
   const iqra = iqraClientFor(config, { logger: logger.child({ component: 'iqra' }) });

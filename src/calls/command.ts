@@ -39,6 +39,8 @@ export type ParsedCommand =
   | { kind: 'status'; id: string }
   | DncCommand
   | { kind: 'audit'; count: number }
+  /** `/call doctor` (admins): checks Slack, Iqra, the database and the guards, and says what to fix. */
+  | { kind: 'doctor' }
   | CallCommand;
 
 export const USAGE =
@@ -105,6 +107,15 @@ export function parseCallCommand(text: string): ParsedCommand {
       throw new CallRequestError('command', 'Write `/call audit` or `/call audit 50` (up to 100 entries).');
     }
     return { kind: 'audit', count };
+  }
+  if (word?.toLowerCase() === 'doctor') {
+    if (rest.length > 0) {
+      throw new CallRequestError(
+        'command',
+        '`/call doctor` takes nothing after it: it checks Slack, Iqra, the database and the guards.',
+      );
+    }
+    return { kind: 'doctor' };
   }
   return new Parser(tokenize(text)).parse();
 }

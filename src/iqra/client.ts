@@ -1,6 +1,7 @@
 import FormData from 'form-data';
 import { Agent, type Dispatcher, request } from 'undici';
 import { type Logger, maskPhone, silentLogger } from '../log.js';
+import type { IqraBusiness } from './business.js';
 import { explainIqraCode } from './codes.js';
 import { IqraError, type IqraErrorDetails } from './errors.js';
 import { errorCodes, firstHeader, parseRetryAfter, readBody } from './http.js';
@@ -330,6 +331,14 @@ export class IqraClient {
    */
   getConversation(sessionId: string): Promise<Conversation> {
     return this.reader.getConversation(sessionId);
+  }
+
+  /**
+   * The business (`GET /api/v1/business/{id}`), reduced to the ids and names of its agents, numbers and campaigns,
+   * for `/call doctor`. One request, no retries; throws an `IqraReadError` (`unauthorized` for a refused key).
+   */
+  getBusiness(): Promise<IqraBusiness> {
+    return this.reader.getBusiness();
   }
 
   /** Lets requests in flight finish, then closes the connections. */

@@ -16,6 +16,7 @@
  */
 import { type Dispatcher, request } from 'undici';
 import type { Logger } from '../log.js';
+import { type IqraBusiness, readBusiness } from './business.js';
 import { IqraReadError, type IqraReadErrorDetails, type IqraReadErrorKind } from './errors.js';
 import { errorCodes, firstHeader, parseRetryAfter, readBody } from './http.js';
 
@@ -433,6 +434,8 @@ export interface IqraReaderOptions {
 
 /** Conversations can be long (a transcript, audio URLs, logs). */
 const MAX_READ_BYTES = 8 * 1024 * 1024;
+/** The business holds every agent, with its prompts and scripts, in one answer. */
+const MAX_BUSINESS_BYTES = 32 * 1024 * 1024;
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** The abort reason of a read that ran out of time. */
@@ -448,6 +451,8 @@ interface ReadSpec<T> {
   logFields: Record<string, string>;
   parse: (json: unknown, ctx: ParseContext) => T;
   describe: (value: T) => Record<string, unknown>;
+  /** The largest answer read (default `MAX_READ_BYTES`). */
+  maxBytes?: number;
 }
 
 /** Iqra's read endpoints, used by `IqraClient` over its own connection pool. One request per call: no retries. */
@@ -486,6 +491,26 @@ export class IqraReader {
     });
   }
 
+  /**
+   * `GET {base}/api/v1/business/{id}`: the business with its agents, numbers and telephony campaigns, of which only
+   * the ids and names are kept (see `business.ts`). The answer is large: up to `MAX_BUSINESS_BYTES` is read.
+   */
+  async getBusiness(): Promise<IqraBusiness> {
+    return this.read({
+      method: 'GET',
+      path: '',
+      what: 'business',
+      logFields: { op: 'iqra business' },
+      maxBytes: MAX_BUSINESS_BYTES,
+      parse: (json, ctx) => readBusiness(json, unwrap(json, ctx)),
+      describe: (b) => ({
+        agents: b.agents?.length,
+        numbers: b.numbers?.length,
+        campaigns: b.campaigns?.length,
+      }),
+    });
+  }
+
   private async read<T>(spec: ReadSpec<T>): Promise<T> {
     const log = this.o.logger.child(spec.logFields);
     const controller = new AbortController();
@@ -503,7 +528,7 @@ export class IqraReader {
         headersTimeout: this.o.timeoutMs,
         bodyTimeout: this.o.timeoutMs,
       });
-      const { text, truncated } = await readBody(res.body, MAX_READ_BYTES);
+      const { text, truncated } = await readBody(res.body, spec.maxBytes ?? MAX_READ_BYTES);
       const value = this.interpret(spec, res.statusCode, res.headers, text, truncated);
       log.debug('iqra read: ok', { status: res.statusCode, ...spec.describe(value) });
       return value;
@@ -551,7 +576,7 @@ export class IqraReader {
       if (iqra?.code) throw error(readErrorKindOfCode(iqra.code), `HTTP ${status} with an Iqra code`);
       throw error('bad_response', `HTTP ${status}`);
     }
-    if (truncated) throw unreadable(ctx, `answer larger than ${MAX_READ_BYTES} bytes`);
+    if (truncated) throw unreadable(ctx, `answer larger than ${spec.maxBytes ?? MAX_READ_BYTES} bytes`);
     let json: unknown;
     try {
       json = JSON.parse(text);

@@ -19,13 +19,18 @@ export class AppProcess {
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
 
-  constructor(env: Record<string, string | undefined>, cwd = mkdtempSync(join(tmpdir(), 'iqra-calls-'))) {
+  /** `args` are given to the app after the entry point, as `npm start -- <args>` does (e.g. `--check`). */
+  constructor(
+    env: Record<string, string | undefined>,
+    cwd = mkdtempSync(join(tmpdir(), 'iqra-calls-')),
+    args: readonly string[] = [],
+  ) {
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(
         ([k]) => !/^(SLACK_|IQRA_|CALL_|DEFAULT_|DATABASE_|PORT$|LOG_LEVEL$)/.test(k),
       ),
     );
-    this.child = spawn(process.execPath, ['--import', tsxLoader, entry], {
+    this.child = spawn(process.execPath, ['--import', tsxLoader, entry, ...args], {
       cwd,
       env: { ...inherited, ...env } as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,6 +20,11 @@
  * `conversation(...)` sets what a session's conversation answers (default: `NOT_FOUND`). Reads are recorded in
  * `trackingRequests`, never in `requests` (which holds only the other requests, i.e. call/initiate).
  *
+ * The business: `GET /api/v1/business/{businessId}` answers what `business(...)` set (build one shaped like the
+ * open-source server's with `fakeBusiness(...)`), in the mode's envelope and casing; a wrong key gets the mode's
+ * refusal (401 in reference mode, a 200 with a `GetBusiness:...:INVALID_API_KEY` code in server mode). Until
+ * `business(...)` is called the route answers 404. These reads are recorded in `businessRequests`.
+ *
  * @example
  * const iqra = await startFakeIqra({ mode: 'server' });
  * iqra.script({ status: 429, headers: { 'retry-after': '2' } }); // first request: 429, then the default answer
@@ -203,6 +208,13 @@ export interface FakeIqra {
   conversation(sessionId: string, conversation: FakeConversationAnswer, format?: FakeReadFormat): void;
   /** The state the fake last answered for a queue id (without taking a step); `undefined` when unknown. */
   queueEntry(queueId: string): QueueEntry | undefined;
+  /**
+   * Sets what `GET /api/v1/business/{businessId}` answers from now on: the business data (wrapped in the mode's
+   * envelope and cased like the mode, unless `format` says otherwise), or a read failure.
+   */
+  business(answer: Record<string, unknown> | FakeReadFailure, format?: FakeReadFormat): void;
+  /** Every `GET /api/v1/business/{id}` received (live array). */
+  readonly businessRequests: { method: string; path: string; headers: IncomingHttpHeaders }[];
   /** Stops listening and drops open connections and delayed answers. Idempotent. */
   close(): Promise<void>;
 }
@@ -233,6 +245,10 @@ export async function startFakeIqra(options: FakeIqraOptions = {}): Promise<Fake
   /** Lifecycles for the next queue ids handed out, in order. */
   const pendingLifecycles: { steps: FakeQueueStep[]; format: FakeReadFormat }[] = [];
   const conversations = new Map<string, { answer: FakeConversationAnswer; format: FakeReadFormat }>();
+  let businessAnswer:
+    | { answer: Record<string, unknown> | FakeReadFailure; format: FakeReadFormat }
+    | undefined;
+  const businessRequests: FakeIqra['businessRequests'] = [];
   /** Delayed answers waiting; `close()` ends them early. */
   const delays = new Map<NodeJS.Timeout, () => void>();
   let closed = false;
@@ -246,6 +262,11 @@ export async function startFakeIqra(options: FakeIqraOptions = {}): Promise<Fake
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? '/';
+    const businessRoute = /^\/api\/v1\/business\/([^/?]+)\/?(?:\?.*)?$/.exec(path);
+    if (businessRoute && req.method === 'GET') {
+      await answerBusiness(req, res, safeDecode(businessRoute[1] ?? ''));
+      return;
+    }
     const read = matchRead(path);
     if (read) {
       await handleRead(req, res, read);
@@ -492,6 +513,55 @@ export async function startFakeIqra(options: FakeIqraOptions = {}): Promise<Fake
     else await answerConversation(req, res, read.id);
   }
 
+  async function answerBusiness(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    await drain(req);
+    businessRequests.push({ method: req.method ?? '', path: req.url ?? '/', headers: req.headers });
+    if (!businessAnswer) {
+      send(res, 404, '');
+      return;
+    }
+    if (id !== businessId) {
+      sendJson(res, 400, { title: 'Bad Request', status: 400 });
+      return;
+    }
+    if (req.headers.authorization !== `Token ${apiKey}`) {
+      if (mode === 'reference') {
+        sendJson(res, 401, { Success: false, Message: 'Invalid or missing API key', Data: null });
+      } else {
+        sendJson(
+          res,
+          200,
+          failure(
+            'GetBusiness:ValidateAPIUserAndBusinessSessionAsync:ValidateUserAPIAsync:INVALID_API_KEY',
+            'Validation failed for the api key.',
+            'camel',
+          ),
+        );
+      }
+      return;
+    }
+    const { answer, format } = businessAnswer;
+    if ('http' in answer || 'code' in answer || 'destroy' in answer) {
+      const b = answer as FakeReadFailure;
+      if ('destroy' in b) {
+        req.socket.destroy();
+        return;
+      }
+      if ('code' in b) {
+        const code = b.code.includes(':') ? b.code : `GetBusiness:${b.code}`;
+        sendJson(res, 200, failure(code, b.message ?? `Error ${code}`, format.casing ?? defaultCasing()));
+        return;
+      }
+      for (const [name, value] of Object.entries(b.headers ?? {})) res.setHeader(name, value);
+      if (b.retryAfter !== undefined) res.setHeader('retry-after', String(b.retryAfter));
+      if (b.body === undefined) send(res, b.http, '');
+      else if (typeof b.body === 'string') send(res, b.http, b.body);
+      else sendJson(res, b.http, b.body);
+      return;
+    }
+    sendRead(res, answer, format);
+  }
+
   async function answerQueueEntry(req: IncomingMessage, res: ServerResponse, queueId: string): Promise<void> {
     const state = queues.get(queueId);
     if (!state) {
@@ -683,6 +753,10 @@ export async function startFakeIqra(options: FakeIqraOptions = {}): Promise<Fake
       const entry = queues.get(queueId)?.entry;
       return entry ? { ...entry } : undefined;
     },
+    business: (answer, format = {}) => {
+      businessAnswer = { answer, format };
+    },
+    businessRequests,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -698,6 +772,69 @@ export async function startFakeIqra(options: FakeIqraOptions = {}): Promise<Fake
 }
 
 type Answer = [status: number, body: Record<string, unknown>];
+
+/** What `fakeBusiness` builds a business from: ids, or ids with names (a number's name is its phone number). */
+export interface FakeBusinessContents {
+  id?: string;
+  name?: string;
+  agents?: (string | { id: string; name?: string })[];
+  numbers?: (string | { id: string; number?: string; voiceEnabled?: boolean })[];
+  campaigns?: (string | { id: string; name?: string })[];
+}
+
+/**
+ * A business shaped like the open-source server's `GetUserBusinessFullReturnModel` (camelCase here; the fake recases
+ * it for the mode): `businessData`, and `businessApp` with `agents` (names per language under `general.name`),
+ * `numbers` (`countryCode` + `number`, `voiceEnabled`), `telephonyCampaigns`, and some bulk the app must skip.
+ */
+export function fakeBusiness(contents: FakeBusinessContents = {}): Record<string, unknown> {
+  const id = Number(contents.id ?? 12345);
+  const item = <T extends { id: string }>(v: string | T): T => (typeof v === 'string' ? ({ id: v } as T) : v);
+  return {
+    businessData: { id, name: contents.name ?? 'Acme Sales', masterUserEmail: 'owner@example.com' },
+    businessApp: {
+      id,
+      context: { branding: { name: { en: 'Acme' } } },
+      tools: [],
+      agents: (contents.agents ?? []).map((v) => {
+        const a = item<{ id: string; name?: string }>(v);
+        return {
+          id: a.id,
+          general: { emoji: '🤖', name: { en: a.name ?? `Agent ${a.id}` }, description: { en: '' } },
+          personality: { name: { en: 'Jane' }, role: { en: 'Sales rep' } },
+          utterances: { openingType: 0, greetingMessage: { en: 'Hello!' } },
+          settings: { backgroundAudioVolume: 50 },
+        };
+      }),
+      numbers: (contents.numbers ?? []).map((v) => {
+        const n = item<{ id: string; number?: string; voiceEnabled?: boolean }>(v);
+        const digits = (n.number ?? '+14155550100').replace(/^\+1/, '');
+        return {
+          id: n.id,
+          countryCode: '1',
+          number: digits,
+          regionId: 'us-east',
+          voiceEnabled: n.voiceEnabled ?? true,
+          smsEnabled: false,
+          provider: 2,
+        };
+      }),
+      telephonyCampaigns: (contents.campaigns ?? []).map((v) => {
+        const c = item<{ id: string; name?: string }>(v);
+        return {
+          id: c.id,
+          general: { emoji: '📞', name: c.name ?? `Campaign ${c.id}`, description: '' },
+          agent: { selectedAgentId: 'agent_sales_01' },
+          variables: { dynamicVariables: [] },
+        };
+      }),
+      webCampaigns: [{ id: 'web_campaign_1', general: { name: 'Website' } }],
+      knowledgeBases: [],
+      routings: [],
+    },
+    businessWhiteLabelDomain: [],
+  };
+}
 
 const SERVER_PREFIX = 'InitiateCall:QueueCallInitiationRequestAsync:';
 

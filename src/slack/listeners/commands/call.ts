@@ -1,4 +1,4 @@
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
 import {
   type CallCatalog,
   draftCallRequest,
@@ -10,15 +10,17 @@ import { CallRequestError } from '../../../calls/errors.js';
 import { normalizeRecipient } from '../../../calls/phone.js';
 import type { Logger } from '../../../log.js';
 import type { CallDesk } from '../../../services/call-desk.js';
+import type { DoctorCheck } from '../../../services/doctor.js';
 import type { Store } from '../../../store/store.js';
 import { plain } from '../../blocks/admin.js';
 import { commandErrorMessage, helpMessage, type SlackMessage } from '../../blocks/call-messages.js';
 import { type CallModalContext, type CallModalValues, callModal } from '../../blocks/call-modal.js';
+import { doctorMessage } from '../../blocks/doctor.js';
 import { historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import type { UserZones } from '../../user-zones.js';
 import { openCallModal } from '../views/open-call-modal.js';
-import { type AdminDeps, auditCommand, dncCommand } from './admin.js';
+import { type AdminDeps, auditCommand, dncCommand, onlyAdmins } from './admin.js';
 
 export interface CallCommandDeps extends AdminDeps {
   catalog: CallCatalog;
@@ -29,6 +31,8 @@ export interface CallCommandDeps extends AdminDeps {
   newRequestId: () => string;
   /** The requesters' Slack time zones: looked up as soon as a modal is open, so that its submission has them. */
   zones: UserZones;
+  /** `/call doctor`: runs the checks with this Web API client (`services/doctor.ts`, `doctorRunner`). */
+  doctor?: (client: webApi.WebClient) => Promise<DoctorCheck[]>;
 }
 
 export const MODAL_NOT_OPENED = (slackError: string) =>
@@ -108,6 +112,14 @@ export function callCommand(deps: CallCommandDeps) {
         await ack(ephemeral(await lookUp(deps.store, command.team_id, command.user_id, parsed)));
         return;
       }
+      if (parsed.kind === 'doctor') {
+        // The checks take seconds (Slack, Iqra, the database): ack now, answer through response_url.
+        await ack();
+        await doctorCommand(deps, { teamId: command.team_id, userId: command.user_id, client }, log)
+          .then((answer) => respond({ response_type: 'ephemeral', ...answer }))
+          .catch((err: unknown) => log.warn('could not answer /call doctor', { error: err }));
+        return;
+      }
       if (parsed.kind === 'dnc' || parsed.kind === 'audit') {
         const who = {
           teamId: command.team_id,
@@ -183,6 +195,38 @@ export function callCommand(deps: CallCommandDeps) {
     await ack();
     deps.desk.start(requestId);
   };
+}
+
+/** `/call doctor`, for admins only: every check, ✅ / ⚠️ / ❌ with how to fix it. */
+async function doctorCommand(
+  deps: CallCommandDeps,
+  who: { teamId: string; userId: string; client: webApi.WebClient },
+  log: Logger,
+): Promise<SlackMessage> {
+  if (!(await deps.audiences.includes(who.client, deps.admins, who.userId))) {
+    log.warn('admin action refused: not an admin', { op: 'doctor' });
+    await deps.store
+      .audit({
+        teamId: who.teamId,
+        at: deps.now().getTime(),
+        actor: who.userId,
+        action: 'refused:doctor',
+        detail: { reason: 'not an admin' },
+      })
+      .catch((err: unknown) => log.warn('could not record the refusal', { error: err }));
+    return plain(onlyAdmins(deps, 'run the doctor'));
+  }
+  if (!deps.doctor) return plain('The doctor is not available in this process.');
+  const checks = await deps.doctor(who.client).catch((err: unknown) => {
+    log.error('the doctor failed', { error: err });
+    return undefined;
+  });
+  if (!checks) return plain('⚠️ The doctor could not finish. Try again, or run `npm start -- --check`.');
+  log.info('doctor ran', {
+    fail: checks.filter((c) => c.status === 'fail').length,
+    warn: checks.filter((c) => c.status === 'warn').length,
+  });
+  return doctorMessage(checks);
 }
 
 async function lookUp(
