@@ -73,6 +73,10 @@ function openSqlite(options: Extract<StoreOptions, { kind: 'sqlite' }>, logger: 
     database.pragma('locking_mode = EXCLUSIVE');
     database.pragma('journal_mode = WAL');
     database.pragma('foreign_keys = ON');
+    // WAL with synchronous=NORMAL: a commit survives the process being killed (the WAL is written before the commit
+    // returns); only a power loss or OS crash can lose the last commits. FULL would fsync on every commit, and this
+    // driver is synchronous: every fsync would stall the event loop, and with it Slack's acks.
+    database.pragma('synchronous = NORMAL');
     // Take the lock now rather than at the first write.
     database.exec('BEGIN EXCLUSIVE; COMMIT');
     database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
