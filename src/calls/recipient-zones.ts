@@ -188,8 +188,15 @@ function representative(group: readonly string[], countryZones: ReadonlySet<stri
   );
 }
 
+const canonicalNames = new Map<string, string>();
+
 function canonical(zone: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  let name = canonicalNames.get(zone);
+  if (name === undefined) {
+    name = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    canonicalNames.set(zone, name);
+  }
+  return name;
 }
 
 /** The zones CLDR lists for a country (`['Europe/London']` for GB), where the runtime offers that; else none. */

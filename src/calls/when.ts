@@ -70,13 +70,20 @@ function partsFormatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** The canonical spelling of an IANA zone name Intl accepts (any case), or undefined. */
+const canonicalZones = new Map<string, string | undefined>();
+
+/** The canonical name of a zone, or undefined when Intl does not know it. Cached: building a formatter is costly. */
 function canonicalTimeZone(name: string): string | undefined {
   if (name.trim() === '') return undefined;
+  if (canonicalZones.has(name)) return canonicalZones.get(name);
+  let canonical: string | undefined;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
   } catch {
-    return undefined;
+    canonical = undefined;
   }
+  if (canonicalZones.size < 5000) canonicalZones.set(name, canonical);
+  return canonical;
 }
 
 /** True for a zone name Intl accepts (`Europe/London`, `UTC`); false for `Mars/Olympus`, `PST8`, ''. */

@@ -91,8 +91,34 @@ function openSqlite(options: Extract<StoreOptions, { kind: 'sqlite' }>, logger: 
     }
     throw new StoreError(`Cannot open the SQLite database ${path}: ${errorMessage(err)}`, { cause: err });
   }
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return new KyselyStore(db, 'sqlite', { logger, description: `SQLite ${path}` });
+}
+
+/**
+ * better-sqlite3 compiles a statement on every `prepare`, and Kysely prepares each query anew; the same few queries run
+ * for every call, so compiled statements are kept (by their SQL text, bounded) and reused.
+ */
+function withStatementCache(database: Database.Database): Database.Database {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = database.prepare.bind(database);
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property === 'prepare') {
+        return (sql: string) => {
+          let statement = cache.get(sql);
+          if (!statement) {
+            statement = prepare(sql);
+            if (cache.size >= 500) cache.delete(cache.keys().next().value as string);
+            cache.set(sql, statement);
+          }
+          return statement;
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 async function openPostgres(
