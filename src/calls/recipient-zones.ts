@@ -10,7 +10,7 @@
  * `Europe/London`. Zones that differ at any time of the year (Adak and Anchorage, Phoenix and Denver) stay apart.
  */
 
-import { geocoder, timezones } from 'libphonenumber-geo-carrier';
+import { timezones } from 'libphonenumber-geo-carrier';
 import { type PhoneNumber, parsePhoneNumberFromString } from 'libphonenumber-js';
 import { isValidTimeZone, zoneOffsetMinutes } from './when.js';
 
@@ -81,10 +81,13 @@ let signatureStart: number | undefined;
  */
 export async function recipientZones(e164: string, fallbackZone: string): Promise<RecipientZones> {
   if (!isValidTimeZone(fallbackZone)) throw new RangeError(`Unknown time zone: ${fallbackZone}`);
-  const key = e164.trim();
+  // The zone depends on the country code and the first digits (area code, exchange): cache by that prefix, not by the
+  // whole number, so that a list of different numbers costs one lookup per prefix.
+  const trimmed = e164.trim();
+  const key = trimmed.length > 9 ? trimmed.slice(0, 9) : trimmed;
   let pending = lookups.get(key);
   if (!pending) {
-    pending = lookUp(key);
+    pending = lookUp(trimmed);
     lookups.set(key, pending);
     // A failed lookup is not remembered: the next call tries again.
     pending.catch(() => lookups.delete(key));
@@ -102,10 +105,12 @@ export async function recipientZones(e164: string, fallbackZone: string): Promis
 async function lookUp(e164: string): Promise<Lookup | null> {
   const parsed = parsePhoneNumberFromString(e164);
   if (!parsed) return null;
-  const [listed, geocoded] = await Promise.all([timezones(parsed), geocoder(parsed)]);
+  // Only the time-zone map (100 KB) is read. The library's geocoder reads a multi-megabyte file per lookup, which is
+  // too slow for a call path; the country's name says enough in a message.
+  const listed = await timezones(parsed);
   const zones = collapseZones(listed ?? [], parsed);
   if (zones.length === 0) return null;
-  const place = geocoded?.trim() || countryName(parsed);
+  const place = countryName(parsed);
   return { zones, ...(place ? { place } : {}) };
 }
 

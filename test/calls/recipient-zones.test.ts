@@ -5,17 +5,17 @@ import { isValidTimeZone } from '../../src/calls/when.js';
 const FALLBACK = 'America/New_York';
 
 describe('recipientZones', () => {
-  it('finds the one zone of a US number from its area code, with the place', async () => {
+  it('finds the one zone of a US number from its area code, with its country', async () => {
     expect(await recipientZones('+14155552671', FALLBACK)).toEqual({
       zones: ['America/Los_Angeles'],
       certain: true,
-      place: 'San Francisco, CA',
+      place: 'United States',
       source: 'number',
     });
     expect(await recipientZones('+13072345678', FALLBACK)).toMatchObject({
       zones: ['America/Denver'],
       certain: true,
-      place: 'Casper, WY',
+      place: 'United States',
     });
   });
 
@@ -23,7 +23,7 @@ describe('recipientZones', () => {
     expect(await recipientZones('+19075550100', FALLBACK)).toEqual({
       zones: ['America/Adak', 'America/Anchorage'],
       certain: false,
-      place: 'Alaska',
+      place: 'United States',
       source: 'number',
     });
   });
@@ -69,7 +69,7 @@ describe('recipientZones', () => {
     expect(await recipientZones('+442071838750', FALLBACK)).toEqual({
       zones: ['Europe/London'],
       certain: true,
-      place: 'London',
+      place: 'United Kingdom',
       source: 'number',
     });
     // libphonenumber lists Europe/Guernsey, Europe/Isle_of_Man, Europe/Jersey and Europe/London for +44 7.
@@ -85,7 +85,7 @@ describe('recipientZones', () => {
     expect(await recipientZones('+61291234567', FALLBACK)).toEqual({
       zones: ['Australia/Sydney'],
       certain: true,
-      place: 'Sydney',
+      place: 'Australia',
       source: 'number',
     });
   });
@@ -94,7 +94,7 @@ describe('recipientZones', () => {
     expect(await recipientZones('+74951234567', FALLBACK)).toMatchObject({
       zones: ['Europe/Moscow'],
       certain: true,
-      place: 'Moscow',
+      place: 'Russia',
     });
     expect(await recipientZones('+74232123456', FALLBACK)).toMatchObject({
       zones: ['Asia/Vladivostok'],
@@ -106,7 +106,7 @@ describe('recipientZones', () => {
     expect(await recipientZones('+5511912345678', FALLBACK)).toMatchObject({
       zones: ['America/Sao_Paulo'],
       certain: true,
-      place: 'São Paulo',
+      place: 'Brazil',
     });
     expect(await recipientZones('+559221234567', FALLBACK)).toMatchObject({
       zones: ['America/Manaus'],
