@@ -214,7 +214,11 @@ export class SlackDelivery {
     } catch (err) {
       const failure = err instanceof Transient ? err.failure : deliveryFailure(err);
       this.o.metrics?.slackError(failure.code);
-      if (failure.code === 'ratelimited') this.o.metrics?.slackRateLimited(failure.retryAfterMs ?? 1000);
+      if (failure.code === 'ratelimited') {
+        this.o.metrics?.slackRateLimited(failure.retryAfterMs ?? 1000);
+        // The whole channel waits, not only this message: Slack's Retry-After is for the channel.
+        this.blockedUntil.set(job.channelId, Date.now() + (failure.retryAfterMs ?? 1000));
+      }
       const step = err instanceof Transient ? err.step : ((job.payload.step as Step | undefined) ?? 'parent');
       const attempts = job.attempts + 1;
       if (!failure.transient || attempts >= (this.o.maxAttempts ?? 25)) {
@@ -341,6 +345,7 @@ export class SlackDelivery {
   }
 
   private readonly lastPost = new Map<string, number>();
+  private readonly blockedUntil = new Map<string, number>();
 
   /**
    * Slack's pace: about one message (post or update) per second per channel. Jobs for one channel run one after
@@ -349,7 +354,8 @@ export class SlackDelivery {
   private async pace(channel: string): Promise<void> {
     const gap = this.o.minGapMs ?? 1000;
     const last = this.lastPost.get(channel) ?? 0;
-    const wait = last + gap - Date.now();
+    const blocked = this.blockedUntil.get(channel) ?? 0;
+    const wait = Math.max(last + gap, blocked) - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     this.lastPost.set(channel, Date.now());
   }
