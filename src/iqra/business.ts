@@ -32,6 +32,7 @@
  *   under `general`; a number's name is `+<countryCode><number>` (or `phoneNumber`, `e164`).
  * A list that is not found is `undefined` (not checked), which is different from an empty list (none exist).
  */
+import { type Fields, fieldsOf, isRecord, readId } from './json-fields.js';
 
 /** One agent, caller-ID number or campaign of the business. */
 export interface IqraBusinessItem {
@@ -181,40 +182,5 @@ function readName(value: unknown): string | undefined {
   for (const candidate of candidates) {
     if (typeof candidate === 'string' && candidate.trim()) return candidate.trim();
   }
-  return undefined;
-}
-
-type Fields = (...names: string[]) => unknown;
-
-/** A lookup of an object's keys that ignores case, `_` and `-`; `null` reads as absent. `undefined` for a non-object. */
-function fieldsOf(value: unknown): Fields | undefined {
-  if (!isRecord(value)) return undefined;
-  const byKey = new Map<string, unknown>();
-  for (const [key, v] of Object.entries(value)) {
-    const k = normalizeKey(key);
-    if (!byKey.has(k) || byKey.get(k) === null) byKey.set(k, v);
-  }
-  return (...names) => {
-    for (const name of names) {
-      const v = byKey.get(normalizeKey(name));
-      if (v !== undefined && v !== null) return v;
-    }
-    return undefined;
-  };
-}
-
-function normalizeKey(key: string): string {
-  return key.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function readId(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() || undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  // MongoDB extended JSON, in case a server version writes ObjectIds that way.
-  if (isRecord(value) && typeof value.$oid === 'string') return value.$oid.trim() || undefined;
   return undefined;
 }

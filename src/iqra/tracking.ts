@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import { type IqraBusiness, readBusiness } from './business.js';
 import { IqraReadError, type IqraReadErrorDetails, type IqraReadErrorKind } from './errors.js';
 import { errorCodes, firstHeader, parseRetryAfter, readBody } from './http.js';
+import { fieldsOf, isRecord, normalizeKey, readId } from './json-fields.js';
 
 /** One outbound call queue entry. Enums are the server's integers (see the tables below). */
 export interface QueueEntry {
@@ -317,39 +318,6 @@ function unreadable(ctx: ParseContext, detail: string): IqraReadError {
   const details: IqraReadErrorDetails = { kind: 'bad_response', what: ctx.what, detail };
   if (ctx.httpStatus !== undefined) details.httpStatus = ctx.httpStatus;
   return new IqraReadError(details);
-}
-
-type Fields = (...names: string[]) => unknown;
-
-/** A lookup of an object's keys that ignores case and `_`/`-`; `null` reads as absent. `undefined` for a non-object. */
-function fieldsOf(value: unknown): Fields | undefined {
-  if (!isRecord(value)) return undefined;
-  const byKey = new Map<string, unknown>();
-  for (const [key, v] of Object.entries(value)) {
-    const k = normalizeKey(key);
-    if (!byKey.has(k) || byKey.get(k) === null) byKey.set(k, v);
-  }
-  return (...names) => {
-    for (const name of names) {
-      const v = byKey.get(normalizeKey(name));
-      if (v !== undefined && v !== null) return v;
-    }
-    return undefined;
-  };
-}
-
-function normalizeKey(key: string): string {
-  return key.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function readId(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() || undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
 }
 
 /** An integer, a numeric string, a name from the table, or `{value, name}` (a known name wins). */
