@@ -308,6 +308,29 @@ export class KyselyStore implements Store {
     detail: Record<string, unknown> = {},
   ): Promise<CallRecord | undefined> {
     if (from.length === 0) return undefined;
+    // SQLite runs with synchronous=NORMAL; the move to `sending` is fsynced (FULL), so that a power loss can never
+    // roll it back to `received` and have recovery send a call Iqra already has.
+    const durable = !this.isPostgres && to === 'sending';
+    if (durable) {
+      if (this.durableWrites++ === 0) await sql`PRAGMA synchronous = FULL`.execute(this.db);
+    }
+    try {
+      return await this.transitionIn(id, from, to, changes, now, detail);
+    } finally {
+      if (durable && --this.durableWrites === 0) await sql`PRAGMA synchronous = NORMAL`.execute(this.db);
+    }
+  }
+
+  private durableWrites = 0;
+
+  private transitionIn(
+    id: string,
+    from: readonly CallState[],
+    to: CallState,
+    changes: CallChanges,
+    now: number,
+    detail: Record<string, unknown>,
+  ): Promise<CallRecord | undefined> {
     return this.db.transaction().execute(async (trx) => {
       // Lock the row (PostgreSQL) so that the state read here is the one the update replaces.
       const current = await trx
