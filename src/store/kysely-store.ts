@@ -19,6 +19,9 @@ import { type Logger, silentLogger } from '../log.js';
 import { LATEST_MIGRATION, type StoreKind, StoreMigrationProvider } from './migrations.js';
 import {
   type AuditEntry,
+  type BatchChanges,
+  type BatchRecord,
+  type BatchState,
   type CallChanges,
   type CallRecord,
   type CallState,
@@ -27,6 +30,7 @@ import {
   type EntryPoint,
   type Job,
   type JobKind,
+  type NewBatch,
   type NewCall,
   type NewJob,
   type QuotaResult,
@@ -72,6 +76,36 @@ export interface CallRequestsTable {
   track_at: ColumnType<number | null, number | null | undefined, number | null>;
   track_unchanged: ColumnType<number | null, number | null | undefined, number | null>;
   tracked_at: ColumnType<number | null, number | null | undefined, number | null>;
+  batch_id: ColumnType<string | null, string | null | undefined, string | null>;
+  batch_line: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
+export interface BatchesTable {
+  id: string;
+  state: string;
+  team_id: string;
+  channel_id: string;
+  user_id: string;
+  /** JSON object. */
+  settings: string;
+  /** JSON object. */
+  rows: string;
+  total: number;
+  parent_ts: Nullable<string>;
+  approval_channel: Nullable<string>;
+  approval_ts: Nullable<string>;
+  decided_by: Nullable<string>;
+  decided_at: Nullable<number>;
+  decision_reason: Nullable<string>;
+  expires_at: Nullable<number>;
+  next_at: Nullable<number>;
+  held_reason: Nullable<string>;
+  stopped_by: Nullable<string>;
+  finished_at: Nullable<number>;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface CallTransitionsTable {
@@ -154,6 +188,7 @@ export interface Database {
   intents: IntentsTable;
   instances: InstancesTable;
   slack_jobs: SlackJobsTable;
+  batches: BatchesTable;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -814,6 +849,237 @@ export class KyselyStore implements Store {
       .execute();
     return rows.map(toJob);
   }
+
+  // ---- batches ----
+
+  async createBatch(batch: NewBatch, now: number): Promise<void> {
+    await this.db
+      .insertInto('batches')
+      .values({
+        id: batch.id,
+        state: 'draft',
+        team_id: batch.teamId,
+        channel_id: batch.channelId,
+        user_id: batch.userId,
+        settings: JSON.stringify(batch.settings),
+        rows: JSON.stringify(batch.rows),
+        total: batch.total,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+
+  async getBatch(id: string): Promise<BatchRecord | undefined> {
+    const row = await this.db.selectFrom('batches').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toBatchRecord(row) : undefined;
+  }
+
+  async transitionBatch(
+    id: string,
+    from: readonly BatchState[],
+    to: BatchState,
+    changes: BatchChanges,
+    now: number,
+  ): Promise<BatchRecord | undefined> {
+    if (from.length === 0) return undefined;
+    // One UPDATE with the state in its WHERE: atomic on both back ends (PostgreSQL re-checks the row it locks).
+    const row = await this.db
+      .updateTable('batches')
+      .set({ ...batchColumns(changes), state: to, updated_at: now })
+      .where('id', '=', id)
+      .where('state', 'in', [...from])
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toBatchRecord(row) : undefined;
+  }
+
+  async updateBatch(id: string, changes: BatchChanges, now: number): Promise<void> {
+    const columns = batchColumns(changes);
+    if (Object.keys(columns).length === 0) return;
+    await this.db
+      .updateTable('batches')
+      .set({ ...columns, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async addBatchCalls(batchId: string, calls: readonly NewCall[], now: number): Promise<number> {
+    if (calls.length === 0) return 0;
+    return this.db.transaction().execute(async (trx) => {
+      let recorded = 0;
+      for (const call of calls) {
+        const claimed = await trx
+          .insertInto('intents')
+          .values({
+            key: `batch:${batchId}:${call.batchLine ?? call.id}`,
+            request_id: call.id,
+            created_at: now,
+          })
+          .onConflict((oc) => oc.column('key').doNothing())
+          .returning('key')
+          .executeTakeFirst();
+        if (!claimed) continue;
+        await trx
+          .insertInto('call_requests')
+          .values({ ...newCallRow({ ...call, batchId }, now), state: 'waiting' })
+          .execute();
+        await trx
+          .insertInto('call_transitions')
+          .values({
+            request_id: call.id,
+            from_state: null,
+            to_state: 'waiting',
+            at: now,
+            detail: JSON.stringify({ by: 'batch', batchId }),
+          })
+          .execute();
+        recorded += 1;
+      }
+      return recorded;
+    });
+  }
+
+  async claimBatchSlot(id: string, expected: number | null, nextAt: number, now: number): Promise<boolean> {
+    const row = await this.db
+      .updateTable('batches')
+      .set({ next_at: nextAt, held_reason: null, updated_at: now })
+      .where('id', '=', id)
+      .where((eb) => (expected === null ? eb('next_at', 'is', null) : eb('next_at', '=', expected)))
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async nextWaitingCall(batchId: string): Promise<CallRecord | undefined> {
+    const row = await this.db
+      .selectFrom('call_requests')
+      .selectAll()
+      .where('batch_id', '=', batchId)
+      .where('state', '=', 'waiting')
+      .orderBy('batch_line', 'asc')
+      .orderBy('id', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toCallRecord(row) : undefined;
+  }
+
+  async batchCalls(batchId: string): Promise<CallRecord[]> {
+    const rows = await this.db
+      .selectFrom('call_requests')
+      .selectAll()
+      .where('batch_id', '=', batchId)
+      .orderBy('batch_line', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map(toCallRecord);
+  }
+
+  async cancelWaitingCalls(batchId: string, now: number, detail: Record<string, unknown>): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const cancelled = await trx
+        .updateTable('call_requests')
+        .set({ state: 'cancelled', updated_at: now })
+        .where('batch_id', '=', batchId)
+        .where('state', '=', 'waiting')
+        .returning('id')
+        .execute();
+      if (cancelled.length > 0) {
+        await trx
+          .insertInto('call_transitions')
+          .values(
+            cancelled.map(({ id }) => ({
+              request_id: id,
+              from_state: 'waiting',
+              to_state: 'cancelled',
+              at: now,
+              detail: JSON.stringify(detail),
+            })),
+          )
+          .execute();
+      }
+      return cancelled.length;
+    });
+  }
+
+  async batchesInStates(
+    states: readonly BatchState[],
+    limit: number,
+    teamId?: string,
+  ): Promise<BatchRecord[]> {
+    if (states.length === 0 || limit <= 0) return [];
+    const rows = await this.db
+      .selectFrom('batches')
+      .selectAll()
+      .where('state', 'in', [...states])
+      .$if(teamId !== undefined, (q) => q.where('team_id', '=', teamId ?? ''))
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toBatchRecord);
+  }
+
+  async recentBatches(teamId: string, userId: string, limit: number): Promise<BatchRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db
+      .selectFrom('batches')
+      .selectAll()
+      .where('team_id', '=', teamId)
+      .where('user_id', '=', userId)
+      .where('state', '!=', 'draft')
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toBatchRecord);
+  }
+}
+
+function batchColumns(changes: BatchChanges): Updateable<BatchesTable> {
+  const set: Updateable<BatchesTable> = {};
+  if (changes.settings !== undefined) set.settings = JSON.stringify(changes.settings);
+  if (changes.rows !== undefined) set.rows = JSON.stringify(changes.rows);
+  if (changes.total !== undefined) set.total = changes.total;
+  if (changes.parentTs !== undefined) set.parent_ts = changes.parentTs;
+  if (changes.approvalChannel !== undefined) set.approval_channel = changes.approvalChannel;
+  if (changes.approvalTs !== undefined) set.approval_ts = changes.approvalTs;
+  if (changes.decidedBy !== undefined) set.decided_by = changes.decidedBy;
+  if (changes.decidedAt !== undefined) set.decided_at = changes.decidedAt;
+  if (changes.decisionReason !== undefined) set.decision_reason = changes.decisionReason;
+  if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt;
+  if (changes.nextAt !== undefined) set.next_at = changes.nextAt;
+  if (changes.heldReason !== undefined) set.held_reason = changes.heldReason;
+  if (changes.stoppedBy !== undefined) set.stopped_by = changes.stoppedBy;
+  if (changes.finishedAt !== undefined) set.finished_at = changes.finishedAt;
+  return set;
+}
+
+function toBatchRecord(row: Selectable<BatchesTable>): BatchRecord {
+  const record: BatchRecord = {
+    id: row.id,
+    state: row.state as BatchState,
+    teamId: row.team_id,
+    channelId: row.channel_id,
+    userId: row.user_id,
+    settings: parseObject(row.settings),
+    rows: parseObject(row.rows),
+    total: row.total,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.parent_ts !== null) record.parentTs = row.parent_ts;
+  if (row.approval_channel !== null) record.approvalChannel = row.approval_channel;
+  if (row.approval_ts !== null) record.approvalTs = row.approval_ts;
+  if (row.decided_by !== null) record.decidedBy = row.decided_by;
+  if (row.decided_at !== null) record.decidedAt = row.decided_at;
+  if (row.decision_reason !== null) record.decisionReason = row.decision_reason;
+  if (row.expires_at !== null) record.expiresAt = row.expires_at;
+  if (row.next_at !== null) record.nextAt = row.next_at;
+  if (row.held_reason !== null) record.heldReason = row.held_reason;
+  if (row.stopped_by !== null) record.stoppedBy = row.stopped_by;
+  if (row.finished_at !== null) record.finishedAt = row.finished_at;
+  return record;
 }
 
 // ---- rows ↔ records ----
@@ -835,6 +1101,8 @@ function newCallRow(call: NewCall, now: number): Insertable<CallRequestsTable> {
     agent_alias: call.agentAlias,
     queue_ids: '[]',
     owner: call.owner,
+    batch_id: call.batchId ?? null,
+    batch_line: call.batchLine ?? null,
     created_at: now,
     updated_at: now,
   };
@@ -920,6 +1188,8 @@ function toCallRecord(row: CallRow): CallRecord {
   if (row.track_at !== null) record.trackAt = row.track_at;
   if (row.track_unchanged !== null) record.trackUnchanged = row.track_unchanged;
   if (row.tracked_at !== null) record.trackedAt = row.tracked_at;
+  if (row.batch_id !== null) record.batchId = row.batch_id;
+  if (row.batch_line !== null) record.batchLine = row.batch_line;
   return record;
 }
 

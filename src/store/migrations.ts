@@ -261,6 +261,54 @@ function buildMigrations(kind: StoreKind): Record<string, Migration> {
         }
       },
     },
+
+    '0008_batches': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('batches')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('settings', 'text', (c) => c.notNull())
+          .addColumn('rows', 'text', (c) => c.notNull())
+          .addColumn('total', 'integer', (c) => c.notNull())
+          .addColumn('parent_ts', 'text')
+          .addColumn('approval_channel', 'text')
+          .addColumn('approval_ts', 'text')
+          .addColumn('decided_by', 'text')
+          .addColumn('decided_at', 'bigint')
+          .addColumn('decision_reason', 'text')
+          .addColumn('expires_at', 'bigint')
+          .addColumn('next_at', 'bigint')
+          .addColumn('held_reason', 'text')
+          .addColumn('stopped_by', 'text')
+          .addColumn('finished_at', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('batches_state').on('batches').columns(['state']).execute();
+        await db.schema
+          .createIndex('batches_team_user_created')
+          .on('batches')
+          .columns(['team_id', 'user_id', 'created_at'])
+          .execute();
+        await db.schema.alterTable('call_requests').addColumn('batch_id', 'text').execute();
+        await db.schema.alterTable('call_requests').addColumn('batch_line', 'integer').execute();
+        await db.schema
+          .createIndex('call_requests_batch')
+          .on('call_requests')
+          .columns(['batch_id', 'state', 'batch_line'])
+          .execute();
+      },
+      async down(db: AnyDb) {
+        await db.schema.dropIndex('call_requests_batch').execute();
+        await db.schema.alterTable('call_requests').dropColumn('batch_line').execute();
+        await db.schema.alterTable('call_requests').dropColumn('batch_id').execute();
+        await db.schema.dropTable('batches').execute();
+      },
+    },
   };
 }
 

@@ -23,7 +23,11 @@ export type CallState =
   | 'unknown'
   | 'refused'
   /** IQRA_DRY_RUN: everything ran, nothing was sent to Iqra. */
-  | 'dry_run';
+  | 'dry_run'
+  /** A batch's row waiting for its turn (batches are paced); `received` once its turn comes. */
+  | 'waiting'
+  /** A batch's row that was never sent: the batch was stopped, rejected or expired first. */
+  | 'cancelled';
 
 /**
  * With approvals: `received → pending_approval → approved → sending → …`, or `→ rejected | expired`.
@@ -35,13 +39,14 @@ export const TERMINAL_STATES: readonly CallState[] = [
   'refused',
   'rejected',
   'expired',
+  'cancelled',
 ];
 
 /**
  * How the request entered the app: the slash command, the call modal (from the command, the App Home or the
  * global shortcut), the "Call this number" message shortcut, or "Place the call again" on an earlier request.
  */
-export type EntryPoint = 'command' | 'modal' | 'shortcut' | 'retry';
+export type EntryPoint = 'command' | 'modal' | 'shortcut' | 'retry' | 'batch';
 
 export interface NewCall {
   id: string;
@@ -62,6 +67,9 @@ export interface NewCall {
   agentAlias: string;
   /** The instance handling the request now. */
   owner: string;
+  /** A batch's row: the batch, and the row's line in the rep's list. Such calls have no messages of their own. */
+  batchId?: string;
+  batchLine?: number;
 }
 
 export interface CallRecord extends NewCall {
@@ -132,12 +140,13 @@ export interface CallChanges {
 }
 
 /**
+ * `batch`: a batch's message (its parent message, approval request or result file; `requestId` is the batch id).
  * `announce`: the call's parent message (posted, or updated in place) and its thread reply. `refusal`: the requester
  * is told why a request was refused. `approval`: the approval request with its buttons (posted or rewritten).
  * `decision`: a thread reply saying who approved or rejected, or that the request expired. `outcome`: the reply in
  * the call's thread when it ended: outcome, duration and (per CALL_TRANSCRIPTS) the conversation.
  */
-export type JobKind = 'announce' | 'refusal' | 'approval' | 'decision' | 'outcome';
+export type JobKind = 'announce' | 'refusal' | 'approval' | 'decision' | 'outcome' | 'batch';
 
 /** A Slack delivery still to make (the outbox): retried from the store until done, after a restart too. */
 export interface NewJob {
@@ -161,7 +170,106 @@ export interface Job extends Required<NewJob> {
   updatedAt: number;
 }
 
-export interface Store extends GuardStore {
+/**
+ * A batch (a list of calls placed from one form): `draft` (previewed, not confirmed) → `pending_approval` →
+ * `running` → `done`; `stopped` when its requester (or an admin) stopped the rest (rows already sent go on; it
+ * becomes `done` when they end); `rejected` / `expired` when its approval did not come.
+ */
+export type BatchState =
+  | 'draft'
+  | 'pending_approval'
+  | 'running'
+  | 'stopped'
+  | 'done'
+  | 'rejected'
+  | 'expired';
+
+export interface NewBatch {
+  id: string;
+  teamId: string;
+  channelId: string;
+  userId: string;
+  /** The batch-wide choices: pace, start, agent, time zone, what to do with rows outside calling hours... */
+  settings: Record<string, unknown>;
+  /** What the preview found: the rows to place (stored requests) and those skipped, with their reasons. */
+  rows: Record<string, unknown>;
+  /** Rows the batch will place (its calls), once confirmed. */
+  total: number;
+}
+
+export interface BatchRecord extends NewBatch {
+  state: BatchState;
+  parentTs?: string;
+  approvalChannel?: string;
+  approvalTs?: string;
+  decidedBy?: string;
+  decidedAt?: number;
+  decisionReason?: string;
+  expiresAt?: number;
+  /** The earliest time the next row may be sent (the pace, a start time, or a wait Iqra or a limit asked for). */
+  nextAt?: number;
+  /** Why the batch waits until nextAt, when it is not only the pace (Iqra's 429, an hourly limit). */
+  heldReason?: string;
+  stoppedBy?: string;
+  /** When every row had ended (state `done`). */
+  finishedAt?: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface BatchChanges {
+  settings?: Record<string, unknown>;
+  rows?: Record<string, unknown>;
+  total?: number;
+  parentTs?: string;
+  approvalChannel?: string;
+  approvalTs?: string;
+  decidedBy?: string;
+  decidedAt?: number;
+  decisionReason?: string | null;
+  expiresAt?: number;
+  nextAt?: number | null;
+  heldReason?: string | null;
+  stoppedBy?: string;
+  finishedAt?: number;
+}
+
+/** Batches and their rows (each row is a call record with `batchId`, so it has every guarantee a call has). */
+export interface BatchStore {
+  createBatch(batch: NewBatch, now: number): Promise<void>;
+  getBatch(id: string): Promise<BatchRecord | undefined>;
+  /** Compare-and-set on the batch's state, like `transition` for calls. */
+  transitionBatch(
+    id: string,
+    from: readonly BatchState[],
+    to: BatchState,
+    changes: BatchChanges,
+    now: number,
+  ): Promise<BatchRecord | undefined>;
+  updateBatch(id: string, changes: BatchChanges, now: number): Promise<void>;
+  /**
+   * Records the batch's calls in state `waiting`, in one transaction, each under the intent key
+   * `batch:<batch id>:<line>`: a row already recorded (a retried confirmation) is left alone. Returns how many were
+   * recorded now.
+   */
+  addBatchCalls(batchId: string, calls: readonly NewCall[], now: number): Promise<number>;
+  /**
+   * Claims the batch's next sending slot: sets nextAt to `nextAt` only if it is still `expected` (compare-and-set),
+   * so that of several replicas ticking at once exactly one sends the next row. Clears heldReason.
+   */
+  claimBatchSlot(id: string, expected: number | null, nextAt: number, now: number): Promise<boolean>;
+  /** The batch's waiting row with the lowest line. */
+  nextWaitingCall(batchId: string): Promise<CallRecord | undefined>;
+  /** Every row of the batch, by line. */
+  batchCalls(batchId: string): Promise<CallRecord[]>;
+  /** Moves every `waiting` row to `cancelled`, in one transaction. Returns how many. */
+  cancelWaitingCalls(batchId: string, now: number, detail: Record<string, unknown>): Promise<number>;
+  batchesInStates(states: readonly BatchState[], limit: number, teamId?: string): Promise<BatchRecord[]>;
+  /** The requester's latest batches, newest first (drafts left out). */
+  recentBatches(teamId: string, userId: string, limit: number): Promise<BatchRecord[]>;
+}
+
+export interface Store extends GuardStore, BatchStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * SQLite: the database file is held by this one process (others get a clear error at start-up), so a request

@@ -15,6 +15,8 @@ const STATE_WORDS: Record<CallState, string> = {
   unknown: '⚠️ outcome unknown',
   refused: '🚫 refused',
   dry_run: '🧪 dry run (nothing sent)',
+  waiting: '⏳ waiting its turn in a batch',
+  cancelled: '✋ cancelled (batch stopped)',
 };
 
 export function stateInWords(state: string): string {
