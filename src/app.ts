@@ -4,19 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { CallCatalog } from './calls/call-request.js';
 import { recipientZones } from './calls/recipient-zones.js';
-import { newRequestId } from './calls/request-id.js';
+import { newBatchId, newRequestId } from './calls/request-id.js';
 import type { Config } from './config.js';
 import { iqraEventsHandler } from './http/iqra-events.js';
 import { IqraClient, type IqraClientOptions } from './iqra/client.js';
 import { DryRunInitiator } from './iqra/dry-run.js';
 import type { Logger } from './log.js';
 import { PrometheusMetrics } from './metrics.js';
+import { BatchDesk } from './services/batch-desk.js';
 import { CallDesk } from './services/call-desk.js';
 import { CallGuards } from './services/call-guards.js';
 import { type CallReader, CallTracker } from './services/call-tracker.js';
 import { doctorRunner } from './services/doctor.js';
 import type { CallInitiator } from './services/place-call.js';
 import { Audiences, mentionAudience } from './slack/audiences.js';
+import { BatchBoard } from './slack/batch-board.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { type ApprovalContext, SlackDelivery } from './slack/delivery.js';
 import { HomeTab } from './slack/home-tab.js';
@@ -50,6 +52,10 @@ export interface SlackAppOptions {
   slackMinGapMs?: number;
   /** How often due calls are looked for by tracking (ms). */
   trackingTickMs?: number;
+  /** How often batches send their next row (ms); 0: never on a timer (tests call `batches.tick()`). */
+  batchTickMs?: number;
+  /** The least time between two rewrites of a batch's message (ms). */
+  batchRefreshMs?: number;
 }
 
 export interface RunningApp {
@@ -61,6 +67,8 @@ export interface RunningApp {
   metricsPort?: number;
   desk: CallDesk;
   delivery: SlackDelivery;
+  batches: BatchDesk;
+  board: BatchBoard;
   /** Stops taking new work, finishes what is in flight (bounded), and leaves the rest safely recorded. */
   stop(): Promise<void>;
 }
@@ -234,6 +242,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     ...(options.slackMinGapMs !== undefined ? { minGapMs: options.slackMinGapMs } : {}),
     approval: approvalContext,
     onDelivered: (call) => void homeTab.changed(call),
+    batchJob: (job, pace) => board.deliver(job, pace),
   });
   const tracker = new CallTracker({
     metrics,
@@ -245,6 +254,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     maxRequestsPerMinute: config.tracking.maxRequestsPerMinute,
     limitMs: config.tracking.limitMs,
     transcripts: config.tracking.transcripts,
+    onBatchRow: (batchId) => batches.rowChanged(batchId),
     ...(options.trackingTickMs ? { tickMs: options.trackingTickMs } : {}),
   });
   if (config.tracking.webhookSecret) {
@@ -291,6 +301,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     zoneOf: (userId) => zones.zoneOf(app.client, userId),
     onOutbox: () => delivery.kick(),
     onQueued: () => tracker.kick(),
+    onBatchRow: (batchId, hold) => batches.rowChanged(batchId, hold),
+    batchSchedulesOutsideHours: (batchId) => batches.schedulesOutsideHours(batchId),
     logger,
     now,
     instanceId,
@@ -305,7 +317,45 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     },
   });
 
+  const batches: BatchDesk = new BatchDesk({
+    store,
+    desk,
+    guards,
+    catalog: callCatalog(config),
+    zoneOf: (userId) => zones.zoneOf(app.client, userId),
+    zonesOf: (e164) => recipientZones(e164, config.calls.defaultTimeZone),
+    logger: logger.child({ component: 'batches' }),
+    now,
+    instanceId,
+    newRequestId,
+    newBatchId,
+    maxScheduleDays: config.calls.maxScheduleDays,
+    defaultTimeZone: config.calls.defaultTimeZone,
+    maxRows: config.calls.batchMax,
+    approval: {
+      mode: config.approval.mode,
+      ttlMs: config.approval.ttlMs,
+      ...(config.approval.channel ? { channel: config.approval.channel } : {}),
+      isExempt: (userId) => audiences.includes(app.client, config.approval.exempt, userId),
+    },
+    onOutbox: () => delivery.kick(),
+    onChange: (batchId) => board.changed(batchId),
+  });
+  const board: BatchBoard = new BatchBoard({
+    client: app.client,
+    store,
+    batches,
+    logger: logger.child({ component: 'batch-board' }),
+    now,
+    approvers: approvalContext.approvers,
+    dryRun: config.iqra.dryRun,
+    ...(options.batchRefreshMs !== undefined ? { refreshMs: options.batchRefreshMs } : {}),
+  });
+
   registerListeners(app, {
+    batches,
+    board,
+    botToken: config.slack.botToken,
     catalog: callCatalog(config),
     maxScheduleDays: config.calls.maxScheduleDays,
     defaultTimeZone: config.calls.defaultTimeZone,
@@ -342,6 +392,15 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     desk.expireApprovals().catch((err: unknown) => logger.warn('expiring approvals failed', { error: err }));
   }, options.approvalSweepMs ?? 30_000);
   expiry.unref();
+  const batchTickMs = options.batchTickMs ?? 1000;
+  const batchTick =
+    batchTickMs > 0
+      ? setInterval(() => {
+          batches.tick().catch((err: unknown) => logger.warn('batch step failed', { error: err }));
+        }, batchTickMs)
+      : undefined;
+  batchTick?.unref();
+  board.start(Math.min(1000, options.batchRefreshMs ?? 1000));
 
   let port = config.slack.port;
   try {
@@ -354,6 +413,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   } catch (err) {
     clearInterval(heartbeat);
     clearInterval(expiry);
+    clearInterval(batchTick);
+    board.stop();
     await app.stop().catch(() => {});
     throw new SlackStartError(err, config.slack.mode);
   }
@@ -386,12 +447,16 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     instanceId,
     desk,
     delivery,
+    batches,
+    board,
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     stop: async () => {
       metricsServer?.close();
       ready = false;
       clearInterval(heartbeat);
       clearInterval(expiry);
+      clearInterval(batchTick);
+      board.stop();
       // No new requests; then let the calls being sent to Iqra finish, and their confirmations go out.
       await app
         .stop()

@@ -48,6 +48,8 @@ export interface Config {
     defaultTimeZone: string;
     maxScheduleDays: number;
     logChannel?: string;
+    /** CALL_BATCH_MAX: the most rows one batch may have. */
+    batchMax: number;
   };
   guards: {
     /** Who may place calls (users and user groups); undefined = everyone in the workspace. */
@@ -212,6 +214,7 @@ const schema = z.object({
     'must be a channel ID such as C0123ABCDEF (open the channel → its name → the ID is at the bottom of "About")',
   ),
   CALL_MAX_SCHEDULE_DAYS: integer(1, 365, 30),
+  CALL_BATCH_MAX: integer(1, 5000, 500),
   INSTANCE_TIMEOUT_SECONDS: integer(3, 3600, 30),
   IQRA_MAX_REQUESTS_PER_MINUTE: integer(1, 6000, 50),
   CALL_ALLOWED_USERS: optionalText,
@@ -412,6 +415,7 @@ export function loadConfig(env: Env): Config {
       defaultRegion: raw.DEFAULT_PHONE_REGION as CountryCode,
       defaultTimeZone: raw.DEFAULT_TIMEZONE,
       maxScheduleDays: raw.CALL_MAX_SCHEDULE_DAYS,
+      batchMax: raw.CALL_BATCH_MAX,
       ...(raw.CALL_LOG_CHANNEL ? { logChannel: raw.CALL_LOG_CHANNEL } : {}),
     },
     store: raw.DATABASE_URL

@@ -38,7 +38,12 @@ describe('loadConfig', () => {
       callWindowMinutes: 60,
       timeoutMs: 10_000,
     });
-    expect(config.calls).toEqual({ defaultRegion: 'US', defaultTimeZone: 'UTC', maxScheduleDays: 30 });
+    expect(config.calls).toEqual({
+      defaultRegion: 'US',
+      defaultTimeZone: 'UTC',
+      maxScheduleDays: 30,
+      batchMax: 500,
+    });
     expect(config.logLevel).toBe('info');
   });
 

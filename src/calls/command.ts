@@ -41,6 +41,8 @@ export type ParsedCommand =
   | { kind: 'audit'; count: number }
   /** `/call doctor` (admins): checks Slack, Iqra, the database and the guards, and says what to fix. */
   | { kind: 'doctor' }
+  /** `/call batch`: the form for calling a list. */
+  | { kind: 'batch' }
   | CallCommand;
 
 export const USAGE =
@@ -101,6 +103,15 @@ export function parseCallCommand(text: string): ParsedCommand {
     return { kind: 'status', id };
   }
   if (word?.toLowerCase() === 'dnc') return parseDnc(rest);
+  if (word?.toLowerCase() === 'batch') {
+    if (rest.length > 0) {
+      throw new CallRequestError(
+        'command',
+        '`/call batch` takes nothing after it: it opens a form where you upload a CSV file or paste the numbers.',
+      );
+    }
+    return { kind: 'batch' };
+  }
   if (word?.toLowerCase() === 'audit') {
     const count = rest.length === 0 ? 20 : Number(rest[0]);
     if (rest.length > 1 || !Number.isInteger(count) || count < 1 || count > 100) {

@@ -9,3 +9,11 @@ export function newRequestId(): string {
   for (const byte of bytes) id += ALPHABET[byte % 32];
   return `req_${id}`;
 }
+
+/** A batch's id, as readable as a request's: `bat_` and 10 base32 characters (50 random bits). */
+export function newBatchId(): string {
+  const bytes = randomBytes(10);
+  let id = '';
+  for (const byte of bytes) id += ALPHABET[byte % 32];
+  return `bat_${id}`;
+}

@@ -24,6 +24,13 @@ export interface CallDeskDeps {
   onOutbox: () => void;
   /** Called when Iqra queued a call, so that tracking looks at it soon. */
   onQueued?: () => void;
+  /**
+   * A batch's row changed (its calls have no messages of their own: the batch's one message shows them). Also told
+   * when a row has to wait (`holdUntil`: an hourly limit, or Iqra asking to slow down) so that the batch pauses.
+   */
+  onBatchRow?: (batchId: string, hold?: { until: number; reason: 'limit' | 'iqra' }) => void | Promise<void>;
+  /** Whether a batch schedules rows that are outside calling hours for the callee's next window (else skips them). */
+  batchSchedulesOutsideHours?: (batchId: string) => Promise<boolean>;
   logger: Logger;
   now: () => Date;
   instanceId: string;
@@ -126,15 +133,16 @@ export class CallDesk {
     return result;
   }
 
-  /** Processes a recorded request in the background; `drain` waits for it. */
-  start(requestId: string): void {
-    if (!this.accepting) return;
+  /** Processes a recorded request in the background; `drain` waits for it. The work, for callers that wait. */
+  start(requestId: string): Promise<void> | undefined {
+    if (!this.accepting) return undefined;
     const work = this.process(requestId)
       .catch((err: unknown) =>
         this.deps.logger.error('processing a call request failed', { requestId, error: err }),
       )
       .finally(() => this.inFlight.delete(work));
     this.inFlight.add(work);
+    return work;
   }
 
   /** Resolves the time, sends the request to Iqra once, records the outcome, and queues the Slack messages. */
@@ -146,11 +154,12 @@ export class CallDesk {
 
     const resolved = requestOf(record) ?? (await this.resolve(record, log));
     if (!resolved) return;
-    const { request, zoneSource } = resolved;
+    const { zoneSource } = resolved;
+    let request = resolved.request;
 
     if (this.deps.guards) {
       const stage = record.state === 'received' ? 'request' : 'approval';
-      const verdict = await this.deps.guards.check(
+      let verdict = await this.deps.guards.check(
         {
           requestId,
           teamId: record.teamId,
@@ -162,6 +171,30 @@ export class CallDesk {
         },
         stage,
       );
+      if (verdict.refusal && record.batchId) {
+        const handled = await this.batchRowRefused(record, request, verdict.refusal);
+        if (handled === 'waits') return;
+        if (handled) {
+          // Rescheduled for the callee's next calling window: the other guards (the limits) still apply.
+          request = handled;
+          verdict = await this.deps.guards.check(
+            {
+              requestId,
+              teamId: record.teamId,
+              channelId: record.channelId,
+              userId: record.userId,
+              recipient: request.recipient,
+              when: request.when,
+            },
+            stage,
+          );
+          if (
+            verdict.refusal?.guard === 'limit' &&
+            (await this.batchRowRefused(record, request, verdict.refusal))
+          )
+            return;
+        }
+      }
       if (verdict.refusal) {
         await this.refuse(record, request, zoneSource, verdict.refusal);
         return;
@@ -182,6 +215,8 @@ export class CallDesk {
     const approval = this.deps.approval;
     if (
       record.state === 'received' &&
+      // A batch's rows were approved with the batch, as a whole.
+      !record.batchId &&
       approval &&
       (await needsApproval(approval.mode, request.when, () => approval.isExempt(record.userId)))
     ) {
@@ -229,6 +264,18 @@ export class CallDesk {
         outcome.state === 'queued' ? 'ok' : (outcome.error.code?.split(':').pop() ?? outcome.error.reason),
       );
     }
+    if (record.batchId && outcome.state === 'failed' && outcome.error.retryable) {
+      // Iqra turned it away without taking it (429, 503, unreachable): the row waits for its next turn, not lost.
+      const back = await store.transition(requestId, ['sending'], 'waiting', {}, now().getTime(), {
+        by: 'iqra',
+        reason: outcome.error.reason,
+      });
+      if (back) {
+        log.info('call transition', { from: 'sending', to: 'waiting', reason: outcome.error.reason });
+        await this.deps.onBatchRow?.(record.batchId, { until: now().getTime() + 60_000, reason: 'iqra' });
+        return;
+      }
+    }
     const dryRun = outcome.state === 'queued' ? outcome.dryRun : undefined;
     const changes = dryRun
       ? // Dry run: what would have been sent is kept for the thread; nothing to track.
@@ -259,6 +306,53 @@ export class CallDesk {
     if (done) this.metrics.callEnded(to, record.entryPoint);
     await this.announce(sending);
     if (to === 'queued') this.deps.onQueued?.();
+  }
+
+  /**
+   * A guard stopped a batch's row. An hourly limit: the row goes back to waiting and the batch pauses until the
+   * limit frees up (`'waits'`). Calling hours, when the batch schedules such rows: the request, rescheduled for the
+   * callee's next window. Otherwise undefined: the row is refused like any call (and shows as skipped).
+   */
+  private async batchRowRefused(
+    record: CallRecord,
+    request: CallRequest,
+    refusal: GuardRefusal,
+  ): Promise<CallRequest | 'waits' | undefined> {
+    const batchId = record.batchId;
+    if (!batchId) return undefined;
+    const { store, now, logger } = this.deps;
+    if (refusal.guard === 'limit' && typeof refusal.detail.retryAt === 'number') {
+      const back = await store.transition(record.id, ['received'], 'waiting', {}, now().getTime(), {
+        by: 'guard',
+        guard: 'limit',
+      });
+      if (!back) return 'waits';
+      logger.info('call transition', {
+        requestId: record.id,
+        from: 'received',
+        to: 'waiting',
+        guard: 'limit',
+      });
+      await this.deps.onBatchRow?.(batchId, { until: refusal.detail.retryAt, reason: 'limit' });
+      return 'waits';
+    }
+    if (
+      refusal.guard === 'hours' &&
+      refusal.nextAllowed &&
+      (await this.deps.batchSchedulesOutsideHours?.(batchId))
+    ) {
+      return {
+        ...request,
+        when: {
+          kind: 'scheduled',
+          at: refusal.nextAllowed,
+          timeZone: request.requesterTimeZone,
+          zoneSource: 'requester',
+          phrase: 'the next calling window',
+        },
+      };
+    }
+    return undefined;
   }
 
   /** A guard stopped the call: it ends as `refused`, recorded in the audit log, and the requester is told why. */
@@ -357,6 +451,11 @@ export class CallDesk {
     payload: Record<string, unknown>,
     channelId = record.channelId,
   ) {
+    if (record.batchId) {
+      // A batch's row has no messages of its own: the batch's message shows it.
+      await this.deps.onBatchRow?.(record.batchId);
+      return;
+    }
     await this.deps.store.enqueueJob(
       { kind, requestId: record.id, channelId, payload },
       this.deps.now().getTime(),

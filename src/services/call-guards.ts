@@ -69,6 +69,35 @@ export class CallGuards {
     return {};
   }
 
+  /**
+   * Who may call and from where (the first two guards): for a batch, checked once for the whole list before it is
+   * previewed. The message, or undefined when allowed.
+   */
+  async requesterRefusal(userId: string, channelId: string): Promise<GuardRefusal | undefined> {
+    const who = await this.firstRefusal(
+      {
+        requestId: '',
+        teamId: '',
+        channelId,
+        userId,
+        recipient: { e164: '', display: '' },
+        when: { kind: 'now' },
+      },
+      'who',
+    );
+    return who;
+  }
+
+  /** Calling hours alone (for a batch's preview, row by row): the refusal, or undefined when within hours. */
+  async callingHours(call: GuardedCall): Promise<GuardRefusal | undefined> {
+    return this.hours(call);
+  }
+
+  /** The hourly limits (0: none). */
+  get limits(): { perUserPerHour: number; perWorkspacePerHour: number } {
+    return this.deps.limits;
+  }
+
   private async outsideHours(call: GuardedCall): Promise<boolean> {
     const startAt = call.when.kind === 'scheduled' ? call.when.at : this.deps.now();
     const zones = await this.deps.zonesOf(call.recipient.e164);
@@ -77,10 +106,10 @@ export class CallGuards {
 
   private async firstRefusal(
     call: GuardedCall,
-    stage: 'request' | 'approval',
+    stage: 'request' | 'approval' | 'who',
   ): Promise<GuardRefusal | undefined> {
     const { deps } = this;
-    if (stage === 'request') {
+    if (stage === 'request' || stage === 'who') {
       if (!(await deps.mayCall(call.userId))) {
         return {
           guard: 'who',
@@ -95,6 +124,7 @@ export class CallGuards {
           detail: {},
         };
       }
+      if (stage === 'who') return undefined;
     }
     const listed = await deps.store.findDnc(call.teamId, call.recipient.e164);
     if (listed) {

@@ -35,6 +35,8 @@ export interface CallTrackerDeps {
   now: () => Date;
   /** Called after a Slack delivery was added to the outbox. */
   onOutbox: () => void;
+  /** A batch's row moved on (its batch's message shows it; the row has no messages of its own). */
+  onBatchRow?: (batchId: string) => void | Promise<void>;
   /** One budget for every tracking request to Iqra, per minute. */
   maxRequestsPerMinute: number;
   /** A call not ended this long after its start is marked "status unknown". */
@@ -309,6 +311,10 @@ export class CallTracker {
   }
 
   private async enqueue(call: CallRecord, kind: 'announce' | 'outcome', payload: Record<string, unknown>) {
+    if (call.batchId) {
+      await this.deps.onBatchRow?.(call.batchId);
+      return;
+    }
     await this.deps.store.enqueueJob(
       { kind, requestId: call.id, channelId: call.channelId, payload },
       this.deps.now().getTime(),

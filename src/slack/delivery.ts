@@ -106,6 +106,8 @@ export interface SlackDeliveryOptions {
   metrics?: CallMetrics;
   /** Told after each message about a call was delivered (the Home tab follows calls with it). */
   onDelivered?: (call: CallRecord) => void;
+  /** Delivers a batch's job (its message, approval request or result); throws like the rest to be retried. */
+  batchJob?: (job: Job, pace: (channel: string) => Promise<void>) => Promise<void>;
 }
 
 type Step = 'parent' | 'thread' | 'log';
@@ -198,6 +200,15 @@ export class SlackDelivery {
   private async deliver(job: Job): Promise<void> {
     const { store, now, logger } = this.o;
     const log = logger.child({ requestId: job.requestId, job: job.id, kind: job.kind });
+    if (job.kind === 'batch') {
+      try {
+        if (this.o.batchJob) await this.o.batchJob(job, (channel) => this.pace(channel));
+        await store.completeJob(job.id, now().getTime());
+      } catch (err) {
+        await this.failed(job, err, log);
+      }
+      return;
+    }
     const call = await store.getCall(job.requestId);
     if (!call) {
       await store.killJob(job.id, now().getTime(), 'call request not found');
@@ -212,32 +223,38 @@ export class SlackDelivery {
       await store.completeJob(job.id, now().getTime());
       this.o.onDelivered?.(call);
     } catch (err) {
-      const failure = err instanceof Transient ? err.failure : deliveryFailure(err);
-      this.o.metrics?.slackError(failure.code);
-      if (failure.code === 'ratelimited') {
-        this.o.metrics?.slackRateLimited(failure.retryAfterMs ?? 1000);
-        // The whole channel waits, not only this message: Slack's Retry-After is for the channel.
-        this.blockedUntil.set(job.channelId, Date.now() + (failure.retryAfterMs ?? 1000));
-      }
-      const step = err instanceof Transient ? err.step : ((job.payload.step as Step | undefined) ?? 'parent');
-      const attempts = job.attempts + 1;
-      if (!failure.transient || attempts >= (this.o.maxAttempts ?? 25)) {
-        log.error('Slack delivery given up', { slackError: failure.code, attempts });
-        await store.killJob(job.id, now().getTime(), failure.code);
-        return;
-      }
-      const backoff = Math.min(300_000, 1000 * 2 ** Math.min(attempts - 1, 8)) * (0.5 + Math.random() / 2);
-      const wait = Math.max(failure.retryAfterMs ?? 0, backoff);
-      log.warn('Slack delivery will be retried', {
-        slackError: failure.code,
-        attempts,
-        waitMs: Math.round(wait),
-      });
-      await store.retryJob(job.id, now().getTime() + wait, now().getTime(), failure.code, {
-        ...job.payload,
-        step,
-      });
+      await this.failed(job, err, log);
     }
+  }
+
+  /** A delivery failed: retried later (with backoff, or Slack's Retry-After) when it may work then, else given up. */
+  private async failed(job: Job, err: unknown, log: Logger): Promise<void> {
+    const { store, now } = this.o;
+    const failure = err instanceof Transient ? err.failure : deliveryFailure(err);
+    this.o.metrics?.slackError(failure.code);
+    if (failure.code === 'ratelimited') {
+      this.o.metrics?.slackRateLimited(failure.retryAfterMs ?? 1000);
+      // The whole channel waits, not only this message: Slack's Retry-After is for the channel.
+      this.blockedUntil.set(job.channelId, Date.now() + (failure.retryAfterMs ?? 1000));
+    }
+    const step = err instanceof Transient ? err.step : ((job.payload.step as Step | undefined) ?? 'parent');
+    const attempts = job.attempts + 1;
+    if (!failure.transient || attempts >= (this.o.maxAttempts ?? 25)) {
+      log.error('Slack delivery given up', { slackError: failure.code, attempts });
+      await store.killJob(job.id, now().getTime(), failure.code);
+      return;
+    }
+    const backoff = Math.min(300_000, 1000 * 2 ** Math.min(attempts - 1, 8)) * (0.5 + Math.random() / 2);
+    const wait = Math.max(failure.retryAfterMs ?? 0, backoff);
+    log.warn('Slack delivery will be retried', {
+      slackError: failure.code,
+      attempts,
+      waitMs: Math.round(wait),
+    });
+    await store.retryJob(job.id, now().getTime() + wait, now().getTime(), failure.code, {
+      ...job.payload,
+      step,
+    });
   }
 
   private async deliverRefusal(job: Job, call: CallRecord): Promise<void> {

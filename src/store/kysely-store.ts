@@ -662,6 +662,8 @@ export class KyselyStore implements Store {
       .selectAll()
       .where('team_id', '=', teamId)
       .where('user_id', '=', userId)
+      // A batch's rows are listed with their batch, not one by one.
+      .where('batch_id', 'is', null)
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit)

@@ -339,7 +339,7 @@ export interface Store extends GuardStore, BatchStore {
 
   getCall(id: string): Promise<CallRecord | undefined>;
   findCallByQueueId(queueId: string): Promise<CallRecord | undefined>;
-  /** The requester's latest calls in a workspace, newest first. */
+  /** The requester's latest calls in a workspace, newest first (a batch's rows left out: they are listed with it). */
   recentCalls(teamId: string, userId: string, limit: number): Promise<CallRecord[]>;
   transitions(id: string): Promise<CallTransition[]>;
   /** Calls in any of `states` whose owner is not one of `liveOwners`, oldest first (for recovery). */

@@ -100,6 +100,21 @@ export function stateValues(
           selected_conversation: kept ? (element.initial_conversation ?? null) : given,
         };
         break;
+      case 'number_input':
+        value = { type: element.type, value: kept ? (element.initial_value ?? null) : given };
+        break;
+      case 'radio_buttons': {
+        const chosen = kept ? element.initial_option : element.options?.find((o) => o.value === given);
+        value = { type: element.type, selected_option: chosen ?? null };
+        break;
+      }
+      case 'file_input':
+        // The file ids given (comma-separated), as Slack lists the files uploaded in the input.
+        value = {
+          type: element.type,
+          files: kept || !given ? [] : given.split(',').map((id) => ({ id, name: `${id}.csv` })),
+        };
+        break;
       default:
         value = { type: element.type };
     }

@@ -503,7 +503,7 @@ export function helpMessage(catalog: CallCatalog, usage: string, maxScheduleDays
     list('From numbers', catalog.numbers.entries, catalog.numbers.fallback),
     list('Campaigns', catalog.campaigns.entries, catalog.campaigns.fallback),
     '',
-    '*Also:* `/call` alone opens a form · `/call history` · `/call status <id>` · admins: `/call dnc add|remove|check|list|import`, `/call audit`, `/call doctor`, `force`',
+    '*Also:* `/call` alone opens a form · `/call batch` calls a list (CSV or pasted) · `/call history` · `/call status <id>` · admins: `/call dnc add|remove|check|list|import`, `/call audit`, `/call doctor`, `force`',
     '',
     `Numbers without \`+\` are read as ${catalog.defaultRegion} numbers. Times are read in your Slack time zone unless you name one; calls can be scheduled up to ${maxScheduleDays} days ahead. Any other \`Key=Value\` becomes a dynamic variable for the agent; \`meta.Key=Value\` is metadata. Quote values with spaces: \`Name="Jane Doe"\`.`,
   ].join('\n');

@@ -12,11 +12,13 @@ import type { UserZones } from '../user-zones.js';
 import { type ApprovalDeps, approveAction, rejectAction, rejectSubmission } from './actions/approval.js';
 import { type PlaceAgainDeps, placeAgainAction } from './actions/place-again.js';
 import { scheduleAction } from './actions/schedule.js';
+import { type BatchListenerDeps, registerBatchListeners } from './batch.js';
 import { dncImportSubmission } from './commands/admin.js';
 import { type CallCommandDeps, callCommand } from './commands/call.js';
 import { type FormDeps, registerFormListeners } from './forms.js';
 
 export type ListenerDeps = CallCommandDeps &
+  BatchListenerDeps &
   PlaceAgainDeps &
   ApprovalDeps &
   FormDeps & {
@@ -36,4 +38,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   app.action<BlockButtonAction>(SCHEDULE_ACTION, scheduleAction(deps));
   app.view(DNC_IMPORT_MODAL, dncImportSubmission(deps));
   registerFormListeners(app, deps);
+  registerBatchListeners(app, deps);
 }

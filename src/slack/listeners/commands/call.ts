@@ -19,6 +19,7 @@ import { doctorMessage } from '../../blocks/doctor.js';
 import { historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import type { UserZones } from '../../user-zones.js';
+import { openBatchForm } from '../batch.js';
 import { openCallModal } from '../views/open-call-modal.js';
 import { type AdminDeps, auditCommand, dncCommand, onlyAdmins } from './admin.js';
 
@@ -118,6 +119,24 @@ export function callCommand(deps: CallCommandDeps) {
         await doctorCommand(deps, { teamId: command.team_id, userId: command.user_id, client }, log)
           .then((answer) => respond({ response_type: 'ephemeral', ...answer }))
           .catch((err: unknown) => log.warn('could not answer /call doctor', { error: err }));
+        return;
+      }
+      if (parsed.kind === 'batch') {
+        // The form must open within 3 s of the trigger: ack first.
+        await ack();
+        const failed = await openBatchForm(client, deps, {
+          triggerId: command.trigger_id,
+          userId: command.user_id,
+          channelId: command.channel_id,
+        });
+        if (failed) {
+          await respond({
+            response_type: 'ephemeral',
+            text: `⚠️ I couldn't open the batch form (Slack said \`${escapeMrkdwn(failed)}\`). Try \`/call batch\` again.`,
+          }).catch((err: unknown) =>
+            log.warn('could not say that the batch form did not open', { error: err }),
+          );
+        }
         return;
       }
       if (parsed.kind === 'dnc' || parsed.kind === 'audit') {

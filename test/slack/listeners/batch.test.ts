@@ -1,0 +1,259 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { readBatchTable } from '../../../src/calls/batch.js';
+import { BATCH_MODAL, BATCH_PREVIEW_MODAL, BATCH_STOP_ACTION } from '../../../src/slack/blocks/batch.js';
+import { openedViews, type SentView, viewSubmission } from '../../support/slack-payloads.js';
+import { startTestApp, type TestApp } from '../../support/test-app.js';
+
+/** A Friday, 17:00 UTC: within 08:00–21:00 for US numbers all day. */
+const T0 = Date.parse('2026-11-27T17:00:00.000Z');
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+function clock(start = T0) {
+  let at = start;
+  return {
+    now: () => new Date(at),
+    advance(ms: number) {
+      at += ms;
+    },
+    get at() {
+      return at;
+    },
+  };
+}
+
+async function start(o: { env?: Record<string, string>; now?: () => Date } = {}): Promise<TestApp> {
+  app = await startTestApp({
+    env: o.env ?? {},
+    ...(o.now ? { now: o.now } : {}),
+    appOptions: { batchTickMs: 0, batchRefreshMs: 0 },
+  });
+  return app;
+}
+
+/** The views the app put in place of a modal with views.update, newest last. */
+function updatedViews(a: TestApp): SentView[] {
+  return a.slack.callsOf('views.update').map((c) => c.args.view as SentView);
+}
+
+function text(view: SentView): string {
+  return JSON.stringify(view.blocks);
+}
+
+/** `/call batch`, then the form submitted with `input`; resolves with the form's ack and the view shown after. */
+async function submitList(a: TestApp, input: Record<string, string | null>) {
+  const opened = openedViews(a).length;
+  const ack = await a.command('batch', { channel: 'C0SALES01' });
+  expect(ack.status).toBe(200);
+  const form = await a.slack.waitFor(() => openedViews(a)[opened]?.view, 'the batch form');
+  expect(form?.callback_id).toBe(BATCH_MODAL);
+  if (!form) throw new Error('no form');
+  const before = updatedViews(a).length;
+  const submitted = await a.interact(viewSubmission(a, form, { input, viewId: 'V0BATCHFORM' }));
+  const shown = await a.slack.waitFor(
+    () => (updatedViews(a).length > before ? updatedViews(a).at(-1) : undefined),
+    'the preview (views.update)',
+  );
+  return { submitted, shown };
+}
+
+const LIST = [
+  'phone,CustomerName,agent',
+  '+14155550101,Ada,sales',
+  '(415) 555-0102,"Lovelace, Ada",support',
+  '+1 415 555 0101,Duplicate,sales',
+  'not-a-number,Bob,sales',
+  '',
+  '+14155550103,Cy,',
+  '+14155550104,Dee,nosuchagent',
+].join('\r\n');
+
+describe('/call batch', () => {
+  it('opens a form with a file upload, a paste box, the pace and the channel', async () => {
+    const a = await start();
+    const ack = await a.command('batch', { channel: 'C0SALES01' });
+    expect(ack.status).toBe(200);
+    const form = await a.slack.waitFor(() => openedViews(a)[0]?.view, 'the batch form');
+    expect(form?.callback_id).toBe(BATCH_MODAL);
+    const types = form?.blocks.map((b) => b.element?.type).filter(Boolean);
+    expect(types).toEqual(expect.arrayContaining(['file_input', 'plain_text_input', 'number_input']));
+    const channel = form?.blocks.find((b) => b.element?.type === 'conversations_select');
+    expect(channel?.element?.initial_conversation).toBe('C0SALES01');
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('refuses an empty form on the form itself, and records nothing', async () => {
+    const a = await start();
+    await a.command('batch', { channel: 'C0SALES01' });
+    const form = await a.slack.waitFor(() => openedViews(a)[0]?.view, 'the batch form');
+    const res = await a.interact(viewSubmission(a, form, { input: {} }));
+    const answer = JSON.parse(res.body) as { response_action: string; errors: Record<string, string> };
+    expect(answer.response_action).toBe('errors');
+    expect(Object.values(answer.errors).join(' ')).toContain('paste the numbers');
+    expect(await a.store.batchesInStates(['draft', 'running'], 10)).toHaveLength(0);
+  });
+
+  it('previews an uploaded CSV: valid rows, skipped rows with their reasons, duplicates collapsed', async () => {
+    const a = await start({ now: () => new Date(T0) });
+    const fileId = a.slack.addFile({ name: 'webinar.csv', content: `\uFEFF${LIST}` });
+    const { submitted, shown } = await submitList(a, { batch_file: fileId, batch_pace: '10' });
+    expect(JSON.parse(submitted.body)).toMatchObject({ response_action: 'update' });
+    expect(shown.callback_id).toBe(BATCH_PREVIEW_MODAL);
+    const body = text(shown);
+    expect(body).toContain('3 of 6 rows will be called');
+    expect(body).toContain('Line 5');
+    expect(body).toContain('Line 8');
+    expect(body).toContain('nosuchagent');
+    expect(body).toContain('1 duplicate');
+    // Downloaded with the bot token, as Slack requires; nothing sent to Iqra, no call recorded.
+    expect(a.slack.callsOf('files.info')[0]?.args.file).toBe(fileId);
+    expect(a.iqra.requests).toHaveLength(0);
+    const batchId = shown.private_metadata ?? '';
+    expect(await a.store.getBatch(batchId)).toMatchObject({ state: 'draft', total: 3 });
+    expect(await a.store.batchCalls(batchId)).toHaveLength(0);
+  });
+
+  it('shows what is wrong with a list on the form again, filled in', async () => {
+    const a = await start();
+    const { shown } = await submitList(a, {
+      batch_paste: 'phone,Customer Name\n+14155550101,Ada',
+      batch_pace: '10',
+    });
+    expect(shown.callback_id).toBe(BATCH_MODAL);
+    expect(text(shown)).toContain('Customer Name');
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('places every valid row once at the pace, shows progress in one message, and posts the result file', async () => {
+    const c = clock();
+    const a = await start({ now: c.now });
+    // Line 2 completes, line 3 is not answered, line 7 completes.
+    for (const endType of [5, 4, 5])
+      a.iqra.lifecycle([{ status: 4, sessionStatus: 6, sessionEndType: endType }]);
+    const fileId = a.slack.addFile({ name: 'webinar.csv', content: LIST });
+    const { shown } = await submitList(a, { batch_file: fileId, batch_pace: '6' });
+    const confirm = await a.interact(viewSubmission(a, shown));
+    expect(JSON.parse(confirm.body)).toMatchObject({ response_action: 'clear' });
+    const batchId = shown.private_metadata ?? '';
+
+    // The parent message is posted once, in the channel the form chose.
+    await a.running.delivery.flush();
+    const parents = () =>
+      a.slack.callsOf('chat.postMessage').filter((m) => JSON.stringify(m.args.blocks).includes(batchId));
+    expect(parents()).toHaveLength(1);
+    expect(parents()[0]?.args.channel).toBe('C0SALES01');
+    const parentTs = (await a.store.getBatch(batchId))?.parentTs;
+    expect(parentTs).toBeDefined();
+
+    // 6 calls a minute: one every 10 s of the (fake) clock, whatever the ticks in between.
+    const sentAt: number[] = [];
+    for (let second = 0; second <= 40; second++) {
+      const before = a.iqra.requests.length;
+      await a.running.batches.tick();
+      if (a.iqra.requests.length > before) sentAt.push(c.at - T0);
+      c.advance(1000);
+    }
+    expect(sentAt).toEqual([0, 10_000, 20_000]);
+    const numbers = a.iqra.requests.map((r) => r.fields.RecipientNumber);
+    expect(new Set(numbers).size).toBe(3);
+    expect(a.iqra.requests[1]?.fields['DynamicVariables[CustomerName]']).toBe('Lovelace, Ada');
+
+    // No per-call messages: only the batch's own.
+    expect(a.slack.callsOf('chat.postMessage')).toHaveLength(1);
+
+    // The calls end (tracking), the batch finishes, and the result goes in its thread.
+    c.advance(10 * 60_000);
+    const done = await waitUntil(async () => {
+      await a.running.batches.tick();
+      return (await a.store.getBatch(batchId))?.state === 'done';
+    });
+    expect(done).toBe(true);
+    await a.running.delivery.flush();
+    const upload = await a.slack.waitFor(() => a.slack.uploads[0], 'the result file');
+    expect(upload.channelId).toBe('C0SALES01');
+    expect(upload.threadTs).toBe(parentTs);
+    const result = readBatchTable(upload.content.toString('utf8'));
+    expect(result.header).toEqual([
+      'line',
+      'number',
+      'status',
+      'queue_id',
+      'outcome',
+      'duration_seconds',
+      'reason',
+      'request_id',
+    ]);
+    const byLine = new Map(result.rows.map((r) => [r.cells[0], r.cells]));
+    expect(byLine.get('2')?.[2]).toBe('completed');
+    expect(byLine.get('2')?.[3]).toBe(a.iqra.issuedQueueIds[0]);
+    expect(byLine.get('3')?.[2]).toBe('no answer');
+    expect(byLine.get('5')?.[2]).toBe('skipped');
+    expect(byLine.get('8')?.[6]).toContain('nosuchagent');
+    expect(result.rows).toHaveLength(5);
+  });
+
+  it('"Stop the rest" cancels rows not sent, leaves sent ones alone, and only for the rep or an admin', async () => {
+    const c = clock();
+    const a = await start({ now: c.now });
+    const rows = Array.from({ length: 10 }, (_, i) => `+1415555${String(1000 + i)}`).join('\n');
+    const { shown } = await submitList(a, { batch_paste: rows, batch_pace: '60' });
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    await a.running.delivery.flush();
+    for (let i = 0; i < 3; i++) {
+      await a.running.batches.tick();
+      c.advance(1000);
+    }
+    expect(a.iqra.requests).toHaveLength(3);
+    const parentTs = (await a.store.getBatch(batchId))?.parentTs ?? '';
+
+    const stranger = await a.interact(
+      a.buttonPress({
+        actionId: BATCH_STOP_ACTION,
+        value: batchId,
+        user: 'U0STRANGER',
+        message: { ts: parentTs },
+      }),
+    );
+    expect(stranger.status).toBe(200);
+    await a.slack.waitFor(
+      () => a.slack.responses.find((r) => String(r.body.text).includes('Only <@U0MARIA1>')),
+      'refusal',
+    );
+    expect((await a.store.getBatch(batchId))?.state).toBe('running');
+
+    await a.interact(
+      a.buttonPress({
+        actionId: BATCH_STOP_ACTION,
+        value: batchId,
+        user: 'U0MARIA1',
+        message: { ts: parentTs },
+      }),
+    );
+    await a.slack.waitFor(
+      () => a.slack.responses.find((r) => String(r.body.text).startsWith('Stopped. 7 calls')),
+      'stopped',
+    );
+    for (let i = 0; i < 5; i++) {
+      await a.running.batches.tick();
+      c.advance(1000);
+    }
+    expect(a.iqra.requests).toHaveLength(3);
+    const states = (await a.store.batchCalls(batchId)).map((call) => call.state);
+    expect(states.filter((s) => s === 'cancelled')).toHaveLength(7);
+    expect(states.filter((s) => s === 'queued')).toHaveLength(3);
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
