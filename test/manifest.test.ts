@@ -44,7 +44,7 @@ describe('manifest.yml', () => {
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     expect(manifest.oauth_config.scopes.bot).toEqual(
-      expect.arrayContaining(['commands', 'chat:write', 'users:read']),
+      expect.arrayContaining(['commands', 'chat:write', 'users:read', 'files:read', 'files:write']),
     );
   });
 

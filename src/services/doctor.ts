@@ -59,6 +59,8 @@ const NEEDED_SCOPES: Record<string, string> = {
   commands: 'receive /call and the shortcuts',
   'chat:write': 'post the call messages',
   'users:read': "read each rep's time zone",
+  'files:read': 'read the CSV file a rep uploads for a batch',
+  'files:write': "post a batch's result file in its thread",
 };
 const REJECTED_TOKEN = new Set([
   'invalid_auth',

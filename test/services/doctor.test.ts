@@ -20,7 +20,7 @@ import {
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { BOT_TOKEN, testEnv } from '../support/test-app.js';
 
-const ALL_SCOPES = 'commands,chat:write,chat:write.public,users:read,usergroups:read';
+const ALL_SCOPES = 'commands,chat:write,chat:write.public,users:read,usergroups:read,files:read,files:write';
 /** What the test settings configure (test-app.ts): sales, support; main; the sales campaign. */
 const EVERYTHING: FakeBusinessContents = {
   name: 'Acme Sales',
@@ -189,7 +189,7 @@ describe('the doctor, against stand-ins for Slack and Iqra and a real database',
   });
 
   it('fails on a missing scope the app needs, and warns about one it wants', async () => {
-    const { checks } = await doctor({ scopes: 'commands,chat:write' });
+    const { checks } = await doctor({ scopes: 'commands,chat:write,files:read,files:write' });
     const problem = failures(checks);
     expect(problem).toHaveLength(1);
     expect(problem[0]?.text).toContain("Missing scope: `users:read` (to read each rep's time zone)");
@@ -361,7 +361,7 @@ describe('the doctor, against stand-ins for Slack and Iqra and a real database',
   });
 
   it('prints the report as plain text, fixes under their lines', async () => {
-    const { checks } = await doctor({ scopes: 'commands,chat:write' });
+    const { checks } = await doctor({ scopes: 'commands,chat:write,files:read,files:write' });
     const text = renderDoctorText(checks);
     expect(text.split('\n')[0]).toBe(
       `Iqra Calls for Slack: check: 1 problem, 1 warning, ${checks.length - 2} fine`,

@@ -2,6 +2,7 @@ import type { HomeView, KnownBlock, SectionBlock } from '@slack/types';
 import type { CallCatalog } from '../../calls/call-request.js';
 import { type CallEnd, END_WORDS } from '../../calls/progress.js';
 import type { CallRecord } from '../../store/store.js';
+import { NEW_BATCH_ACTION } from './batch.js';
 import { approvalActions, formatDuration } from './call-messages.js';
 import { stateInWords } from './history.js';
 import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
@@ -240,6 +241,11 @@ export function homeView(data: HomeData): HomeView {
           style: 'primary',
           text: { type: 'plain_text', text: 'Place a call' },
         },
+        {
+          type: 'button',
+          action_id: NEW_BATCH_ACTION,
+          text: { type: 'plain_text', text: 'New batch' },
+        },
       ],
     },
     { type: 'divider' },
@@ -253,6 +259,7 @@ export function homeView(data: HomeData): HomeView {
         '• In any channel: `/call +14155552671 agent=sales at "tomorrow 10am"` (`/call` alone opens the form, `/call help` explains it all).',
         '• On a message with a phone number: *More actions* (⋮) → *Call this number*. The confirmation goes in that message’s thread.',
         '• From anywhere: the shortcuts menu (⚡) → *Place a call*.',
+        '• A list (a CSV file or pasted numbers): *New batch* above, or `/call batch`. You see what will and will not be called before anything is placed.',
         `Times are read in your Slack time zone; calls can be scheduled up to ${maxScheduleDays} days ahead. \`/call status <request id>\` shows one call step by step.`,
       ].join('\n'),
     ),

@@ -224,7 +224,7 @@ describe('the approvals section', () => {
   it('is absent when no approvals are given (not an approver, or approvals off)', () => {
     const view = homeView(data({ calls: [call({ state: 'pending_approval' })] }));
     expect(json(view)).not.toContain('Waiting for your approval');
-    expect(buttons(view).map((b) => b.action_id)).toEqual(['open_call_modal']);
+    expect(buttons(view).map((b) => b.action_id)).toEqual(['open_call_modal', 'batch_new']);
   });
 
   it('says nothing is waiting when an approver has none', () => {
@@ -267,7 +267,7 @@ describe('the approvals section', () => {
   it('offers no buttons on the approver’s own request', () => {
     const own = call({ state: 'pending_approval', userId: 'U0BOSS001' });
     const view = homeView(data({ userId: 'U0BOSS001', approvals: [own] }));
-    expect(buttons(view).map((b) => b.action_id)).toEqual(['open_call_modal']);
+    expect(buttons(view).map((b) => b.action_id)).toEqual(['open_call_modal', 'batch_new']);
     expect(json(view)).toContain('another approver must decide');
   });
 
