@@ -19,7 +19,10 @@ async function standIns() {
   const iqra = await startFakeIqra({ mode: 'server' });
   servers.push(slack, iqra);
   slack.handle('auth.test', () => ({
-    headers: { 'x-oauth-scopes': 'commands,chat:write,chat:write.public,users:read,usergroups:read' },
+    headers: {
+      'x-oauth-scopes':
+        'commands,chat:write,chat:write.public,users:read,usergroups:read,files:read,files:write',
+    },
     body: { ok: true, team: 'Acme', user: 'iqra_calls', team_id: 'T0001', user_id: 'UBOT' },
   }));
   return { slack, iqra };

@@ -539,6 +539,8 @@ export class BatchDesk {
   /** When every row has ended: the batch is done (once) and its result goes in its thread. */
   private async finishIfDone(batch: BatchRecord): Promise<void> {
     const { store, now, logger } = this.deps;
+    // Cheap first: a batch with rows still waiting is not done.
+    if (await store.nextWaitingCall(batch.id)) return;
     const calls = await store.batchCalls(batch.id);
     if (!calls.every((call) => isRowFinal(call))) return;
     const done = await store.transitionBatch(

@@ -38,20 +38,61 @@ function line(call: CallRecord): string {
   return `${at(call.createdAt)} · *${numberOf(call)}* · ${escapeMrkdwn(call.agentAlias)} · ${stateInWords(call.state)}${ids} · \`${call.id}\``;
 }
 
-/** `/call history`: the requester's latest calls, newest first. */
-export function historyMessage(calls: readonly CallRecord[]): SlackMessage {
-  if (calls.length === 0) {
+/** A batch as `/call history` lists it. */
+export interface BatchLine {
+  id: string;
+  createdAt: number;
+  /** The batch's state in words (`running`, `done`, ...). */
+  state: string;
+  /** Rows over (called, skipped or cancelled), of all the rows of its list. */
+  done: number;
+  total: number;
+}
+
+const BATCH_STATE_WORDS: Record<string, string> = {
+  pending_approval: '🕒 waiting for approval',
+  running: '▶️ running',
+  stopped: '✋ stopped',
+  done: '✅ done',
+  rejected: '🚫 rejected',
+  expired: '⌛ expired',
+};
+
+function batchLine(batch: BatchLine): string {
+  return `${at(batch.createdAt)} · *Batch* of ${batch.total} · ${BATCH_STATE_WORDS[batch.state] ?? batch.state} · ${batch.done}/${batch.total} over · \`${batch.id}\``;
+}
+
+/** `/call history`: the requester's latest calls, newest first, and their latest batches. */
+export function historyMessage(
+  calls: readonly CallRecord[],
+  batches: readonly BatchLine[] = [],
+): SlackMessage {
+  if (calls.length === 0 && batches.length === 0) {
     const text = "You haven't placed any calls yet. Try `/call +14155552671` (`/call help` for more).";
     return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
   }
-  const text = [`*Your last ${calls.length} call${calls.length === 1 ? '' : 's'}*`, ...calls.map(line)].join(
-    '\n',
-  );
+  const text = [
+    ...(calls.length
+      ? [`*Your last ${calls.length} call${calls.length === 1 ? '' : 's'}*`, ...calls.map(line)]
+      : []),
+    ...(batches.length
+      ? [
+          ...(calls.length ? [''] : []),
+          `*Your last ${batches.length} batch${batches.length === 1 ? '' : 'es'}*`,
+          ...batches.map(batchLine),
+        ]
+      : []),
+  ].join('\n');
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: '`/call status <request id or queue id>` shows one call.' }],
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: '`/call status <request id, queue id or batch id>` shows one call or batch.',
+        },
+      ],
     },
   ];
   return { text: clip(text, LIMITS.fallbackText), blocks };

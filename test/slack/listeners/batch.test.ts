@@ -249,6 +249,165 @@ describe('/call batch', () => {
   });
 });
 
+describe('batch approval, calling hours and history', () => {
+  const APPROVAL = { CALL_APPROVAL: 'always', CALL_APPROVERS: 'U0BOSS001' };
+
+  it('asks for one approval for the whole batch; nothing is sent until an approver approves', async () => {
+    const c = clock();
+    const a = await start({ env: APPROVAL, now: c.now });
+    const { shown } = await submitList(a, {
+      batch_paste: '+14155551001\n+14155551002\n+14155551003',
+      batch_pace: '60',
+    });
+    expect(text(shown)).toContain('U0BOSS001');
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    await a.running.delivery.flush();
+    expect((await a.store.getBatch(batchId))?.state).toBe('pending_approval');
+    const parent = a.slack
+      .callsOf('chat.postMessage')
+      .find((m) => JSON.stringify(m.args.blocks).includes(batchId));
+    // One approval message (the batch's own, with its buttons), not one per row.
+    expect(a.slack.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(JSON.stringify(parent?.args.blocks)).toContain('batch_approve');
+    for (let i = 0; i < 3; i++) {
+      await a.running.batches.tick();
+      c.advance(1000);
+    }
+    expect(a.iqra.requests).toHaveLength(0);
+
+    const ts = (await a.store.getBatch(batchId))?.parentTs ?? '';
+    // The rep can't approve their own batch.
+    await a.interact(
+      a.buttonPress({ actionId: 'batch_approve', value: batchId, user: 'U0MARIA1', message: { ts } }),
+    );
+    await a.slack.waitFor(
+      () => a.slack.responses.find((r) => String(r.body.text).includes('Only the approvers')),
+      'refusal',
+    );
+    await a.interact(
+      a.buttonPress({ actionId: 'batch_approve', value: batchId, user: 'U0BOSS001', message: { ts } }),
+    );
+    await waitUntil(async () => (await a.store.getBatch(batchId))?.state === 'running');
+    expect(await a.store.getBatch(batchId)).toMatchObject({ state: 'running', decidedBy: 'U0BOSS001' });
+    for (let i = 0; i < 4; i++) {
+      await a.running.batches.tick();
+      c.advance(1000);
+    }
+    expect(a.iqra.requests).toHaveLength(3);
+    // Rows are not sent through per-call approval again.
+    const states = (await a.store.batchCalls(batchId)).map((call) => call.state);
+    expect(states).toEqual(['queued', 'queued', 'queued']);
+  });
+
+  it('rejecting the batch cancels every row', async () => {
+    const a = await start({ env: APPROVAL, now: () => new Date(T0) });
+    const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    await a.running.delivery.flush();
+    const ts = (await a.store.getBatch(batchId))?.parentTs ?? '';
+    await a.interact(
+      a.buttonPress({ actionId: 'batch_reject', value: batchId, user: 'U0BOSS001', message: { ts } }),
+    );
+    await waitUntil(async () => (await a.store.getBatch(batchId))?.state === 'rejected');
+    expect((await a.store.batchCalls(batchId)).map((call) => call.state)).toEqual(['cancelled', 'cancelled']);
+    await a.running.batches.tick();
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('schedules rows outside calling hours for the callee’s next window, when the rep chooses so', async () => {
+    // 05:00 UTC: 21:00 in California, past the 08:00–20:00 window.
+    const at = Date.parse('2026-11-27T05:00:00.000Z');
+    const a = await start({ env: { CALLING_HOURS: '08:00-20:00' }, now: () => new Date(at) });
+    const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
+    const preview = text(shown);
+    expect(preview).toContain('batch_outside');
+    expect(preview).toContain('Line 1');
+    await a.interact(viewSubmission(a, shown, { input: { batch_outside: 'schedule' } }));
+    const batchId = shown.private_metadata ?? '';
+    await a.running.batches.tick();
+    expect(a.iqra.requests).toHaveLength(1);
+    // 08:00 in Los Angeles, the next morning.
+    expect(a.iqra.requests[0]?.fields.ScheduledTime).toBe('2026-11-27T16:00:00.000Z');
+    expect((await a.store.batchCalls(batchId))[0]?.state).toBe('queued');
+  });
+
+  it('skips them instead when the rep chooses so', async () => {
+    const at = Date.parse('2026-11-27T05:00:00.000Z');
+    const a = await start({ env: { CALLING_HOURS: '08:00-20:00' }, now: () => new Date(at) });
+    const { shown } = await submitList(a, {
+      batch_paste: '+14155551001\n+442071838750\n+14155551002',
+      batch_pace: '60',
+    });
+    const res = await a.interact(viewSubmission(a, shown, { input: { batch_outside: 'skip' } }));
+    const batchId = shown.private_metadata ?? '';
+    // London at 05:00 is outside 08:00-20:00 too: nothing can be placed.
+    expect(JSON.parse(res.body)).toMatchObject({ response_action: 'update' });
+    expect(res.body).toContain('No row of this list can be called');
+    expect(await a.store.batchCalls(batchId)).toHaveLength(0);
+  });
+
+  it('pauses at an hourly limit and goes on when the hour frees up, instead of skipping the row', async () => {
+    const c = clock();
+    const a = await start({ env: { CALL_LIMIT_PER_USER_PER_HOUR: '2' }, now: c.now });
+    const { shown } = await submitList(a, {
+      batch_paste: '+14155551001\n+14155551002\n+14155551003',
+      batch_pace: '60',
+    });
+    expect(text(shown)).toContain('CALL_LIMIT_PER_USER_PER_HOUR');
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    for (let i = 0; i < 10; i++) {
+      await a.running.batches.tick();
+      c.advance(1000);
+    }
+    expect(a.iqra.requests).toHaveLength(2);
+    const held = await a.store.getBatch(batchId);
+    expect(held?.heldReason).toBe('limit');
+    expect((await a.store.batchCalls(batchId)).map((call) => call.state)).toEqual([
+      'queued',
+      'queued',
+      'waiting',
+    ]);
+    // The message says why it waits.
+    a.running.board.changed(batchId);
+    await a.running.board.refresh();
+    const update = a.slack.callsOf('chat.update').at(-1);
+    expect(JSON.stringify(update?.args.blocks)).toContain('hourly call limit');
+    c.advance(60 * 60_000);
+    await a.running.batches.tick();
+    expect(a.iqra.requests).toHaveLength(3);
+  });
+
+  it('lists batches in /call history, and /call status <batch id> shows one', async () => {
+    const a = await start({ now: () => new Date(T0) });
+    const { shown } = await submitList(a, {
+      batch_paste: '+14155551001\n+14155551002\nnope',
+      batch_pace: '60',
+    });
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    const history = await a.command('history');
+    expect(JSON.stringify(history.body)).toContain(batchId);
+    expect(JSON.stringify(history.body)).toContain('1/3 over');
+    const status = await a.command(`status ${batchId}`);
+    expect(JSON.stringify(status.body)).toContain(batchId);
+    expect(JSON.stringify(status.body)).toContain('waiting');
+    const other = await a.command(`status ${batchId}`, { user: 'U0OTHER01' });
+    expect(JSON.stringify(other.body)).not.toContain('waiting');
+  });
+
+  it('opens the batch form from the App Home’s New batch button', async () => {
+    const a = await start();
+    await a.interact(
+      a.buttonPress({ actionId: 'batch_new', value: '', user: 'U0MARIA1', message: { ts: '1.1' } }),
+    );
+    const form = await a.slack.waitFor(() => openedViews(a)[0]?.view, 'the batch form');
+    expect(form.callback_id).toBe(BATCH_MODAL);
+  });
+});
+
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
+import { doneRows } from '../../../calls/batch-progress.js';
 import {
   type CallCatalog,
   draftCallRequest,
@@ -9,14 +10,17 @@ import { type CallCommand, formatAssignmentLines, parseCallCommand, USAGE } from
 import { CallRequestError } from '../../../calls/errors.js';
 import { normalizeRecipient } from '../../../calls/phone.js';
 import type { Logger } from '../../../log.js';
+import type { BatchDesk } from '../../../services/batch-desk.js';
 import type { CallDesk } from '../../../services/call-desk.js';
 import type { DoctorCheck } from '../../../services/doctor.js';
 import type { Store } from '../../../store/store.js';
+import type { BatchBoard } from '../../batch-board.js';
 import { plain } from '../../blocks/admin.js';
+import { batchParentMessage } from '../../blocks/batch.js';
 import { commandErrorMessage, helpMessage, type SlackMessage } from '../../blocks/call-messages.js';
 import { type CallModalContext, type CallModalValues, callModal } from '../../blocks/call-modal.js';
 import { doctorMessage } from '../../blocks/doctor.js';
-import { historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
+import { type BatchLine, historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import type { UserZones } from '../../user-zones.js';
 import { openBatchForm } from '../batch.js';
@@ -32,6 +36,9 @@ export interface CallCommandDeps extends AdminDeps {
   newRequestId: () => string;
   /** The requesters' Slack time zones: looked up as soon as a modal is open, so that its submission has them. */
   zones: UserZones;
+  /** Batches, for `/call history` and `/call status <batch id>`. */
+  batches?: BatchDesk;
+  board?: BatchBoard;
   /** `/call doctor`: runs the checks with this Web API client (`services/doctor.ts`, `doctorRunner`). */
   doctor?: (client: webApi.WebClient) => Promise<DoctorCheck[]>;
 }
@@ -110,7 +117,7 @@ export function callCommand(deps: CallCommandDeps) {
         return;
       }
       if (parsed.kind === 'history' || parsed.kind === 'status') {
-        await ack(ephemeral(await lookUp(deps.store, command.team_id, command.user_id, parsed)));
+        await ack(ephemeral(await lookUp(deps, command.team_id, command.user_id, parsed)));
         return;
       }
       if (parsed.kind === 'doctor') {
@@ -249,12 +256,39 @@ async function doctorCommand(
 }
 
 async function lookUp(
-  store: Store,
+  deps: CallCommandDeps,
   teamId: string,
   userId: string,
   parsed: { kind: 'history' } | { kind: 'status'; id: string },
 ): Promise<SlackMessage> {
-  if (parsed.kind === 'history') return historyMessage(await store.recentCalls(teamId, userId, 10));
+  const { store } = deps;
+  if (parsed.kind === 'history') {
+    const batches: BatchLine[] = [];
+    for (const batch of await store.recentBatches(teamId, userId, 5)) {
+      const snapshot = await deps.batches?.snapshot(batch.id);
+      if (snapshot) {
+        batches.push({
+          id: batch.id,
+          createdAt: batch.createdAt,
+          state: batch.state,
+          done: doneRows(snapshot.counts),
+          total: snapshot.total,
+        });
+      }
+    }
+    return historyMessage(await store.recentCalls(teamId, userId, 10), batches);
+  }
+  if (parsed.id.startsWith('bat_') && deps.batches && deps.board) {
+    const snapshot = await deps.batches.snapshot(parsed.id);
+    if (
+      snapshot &&
+      snapshot.batch.teamId === teamId &&
+      snapshot.batch.userId === userId &&
+      snapshot.batch.state !== 'draft'
+    ) {
+      return batchParentMessage(deps.board.viewOf(snapshot));
+    }
+  }
   const call = (await store.getCall(parsed.id)) ?? (await store.findCallByQueueId(parsed.id));
   if (!call || call.teamId !== teamId || call.userId !== userId) {
     const text = STATUS_NOT_FOUND(parsed.id);

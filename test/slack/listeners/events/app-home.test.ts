@@ -85,7 +85,7 @@ describe('the App Home', () => {
     expect(text).toContain(`request \`${call.id}\``);
     expect(text).toContain('<!date^');
     expect(text).not.toContain('Waiting for your approval');
-    expect(buttonsOf(view).map((b) => b.action_id)).toEqual(['open_call_modal']);
+    expect(buttonsOf(view).map((b) => b.action_id)).toEqual(['open_call_modal', 'batch_new']);
   });
 
   it('shows an approver the pending approvals with Approve / Reject, which work from the Home tab', async () => {
@@ -105,7 +105,7 @@ describe('the App Home', () => {
     const { view: rep } = await publishedHome(app, 'U0MARIA1');
     expect(JSON.stringify(rep)).toContain('🕒 waiting for approval');
     expect(JSON.stringify(rep)).not.toContain('Waiting for your approval');
-    expect(buttonsOf(rep).map((b) => b.action_id)).toEqual(['open_call_modal']);
+    expect(buttonsOf(rep).map((b) => b.action_id)).toEqual(['open_call_modal', 'batch_new']);
 
     // Approve, on the Home tab: the app-wide handler places the call.
     const res = await app.interact(
