@@ -59,8 +59,11 @@ const NEEDED_SCOPES: Record<string, string> = {
   commands: 'receive /call and the shortcuts',
   'chat:write': 'post the call messages',
   'users:read': "read each rep's time zone",
-  'files:read': 'read the CSV file a rep uploads for a batch',
-  'files:write': "post a batch's result file in its thread",
+};
+/** Scopes only batches need: without them the rest of the app works. */
+const BATCH_SCOPES: Record<string, string> = {
+  'files:read': '`/call batch` cannot read an uploaded CSV file (pasted lists still work)',
+  'files:write': "a batch's result file cannot be posted in its thread",
 };
 const REJECTED_TOKEN = new Set([
   'invalid_auth',
@@ -182,7 +185,9 @@ async function slackChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
         reinstall(missing.length),
       );
     } else {
-      const extra = ['chat:write.public', 'usergroups:read'].filter((s) => granted.has(s));
+      const extra = ['chat:write.public', 'usergroups:read', ...Object.keys(BATCH_SCOPES)].filter((s) =>
+        granted.has(s),
+      );
       line(
         'ok',
         `The scopes the app needs are granted: ${[...Object.keys(NEEDED_SCOPES), ...extra].map(code).join(', ')}.`,
@@ -193,6 +198,14 @@ async function slackChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
         'warn',
         'Missing scope `chat:write.public`: the bot can post only in channels it was invited to, so a /call in any other channel is answered to the rep alone.',
         reinstall(1),
+      );
+    }
+    const batchMissing = Object.keys(BATCH_SCOPES).filter((s) => !granted.has(s));
+    if (batchMissing.length > 0) {
+      line(
+        'warn',
+        `Missing scope${batchMissing.length === 1 ? '' : 's'} ${batchMissing.map((s) => `\`${s}\``).join(', ')}: ${batchMissing.map((s) => BATCH_SCOPES[s]).join('; ')}.`,
+        reinstall(batchMissing.length),
       );
     }
     const groupSettings = audienceSettings(config).filter(([, audience]) => audience.groups.length > 0);

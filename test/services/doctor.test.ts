@@ -197,6 +197,15 @@ describe('the doctor, against stand-ins for Slack and Iqra and a real database',
     expect(find(checks, '`chat:write.public`')?.status).toBe('warn');
   });
 
+  it('warns, without failing, when the scopes batches need are missing', async () => {
+    const { checks } = await doctor({ scopes: 'commands,chat:write,chat:write.public,users:read' });
+    const files = find(checks, 'files:read');
+    expect(files).toMatchObject({ status: 'warn' });
+    expect(files?.text).toContain('`files:write`');
+    expect(files?.text).toContain('cannot read an uploaded CSV file');
+    expect(checks.filter((c) => c.section === 'slack' && c.status === 'fail')).toHaveLength(0);
+  });
+
   it('warns about usergroups:read only when a setting names a user group', async () => {
     const scopes = 'commands,chat:write,chat:write.public,users:read';
     const without = await doctor({ scopes });
