@@ -156,6 +156,10 @@ export class CallDesk {
     if (!resolved) return;
     const { zoneSource } = resolved;
     let request = resolved.request;
+    // A batch's row whose own time passed while it waited its turn (a slow pace, a pause) is called now.
+    if (record.batchId && request.when.kind === 'scheduled' && request.when.at.getTime() <= now().getTime()) {
+      request = { ...request, when: { kind: 'now' } };
+    }
 
     if (this.deps.guards) {
       const stage = record.state === 'received' ? 'request' : 'approval';

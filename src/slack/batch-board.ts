@@ -143,11 +143,28 @@ export class BatchBoard {
       this.shown.set(batch.id, JSON.stringify(message.blocks));
       return batch.parentTs;
     }
-    const posted = await this.o.client.chat.postMessage({
-      channel: batch.channelId,
-      ...message,
-      unfurl_links: false,
-    });
+    let posted: { ts?: string };
+    try {
+      posted = await this.o.client.chat.postMessage({
+        channel: batch.channelId,
+        ...message,
+        unfurl_links: false,
+      });
+    } catch (err) {
+      const failure = deliveryFailure(err);
+      if (failure.transient) throw err;
+      // The batch runs all the same; its requester is told where to follow it instead.
+      this.o.logger.warn('could not post a batch in its channel; telling its requester', {
+        batchId: batch.id,
+        slackError: failure.code,
+      });
+      await this.o.client.chat.postMessage({
+        channel: batch.userId,
+        text: `⚠️ I couldn't post batch \`${batch.id}\` in <#${batch.channelId}> (Slack said \`${failure.code}\`): in a private channel, invite me first with \`/invite @Iqra Calls\`. The batch runs all the same; \`/call status ${batch.id}\` shows how far it got, and \`/call history\` lists it.`,
+        unfurl_links: false,
+      });
+      return undefined;
+    }
     if (posted.ts) await this.o.store.updateBatch(batch.id, { parentTs: posted.ts }, this.o.now().getTime());
     this.shown.set(batch.id, JSON.stringify(message.blocks));
     this.lastUpdate.set(batch.id, Date.now());

@@ -398,6 +398,24 @@ describe('batch approval, calling hours and history', () => {
     expect(JSON.stringify(other.body)).not.toContain('waiting');
   });
 
+  it('tells the rep privately when the batch cannot be posted in its channel, and runs it all the same', async () => {
+    const a = await start({ now: () => new Date(T0) });
+    a.slack.failNext('chat.postMessage', 'not_in_channel', 'C0PRIVATE1');
+    const { shown } = await submitList(a, {
+      batch_paste: '+14155551001',
+      batch_pace: '60',
+      batch_channel: 'C0PRIVATE1',
+    });
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    await a.running.delivery.flush();
+    const dm = a.slack.callsOf('chat.postMessage').find((m) => m.args.channel === 'U0MARIA1');
+    expect(String(dm?.args.text)).toContain('/invite @Iqra Calls');
+    expect(String(dm?.args.text)).toContain(batchId);
+    await a.running.batches.tick();
+    expect(a.iqra.requests).toHaveLength(1);
+  });
+
   it('opens the batch form from the App Home’s New batch button', async () => {
     const a = await start();
     await a.interact(
