@@ -12,6 +12,8 @@ export type SentView = {
   callback_id?: string;
   private_metadata?: string;
   title?: unknown;
+  close?: unknown;
+  external_id?: string;
   blocks: SentBlock[];
 };
 

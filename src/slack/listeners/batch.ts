@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type {
   AllMiddlewareArgs,
   App,
@@ -26,7 +27,6 @@ import {
   BATCH_PREVIEW_MODAL,
   BATCH_REJECT_ACTION,
   BATCH_STOP_ACTION,
-  type BatchFormValues,
   type BatchViewStateValues,
   batchCheckingView,
   batchModal,
@@ -125,15 +125,18 @@ function formSubmission(deps: BatchListenerDeps) {
       await ack({ response_action: 'errors', errors });
       return;
     }
-    await ack({ response_action: 'update', view: batchCheckingView() });
+    // The check is pushed on top of the form: "Back" on the preview (or on a problem) returns to the form as it was
+    // filled in, to fix the list or upload another file. Its external id lets it be rewritten once the check is done.
+    const checkId = `batch-check-${randomUUID()}`;
+    await ack({ response_action: 'push', view: { ...batchCheckingView(), external_id: checkId } });
 
     const userId = body.user.id;
     const teamId = body.user.team_id ?? body.team?.id ?? '';
     const log = deps.logger.child({ userId, channel: channelId });
-    const again = (note: string) => {
-      const kept: BatchFormValues = { ...values };
-      return batchModal(deps.catalog, { ...(channelId ? { channelId } : {}), note }, kept);
-    };
+    const again = (note: string): ModalView => ({
+      ...noticeView(`${note}\n\nPress *Back* to fix the list, or to upload another file.`),
+      close: plain('Back'),
+    });
     let next: ModalView;
     try {
       let text = values.pasted ?? '';
@@ -161,7 +164,10 @@ function formSubmission(deps: BatchListenerDeps) {
         ...(values.when ? { start: values.when } : {}),
         pacePerMinute: pace,
       });
-      next = batchPreviewView({ ...plan, approvers: deps.approvalContext.approvers });
+      next = {
+        ...batchPreviewView({ ...plan, approvers: deps.approvalContext.approvers }),
+        close: plain('Back'),
+      };
     } catch (err) {
       if (err instanceof CallRequestError || err instanceof SlackFileError) {
         log.info('batch list refused', { reason: err instanceof SlackFileError ? err.code : err.field });
@@ -173,7 +179,7 @@ function formSubmission(deps: BatchListenerDeps) {
         );
       }
     }
-    await client.views.update({ view_id: view.id, view: next }).catch((err: unknown) => {
+    await client.views.update({ external_id: checkId, view: next }).catch((err: unknown) => {
       log.warn('could not show the batch preview', {
         slackError: (err as { data?: { error?: string } }).data?.error ?? String(err),
       });

@@ -101,7 +101,11 @@ describe('/call batch', () => {
     const a = await start({ now: () => new Date(T0) });
     const fileId = a.slack.addFile({ name: 'webinar.csv', content: `\uFEFF${LIST}` });
     const { submitted, shown } = await submitList(a, { batch_file: fileId, batch_pace: '10' });
-    expect(JSON.parse(submitted.body)).toMatchObject({ response_action: 'update' });
+    // Pushed on top of the form, so that Back returns to it; rewritten by its external id once checked.
+    expect(JSON.parse(submitted.body)).toMatchObject({ response_action: 'push' });
+    const pushed = (JSON.parse(submitted.body) as { view: { external_id: string } }).view.external_id;
+    expect(a.slack.callsOf('views.update').at(-1)?.args.external_id).toBe(pushed);
+    expect(JSON.stringify(shown.close)).toContain('Back');
     expect(shown.callback_id).toBe(BATCH_PREVIEW_MODAL);
     const body = text(shown);
     expect(body).toContain('3 of 6 rows will be called');
@@ -117,14 +121,16 @@ describe('/call batch', () => {
     expect(await a.store.batchCalls(batchId)).toHaveLength(0);
   });
 
-  it('shows what is wrong with a list on the form again, filled in', async () => {
+  it('says what is wrong with the list, with Back to the form to fix it', async () => {
     const a = await start();
     const { shown } = await submitList(a, {
       batch_paste: 'phone,Customer Name\n+14155550101,Ada',
       batch_pace: '10',
     });
-    expect(shown.callback_id).toBe(BATCH_MODAL);
+    expect(shown.callback_id).not.toBe(BATCH_PREVIEW_MODAL);
     expect(text(shown)).toContain('Customer Name');
+    expect(JSON.stringify(shown.close)).toContain('Back');
+    expect(await a.store.batchesInStates(['draft'], 10)).toHaveLength(0);
     expect(a.iqra.requests).toHaveLength(0);
   });
 
