@@ -161,37 +161,30 @@ export class CallDesk {
       request = { ...request, when: { kind: 'now' } };
     }
 
-    if (this.deps.guards) {
+    const guards = this.deps.guards;
+    if (guards) {
       const stage = record.state === 'received' ? 'request' : 'approval';
-      let verdict = await this.deps.guards.check(
-        {
-          requestId,
-          teamId: record.teamId,
-          channelId: record.channelId,
-          userId: record.userId,
-          recipient: request.recipient,
-          when: request.when,
-          ...(request.force ? { force: true } : {}),
-        },
-        stage,
-      );
+      const check = (r: CallRequest) =>
+        guards.check(
+          {
+            requestId,
+            teamId: record.teamId,
+            channelId: record.channelId,
+            userId: record.userId,
+            recipient: r.recipient,
+            when: r.when,
+            ...(r.force ? { force: true } : {}),
+          },
+          stage,
+        );
+      let verdict = await check(request);
       if (verdict.refusal && record.batchId) {
         const handled = await this.batchRowRefused(record, request, verdict.refusal);
         if (handled === 'waits') return;
         if (handled) {
           // Rescheduled for the callee's next calling window: the other guards (the limits) still apply.
           request = handled;
-          verdict = await this.deps.guards.check(
-            {
-              requestId,
-              teamId: record.teamId,
-              channelId: record.channelId,
-              userId: record.userId,
-              recipient: request.recipient,
-              when: request.when,
-            },
-            stage,
-          );
+          verdict = await check(request);
           if (
             verdict.refusal?.guard === 'limit' &&
             (await this.batchRowRefused(record, request, verdict.refusal))

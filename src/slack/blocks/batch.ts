@@ -8,7 +8,6 @@ import type {
   InputBlock,
   KnownBlock,
   ModalView,
-  PlainTextOption,
   SectionBlock,
 } from '@slack/types';
 import {
@@ -22,7 +21,7 @@ import {
 import type { CallCatalog } from '../../calls/call-request.js';
 import type { Directory, DirectoryEntry } from '../../calls/directory.js';
 import type { SlackMessage } from './call-messages.js';
-import { AUTOMATIC_CAMPAIGN, VIEW_LIMITS, type ViewStateValues } from './call-modal.js';
+import { AUTOMATIC_CAMPAIGN, capped, option, VIEW_LIMITS, type ViewStateValues } from './call-modal.js';
 import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
 
 /** Callback ids of the views. */
@@ -98,11 +97,6 @@ function section(text: string, blockId?: string): SectionBlock {
 function context(text: string): KnownBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, VIEW_LIMITS.contextText) }] };
 }
-
-function option(text: string, value: string): PlainTextOption {
-  return { text: plain(clip(text, VIEW_LIMITS.optionText)), value: value.slice(0, VIEW_LIMITS.optionValue) };
-}
-
 /** `text` as inline code: escaped, on one line, without backticks (which would end it), shortened if long. */
 function inlineCode(text: string, max = 80): string {
   const flat = text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ');
@@ -157,14 +151,6 @@ export interface BatchFormValues {
   /** Calls per minute, as the number input gives it (text). */
   pace?: string;
   channelId?: string;
-}
-
-/** At most `limit` entries (Slack allows 100 options), always including the selected one. */
-function capped<T>(items: readonly T[], selected: T | undefined, limit: number = VIEW_LIMITS.options): T[] {
-  if (items.length <= limit) return [...items];
-  const first = items.slice(0, limit);
-  if (selected === undefined || first.includes(selected)) return first;
-  return [selected, ...first.slice(0, limit - 1)];
 }
 
 /** A menu of the configured agents or numbers, the default marked and pre-selected; none when none is configured. */

@@ -117,12 +117,16 @@ export function noteText(note: ModalNote): string {
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text });
 
-function option(text: string, value: string): PlainTextOption {
+export function option(text: string, value: string): PlainTextOption {
   return { text: plain(clip(text, VIEW_LIMITS.optionText)), value: value.slice(0, VIEW_LIMITS.optionValue) };
 }
 
 /** At most `limit` items (Slack allows 100 options), always including the selected one. */
-function capped<T>(items: readonly T[], selected: T | undefined, limit: number = VIEW_LIMITS.options): T[] {
+export function capped<T>(
+  items: readonly T[],
+  selected: T | undefined,
+  limit: number = VIEW_LIMITS.options,
+): T[] {
   if (items.length <= limit) return [...items];
   const first = items.slice(0, limit);
   if (selected === undefined || first.includes(selected)) return first;
