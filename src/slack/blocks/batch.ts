@@ -3,13 +3,7 @@
  * anything is placed, the approval request for the batch as a whole, and the one message per batch that follows it
  * to the end. Pure functions of data; the listeners open, read and update them.
  */
-import type {
-  ActionsBlock,
-  InputBlock,
-  KnownBlock,
-  ModalView,
-  SectionBlock,
-} from '@slack/types';
+import type { ActionsBlock, InputBlock, KnownBlock, ModalView, SectionBlock } from '@slack/types';
 import {
   BATCH_ROW_STATES,
   BATCH_ROW_WORDS,
