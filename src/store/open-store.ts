@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import { type Logger, silentLogger } from '../log.js';
 import { KyselyStore, type Database as Tables } from './kysely-store.js';
 import { type Store, StoreError } from './store.js';
@@ -135,10 +134,12 @@ async function openPostgres(
   const password = passwordOf(options.url);
   const safe = (text: string) => (password ? text.split(password).join('***') : text);
 
+  // The driver is loaded only when PostgreSQL is configured: a SQLite install does not pay for it at start-up.
+  const { default: pg } = await import('pg');
   // int8 (bigint, bigserial, count(*)) as a JS number, on this pool only: epoch ms and ids stay well below 2^53.
   const types = new pg.TypeOverrides();
   types.setTypeParser(INT8_OID, (value: string) => Number(value));
-  let pool: pg.Pool;
+  let pool: InstanceType<typeof pg.Pool>;
   try {
     pool = new pg.Pool({
       connectionString: options.url,
