@@ -164,6 +164,14 @@ export interface KyselyStoreOptions {
   logger?: Logger;
   /** A log-safe name of the database (file path, or URL without password), for error messages. */
   description?: string;
+  /**
+   * Makes what was committed so far survive a power loss (SQLite under synchronous=NORMAL: an fsync of its WAL, off
+   * the event loop). Awaited after the commits that must never be rolled back: the move to `sending`. None: every
+   * commit is durable already (PostgreSQL) or cannot be (an in-memory database).
+   */
+  flushCommitted?: () => Promise<void>;
+  /** Called once the database is closed (e.g. to close the WAL file `flushCommitted` holds open). */
+  onClose?: () => Promise<void>;
 }
 
 export class KyselyStore implements Store {
@@ -171,6 +179,8 @@ export class KyselyStore implements Store {
   private readonly logger: Logger;
   private readonly description: string;
   private closed = false;
+  private readonly flushCommitted: (() => Promise<void>) | undefined;
+  private readonly onClose: (() => Promise<void>) | undefined;
   private migrationSchema: Promise<string | undefined> | undefined;
 
   constructor(
@@ -181,6 +191,8 @@ export class KyselyStore implements Store {
     this.singleProcess = kind === 'sqlite';
     this.logger = options.logger ?? silentLogger;
     this.description = options.description ?? kind;
+    this.flushCommitted = options.flushCommitted;
+    this.onClose = options.onClose;
   }
 
   private get isPostgres(): boolean {
@@ -250,6 +262,7 @@ export class KyselyStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.db.destroy();
+    await this.onClose?.();
   }
 
   // ---- calls ----
@@ -308,20 +321,12 @@ export class KyselyStore implements Store {
     detail: Record<string, unknown> = {},
   ): Promise<CallRecord | undefined> {
     if (from.length === 0) return undefined;
-    // SQLite runs with synchronous=NORMAL; the move to `sending` is fsynced (FULL), so that a power loss can never
-    // roll it back to `received` and have recovery send a call Iqra already has.
-    const durable = !this.isPostgres && to === 'sending';
-    if (durable) {
-      if (this.durableWrites++ === 0) await sql`PRAGMA synchronous = FULL`.execute(this.db);
-    }
-    try {
-      return await this.transitionIn(id, from, to, changes, now, detail);
-    } finally {
-      if (durable && --this.durableWrites === 0) await sql`PRAGMA synchronous = NORMAL`.execute(this.db);
-    }
+    const record = await this.transitionIn(id, from, to, changes, now, detail);
+    // The move to `sending` is flushed to disk before the caller sends anything, so that a power loss can never roll
+    // it back to `received` and have recovery send a call Iqra already has.
+    if (record && to === 'sending') await this.flushCommitted?.();
+    return record;
   }
-
-  private durableWrites = 0;
 
   private transitionIn(
     id: string,

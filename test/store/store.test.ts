@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LATEST_MIGRATION } from '../../src/store/migrations.js';
 import { describeStore, openStore, type StoreOptions } from '../../src/store/open-store.js';
 import { type NewCall, type Store, StoreError } from '../../src/store/store.js';
@@ -560,6 +561,68 @@ describe('SQLite file lock', () => {
     expect(await openFromChild(path)).toEqual({ ok: true });
     const reopened = await open({ kind: 'sqlite', path });
     expect((await reopened.getCall('r1'))?.id).toBe('r1');
+  });
+});
+
+describe('SQLite durability of the move to sending', () => {
+  /** Every fsync through a `FileHandle` (the store flushes its WAL with one), held until `release` is called. */
+  async function holdFsyncs() {
+    const probe = await openFile(join(tempDir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const real = proto.sync;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const spy = vi.spyOn(proto, 'sync').mockImplementation(async function (this: unknown) {
+      await released;
+      return real.call(this);
+    });
+    return { spy, release };
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('does not answer the move to sending before the WAL is flushed; other moves are not flushed', async () => {
+    const store = await open({ kind: 'sqlite', path: join(tempDir, 'durable', 'store.db') });
+    await store.recordCall('k1', newCall('r1'), T0);
+    const { spy, release } = await holdFsyncs();
+
+    let answered = false;
+    const sending = store.transition('r1', ['received'], 'sending', { owner: 'a' }, T0 + 1).then((r) => {
+      answered = true;
+      return r;
+    });
+    await vi.waitFor(() => expect(spy).toHaveBeenCalled());
+    // Committed (visible to reads), but the caller may not send it to Iqra yet.
+    expect((await store.getCall('r1'))?.state).toBe('sending');
+    expect(answered).toBe(false);
+    release();
+    expect((await sending)?.state).toBe('sending');
+
+    const calls = spy.mock.calls.length;
+    expect((await store.transition('r1', ['sending'], 'queued', {}, T0 + 2))?.state).toBe('queued');
+    expect(spy.mock.calls.length).toBe(calls);
+  });
+
+  it('flushes many moves to sending that arrive together with one or two fsyncs, and answers each', async () => {
+    const store = await open({ kind: 'sqlite', path: join(tempDir, 'group', 'store.db') });
+    const ids = Array.from({ length: 20 }, (_, i) => `g${i}`);
+    for (const id of ids) await store.recordCall(`k-${id}`, newCall(id), T0);
+    // The WAL file is opened (and its directory flushed) on the first flush: do that before counting.
+    await store.transition('g0', ['received'], 'sending', {}, T0 + 1);
+    const { spy, release } = await holdFsyncs();
+
+    const moves = ids.slice(1).map((id) => store.transition(id, ['received'], 'sending', {}, T0 + 2));
+    await vi.waitFor(async () => expect((await store.callsInStates(['received'], 100)).length).toBe(0));
+    release();
+    const moved = await Promise.all(moves);
+    expect(moved.map((r) => r?.state)).toEqual(ids.slice(1).map(() => 'sending'));
+    // The first flush (begun after the first commit), then one more for every commit that came while it ran.
+    expect(spy.mock.calls.length).toBeLessThanOrEqual(2);
   });
 });
 
