@@ -574,17 +574,21 @@ export class KyselyStore implements Store {
       for (const scope of ordered) {
         // PostgreSQL: one claimer per scope at a time, across replicas (SQLite: one connection, one transaction).
         if (this.isPostgres) await sql`select pg_advisory_xact_lock(hashtext(${scope.key}))`.execute(trx);
-        const uses = await trx
+        if (scope.limit <= 0)
+          return { ok: false as const, key: scope.key, limit: scope.limit, retryAt: now + windowMs };
+        // The limit-th most recent use in the window, if there is one: then the scope is full, and a place frees up
+        // when that use leaves the window. One row read (by the index), not every use of the hour.
+        const nth = await trx
           .selectFrom('quota_uses')
           .select('at')
           .where('scope_key', '=', scope.key)
           .where('at', '>', now - windowMs)
-          .orderBy('at', 'asc')
-          .execute();
-        if (uses.length >= scope.limit) {
-          const freeing = uses[uses.length - scope.limit]?.at ?? now;
-          return { ok: false as const, key: scope.key, limit: scope.limit, retryAt: freeing + windowMs };
-        }
+          .orderBy('at', 'desc')
+          .limit(1)
+          .offset(Math.max(0, scope.limit - 1))
+          .executeTakeFirst();
+        if (nth)
+          return { ok: false as const, key: scope.key, limit: scope.limit, retryAt: nth.at + windowMs };
       }
       for (const scope of ordered) {
         await trx

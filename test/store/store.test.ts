@@ -398,6 +398,42 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect(await ids([], [])).toEqual([]);
     });
 
+    it('counts quota uses in the sliding window, and says when a place frees up', async () => {
+      await setUp();
+      const HOUR = 3_600_000;
+      const scopes = [
+        { key: 'user:T1:U1', limit: 3 },
+        { key: 'team:T1', limit: 4 },
+      ];
+      for (const [i, at] of [T0, T0 + 10, T0 + 20].entries()) {
+        expect(await store.claimQuota(scopes, HOUR, at, `q${i}`)).toEqual({ ok: true });
+      }
+      // The user's fourth call in the hour: refused until the oldest of the three leaves the window.
+      expect(await store.claimQuota(scopes, HOUR, T0 + 30, 'q3')).toEqual({
+        ok: false,
+        key: 'user:T1:U1',
+        limit: 3,
+        retryAt: T0 + HOUR,
+      });
+      // Another rep takes the workspace's fourth place; the fifth call waits for the oldest to leave the window.
+      expect(await store.claimQuota([{ key: 'team:T1', limit: 4 }], HOUR, T0 + 40, 'q4')).toEqual({ ok: true });
+      expect(await store.claimQuota([{ key: 'team:T1', limit: 4 }], HOUR, T0 + 50, 'q5')).toEqual({
+        ok: false,
+        key: 'team:T1',
+        limit: 4,
+        retryAt: T0 + HOUR,
+      });
+      // With a limit of 2, a place frees up when the second-newest use leaves: T0 + 20 (uses at 0, 10, 20, 40).
+      expect(await store.claimQuota([{ key: 'team:T1', limit: 2 }], HOUR, T0 + 60, 'q6')).toEqual({
+        ok: false,
+        key: 'team:T1',
+        limit: 2,
+        retryAt: T0 + 20 + HOUR,
+      });
+      // Once the first use is out of the window, the user may call again.
+      expect(await store.claimQuota(scopes, HOUR, T0 + HOUR + 1, 'q7')).toEqual({ ok: true });
+    });
+
     it('tracks instances by heartbeat', async () => {
       await setUp();
       await store.heartbeat('i-1', T0);
