@@ -225,6 +225,46 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       }
     });
 
+    it('records calls that arrive together in one go, each answered as if alone, in order', async () => {
+      await setUp();
+      await store.recordCall('earlier', newCall('g-earlier', { teamId: 'T-group' }), T0);
+      // 30 calls at once: new ones, a redelivery of one of them within the batch, and one of an earlier call.
+      const keys = Array.from({ length: 30 }, (_, i) => (i === 7 ? 'k-3' : i === 12 ? 'earlier' : `k-${i}`));
+      const results = await Promise.all(
+        keys.map((key, i) => store.recordCall(key, newCall(`g-${i}`, { teamId: 'T-group' }), T0 + 1 + i)),
+      );
+      expect(results[3]).toEqual({ created: true, requestId: 'g-3' });
+      expect(results[7]).toEqual({ created: false, requestId: 'g-3' });
+      expect(results[12]).toEqual({ created: false, requestId: 'g-earlier' });
+      const createdIds = results.filter((r) => r.created).map((r) => r.requestId);
+      expect(createdIds).toEqual(keys.flatMap((_, i) => (i === 7 || i === 12 ? [] : [`g-${i}`])));
+      // Each answer means committed: readable from another connection (PostgreSQL), with its one transition.
+      for (const id of createdIds) {
+        const call = await other.getCall(id ?? '');
+        expect(call?.state).toBe('received');
+        expect(await other.transitions(id ?? '')).toEqual([
+          expect.objectContaining({ from: null, to: 'received', detail: { by: 'command' } }),
+        ]);
+      }
+      expect(await other.getCall('g-7')).toBeUndefined();
+      expect(await store.recentCalls('T-group', 'U1', 100)).toHaveLength(29);
+    });
+
+    it('fails only the call that cannot be recorded when calls arrive together', async () => {
+      await setUp();
+      await store.recordCall('first', newCall('dup-id'), T0);
+      const [good, bad, alsoGood] = await Promise.allSettled([
+        store.recordCall('k-a', newCall('ok-a'), T0 + 1),
+        // A second call with the same request id under another key: the database refuses it.
+        store.recordCall('k-b', newCall('dup-id'), T0 + 1),
+        store.recordCall('k-c', newCall('ok-c'), T0 + 1),
+      ]);
+      expect(good).toEqual({ status: 'fulfilled', value: { created: true, requestId: 'ok-a' } });
+      expect(bad.status).toBe('rejected');
+      expect(alsoGood).toEqual({ status: 'fulfilled', value: { created: true, requestId: 'ok-c' } });
+      expect(await other.claimIntent('k-b', T0 + 2)).toBe(true);
+    });
+
     it('moves a call with compare-and-set: of concurrent transitions from one state, one wins', async () => {
       await setUp();
       for (let i = 0; i < 5; i += 1) {
@@ -416,7 +456,9 @@ for (const backend of [sqliteBackend, postgresBackend]) {
         retryAt: T0 + HOUR,
       });
       // Another rep takes the workspace's fourth place; the fifth call waits for the oldest to leave the window.
-      expect(await store.claimQuota([{ key: 'team:T1', limit: 4 }], HOUR, T0 + 40, 'q4')).toEqual({ ok: true });
+      expect(await store.claimQuota([{ key: 'team:T1', limit: 4 }], HOUR, T0 + 40, 'q4')).toEqual({
+        ok: true,
+      });
       expect(await store.claimQuota([{ key: 'team:T1', limit: 4 }], HOUR, T0 + 50, 'q5')).toEqual({
         ok: false,
         key: 'team:T1',
