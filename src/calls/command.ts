@@ -6,7 +6,8 @@
  * This module only reads the text Slack sends: it removes Slack's markup, decodes its entities and splits the text
  * into the parts of a call request. It does not check that the number, agent or time make sense; that is done later.
  */
-import * as chrono from 'chrono-node';
+// The English parser alone (the one `chrono-node`'s own `parse` uses): the package root loads 15 more languages.
+import * as chrono from 'chrono-node/en';
 import { type CallField, CallRequestError } from './errors.js';
 
 export interface CallCommand {

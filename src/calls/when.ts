@@ -14,7 +14,9 @@
  *
  * Nothing here depends on the process's `TZ`.
  */
-import * as chrono from 'chrono-node';
+import type { ParsedComponents } from 'chrono-node';
+// The English parser alone (the one `chrono-node`'s own `parse` uses): the package root loads 15 more languages.
+import * as chrono from 'chrono-node/en';
 import { CallRequestError } from './errors.js';
 
 export type When =
@@ -265,15 +267,15 @@ function leftoverWords(text: string, result: chrono.ParsedResult): string[] {
   return around.split(/[\s,.]+/).filter((word) => word !== '' && !FILLERS.has(word.toLowerCase()));
 }
 
-function certainWeekdayOnly(c: chrono.ParsedComponents): boolean {
+function certainWeekdayOnly(c: ParsedComponents): boolean {
   return c.isCertain('weekday') && !c.isCertain('day') && !c.isCertain('month') && !c.isCertain('year');
 }
 
-function timeOnly(c: chrono.ParsedComponents): boolean {
+function timeOnly(c: ParsedComponents): boolean {
   return !c.isCertain('weekday') && !c.isCertain('day') && !c.isCertain('month') && !c.isCertain('year');
 }
 
-function componentsWall(c: chrono.ParsedComponents): Wall {
+function componentsWall(c: ParsedComponents): Wall {
   const get = (name: chrono.Component, fallback: number): number => c.get(name) ?? fallback;
   return {
     year: get('year', Number.NaN),

@@ -298,7 +298,12 @@ export class IqraClient {
       });
       const result = await this.attempt(input, body, headers);
       if (result.type === 'queued') {
-        log.info('iqra initiate call: queued', { attempt, status: result.status, queueIds: result.queueIds });
+        // Debug: the call desk logs the outcome ('call queued'), once per call.
+        log.debug('iqra initiate call: queued', {
+          attempt,
+          status: result.status,
+          queueIds: result.queueIds,
+        });
         return { queueIds: result.queueIds, attempts: attempt, sentFormat };
       }
       if (result.type === 'final') throw this.fail(log, result.error(attempt));

@@ -251,7 +251,9 @@ export class CallDesk {
       log.info('call request already taken by another worker');
       return;
     }
-    log.info('call transition', { from: record.state, to: 'sending' });
+    // Debug only: every call logs when it was received and its outcome ('call queued' or why not) at info; a line per
+    // step in between would be most of the log under load.
+    log.debug('call transition', { from: record.state, to: 'sending' });
     const started = performance.now();
     const outcome = await placeCall(request, this.deps.iqra, log);
     if (!(outcome.state === 'queued' && outcome.dryRun)) {
@@ -299,7 +301,8 @@ export class CallDesk {
       by: 'iqra',
       attempts: outcome.state === 'queued' ? outcome.attempts : outcome.error.attempts,
     });
-    log.info('call transition', { from: 'sending', to, recorded: Boolean(done) });
+    if (done && to === 'queued') log.debug('call transition', { from: 'sending', to, recorded: true });
+    else log.info('call transition', { from: 'sending', to, recorded: Boolean(done) });
     if (done) this.metrics.callEnded(to, record.entryPoint);
     await this.announce(sending);
     if (to === 'queued') this.deps.onQueued?.();

@@ -199,6 +199,14 @@ export interface KyselyStoreOptions {
   logger?: Logger;
   /** A log-safe name of the database (file path, or URL without password), for error messages. */
   description?: string;
+  /**
+   * Makes what was committed so far survive a power loss (SQLite under synchronous=NORMAL: an fsync of its WAL, off
+   * the event loop). Awaited after the commits that must never be rolled back: the move to `sending`. None: every
+   * commit is durable already (PostgreSQL) or cannot be (an in-memory database).
+   */
+  flushCommitted?: () => Promise<void>;
+  /** Called once the database is closed (e.g. to close the WAL file `flushCommitted` holds open). */
+  onClose?: () => Promise<void>;
 }
 
 export class KyselyStore implements Store {
@@ -206,6 +214,8 @@ export class KyselyStore implements Store {
   private readonly logger: Logger;
   private readonly description: string;
   private closed = false;
+  private readonly flushCommitted: (() => Promise<void>) | undefined;
+  private readonly onClose: (() => Promise<void>) | undefined;
   private migrationSchema: Promise<string | undefined> | undefined;
 
   constructor(
@@ -216,6 +226,8 @@ export class KyselyStore implements Store {
     this.singleProcess = kind === 'sqlite';
     this.logger = options.logger ?? silentLogger;
     this.description = options.description ?? kind;
+    this.flushCommitted = options.flushCommitted;
+    this.onClose = options.onClose;
   }
 
   private get isPostgres(): boolean {
@@ -285,15 +297,99 @@ export class KyselyStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.db.destroy();
+    await this.onClose?.();
   }
 
   // ---- calls ----
 
-  async recordCall(
-    intentKey: string,
-    call: NewCall,
-    now: number,
-  ): Promise<{ created: boolean; requestId: string | undefined }> {
+  /**
+   * Group commit: the calls recorded while the previous batch was being written (or in the same turn of the event
+   * loop) are written together, in one transaction, with one statement per table. Each caller's promise settles only
+   * once the transaction holding its call has committed, so a call is never acknowledged before it is recorded.
+   */
+  recordCall(intentKey: string, call: NewCall, now: number): Promise<RecordResult> {
+    return new Promise<RecordResult>((resolve, reject) => {
+      this.recordQueue.push({ intentKey, call, now, resolve, reject });
+      this.recording ??= this.writeRecords();
+    });
+  }
+
+  private readonly recordQueue: PendingRecord[] = [];
+  private recording: Promise<void> | undefined;
+
+  private async writeRecords(): Promise<void> {
+    // Let the requests that arrived in this turn of the event loop join the first batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (this.recordQueue.length > 0) {
+        const batch = this.recordQueue.splice(0, RECORD_BATCH_MAX);
+        let results: RecordResult[] | undefined;
+        try {
+          results = await this.recordBatch(batch);
+        } catch {
+          // One bad call must not fail the others: write each in a transaction of its own.
+        }
+        for (const [i, pending] of batch.entries()) {
+          const result = results?.[i];
+          if (result) pending.resolve(result);
+          else await this.recordOne(pending).then(pending.resolve, pending.reject);
+        }
+      }
+    } finally {
+      this.recording = undefined;
+      // A call queued after the loop saw an empty queue, but before `recording` was cleared, starts a new writer.
+      if (this.recordQueue.length > 0) this.recording = this.writeRecords();
+    }
+  }
+
+  /** Several calls in one transaction: one insert per table, whatever their number. Results in the batch's order. */
+  private recordBatch(batch: readonly PendingRecord[]): Promise<RecordResult[]> {
+    return this.db.transaction().execute(async (trx) => {
+      // The first call of the batch for a key is the one that may claim it; the others are redeliveries.
+      const first = new Map<string, PendingRecord>();
+      for (const pending of batch) if (!first.has(pending.intentKey)) first.set(pending.intentKey, pending);
+      const candidates = [...first.values()];
+      const claimedRows = await trx
+        .insertInto('intents')
+        .values(candidates.map((p) => ({ key: p.intentKey, request_id: p.call.id, created_at: p.now })))
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returning('key')
+        .execute();
+      const claimed = new Set(claimedRows.map((r) => r.key));
+      const created = candidates.filter((p) => claimed.has(p.intentKey));
+      if (created.length > 0) {
+        await trx
+          .insertInto('call_requests')
+          .values(created.map((p) => newCallRow(p.call, p.now)))
+          .execute();
+        await trx
+          .insertInto('call_transitions')
+          .values(created.map((p) => receivedTransition(p.call, p.now)))
+          .execute();
+      }
+      const taken = candidates.filter((p) => !claimed.has(p.intentKey)).map((p) => p.intentKey);
+      const holders = new Map<string, string | null>();
+      if (taken.length > 0) {
+        const rows = await trx
+          .selectFrom('intents')
+          .select(['key', 'request_id'])
+          .where('key', 'in', taken)
+          .execute();
+        for (const row of rows) holders.set(row.key, row.request_id);
+      }
+      return batch.map((pending): RecordResult => {
+        const winner = first.get(pending.intentKey);
+        if (claimed.has(pending.intentKey)) {
+          return winner === pending
+            ? { created: true, requestId: pending.call.id }
+            : { created: false, requestId: winner?.call.id };
+        }
+        return { created: false, requestId: holders.get(pending.intentKey) ?? undefined };
+      });
+    });
+  }
+
+  private recordOne({ intentKey, call, now }: PendingRecord): Promise<RecordResult> {
     return this.db.transaction().execute(async (trx) => {
       const claimed = await trx
         .insertInto('intents')
@@ -310,16 +406,7 @@ export class KyselyStore implements Store {
         return { created: false, requestId: intent?.request_id ?? undefined };
       }
       await trx.insertInto('call_requests').values(newCallRow(call, now)).execute();
-      await trx
-        .insertInto('call_transitions')
-        .values({
-          request_id: call.id,
-          from_state: null,
-          to_state: 'received',
-          at: now,
-          detail: JSON.stringify({ by: call.entryPoint }),
-        })
-        .execute();
+      await trx.insertInto('call_transitions').values(receivedTransition(call, now)).execute();
       return { created: true, requestId: call.id };
     });
   }
@@ -343,20 +430,12 @@ export class KyselyStore implements Store {
     detail: Record<string, unknown> = {},
   ): Promise<CallRecord | undefined> {
     if (from.length === 0) return undefined;
-    // SQLite runs with synchronous=NORMAL; the move to `sending` is fsynced (FULL), so that a power loss can never
-    // roll it back to `received` and have recovery send a call Iqra already has.
-    const durable = !this.isPostgres && to === 'sending';
-    if (durable) {
-      if (this.durableWrites++ === 0) await sql`PRAGMA synchronous = FULL`.execute(this.db);
-    }
-    try {
-      return await this.transitionIn(id, from, to, changes, now, detail);
-    } finally {
-      if (durable && --this.durableWrites === 0) await sql`PRAGMA synchronous = NORMAL`.execute(this.db);
-    }
+    const record = await this.transitionIn(id, from, to, changes, now, detail);
+    // The move to `sending` is flushed to disk before the caller sends anything, so that a power loss can never roll
+    // it back to `received` and have recovery send a call Iqra already has.
+    if (record && to === 'sending') await this.flushCommitted?.();
+    return record;
   }
-
-  private durableWrites = 0;
 
   private transitionIn(
     id: string,
@@ -604,17 +683,21 @@ export class KyselyStore implements Store {
       for (const scope of ordered) {
         // PostgreSQL: one claimer per scope at a time, across replicas (SQLite: one connection, one transaction).
         if (this.isPostgres) await sql`select pg_advisory_xact_lock(hashtext(${scope.key}))`.execute(trx);
-        const uses = await trx
+        if (scope.limit <= 0)
+          return { ok: false as const, key: scope.key, limit: scope.limit, retryAt: now + windowMs };
+        // The limit-th most recent use in the window, if there is one: then the scope is full, and a place frees up
+        // when that use leaves the window. One row read (by the index), not every use of the hour.
+        const nth = await trx
           .selectFrom('quota_uses')
           .select('at')
           .where('scope_key', '=', scope.key)
           .where('at', '>', now - windowMs)
-          .orderBy('at', 'asc')
-          .execute();
-        if (uses.length >= scope.limit) {
-          const freeing = uses[uses.length - scope.limit]?.at ?? now;
-          return { ok: false as const, key: scope.key, limit: scope.limit, retryAt: freeing + windowMs };
-        }
+          .orderBy('at', 'desc')
+          .limit(1)
+          .offset(Math.max(0, scope.limit - 1))
+          .executeTakeFirst();
+        if (nth)
+          return { ok: false as const, key: scope.key, limit: scope.limit, retryAt: nth.at + windowMs };
       }
       for (const scope of ordered) {
         await trx
@@ -1085,6 +1168,29 @@ function toBatchRecord(row: Selectable<BatchesTable>): BatchRecord {
 }
 
 // ---- rows ↔ records ----
+
+/** At most this many calls are recorded in one transaction (about 20 parameters each). */
+const RECORD_BATCH_MAX = 200;
+
+type RecordResult = { created: boolean; requestId: string | undefined };
+
+interface PendingRecord {
+  intentKey: string;
+  call: NewCall;
+  now: number;
+  resolve: (result: RecordResult) => void;
+  reject: (err: unknown) => void;
+}
+
+function receivedTransition(call: NewCall, now: number): Insertable<CallTransitionsTable> {
+  return {
+    request_id: call.id,
+    from_state: null,
+    to_state: 'received',
+    at: now,
+    detail: JSON.stringify({ by: call.entryPoint }),
+  };
+}
 
 function newCallRow(call: NewCall, now: number): Insertable<CallRequestsTable> {
   return {

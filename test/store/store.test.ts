@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LATEST_MIGRATION } from '../../src/store/migrations.js';
 import { describeStore, openStore, type StoreOptions } from '../../src/store/open-store.js';
 import { type NewCall, type Store, StoreError } from '../../src/store/store.js';
@@ -224,6 +225,46 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       }
     });
 
+    it('records calls that arrive together in one go, each answered as if alone, in order', async () => {
+      await setUp();
+      await store.recordCall('earlier', newCall('g-earlier', { teamId: 'T-group' }), T0);
+      // 30 calls at once: new ones, a redelivery of one of them within the batch, and one of an earlier call.
+      const keys = Array.from({ length: 30 }, (_, i) => (i === 7 ? 'k-3' : i === 12 ? 'earlier' : `k-${i}`));
+      const results = await Promise.all(
+        keys.map((key, i) => store.recordCall(key, newCall(`g-${i}`, { teamId: 'T-group' }), T0 + 1 + i)),
+      );
+      expect(results[3]).toEqual({ created: true, requestId: 'g-3' });
+      expect(results[7]).toEqual({ created: false, requestId: 'g-3' });
+      expect(results[12]).toEqual({ created: false, requestId: 'g-earlier' });
+      const createdIds = results.filter((r) => r.created).map((r) => r.requestId);
+      expect(createdIds).toEqual(keys.flatMap((_, i) => (i === 7 || i === 12 ? [] : [`g-${i}`])));
+      // Each answer means committed: readable from another connection (PostgreSQL), with its one transition.
+      for (const id of createdIds) {
+        const call = await other.getCall(id ?? '');
+        expect(call?.state).toBe('received');
+        expect(await other.transitions(id ?? '')).toEqual([
+          expect.objectContaining({ from: null, to: 'received', detail: { by: 'command' } }),
+        ]);
+      }
+      expect(await other.getCall('g-7')).toBeUndefined();
+      expect(await store.recentCalls('T-group', 'U1', 100)).toHaveLength(29);
+    });
+
+    it('fails only the call that cannot be recorded when calls arrive together', async () => {
+      await setUp();
+      await store.recordCall('first', newCall('dup-id'), T0);
+      const [good, bad, alsoGood] = await Promise.allSettled([
+        store.recordCall('k-a', newCall('ok-a'), T0 + 1),
+        // A second call with the same request id under another key: the database refuses it.
+        store.recordCall('k-b', newCall('dup-id'), T0 + 1),
+        store.recordCall('k-c', newCall('ok-c'), T0 + 1),
+      ]);
+      expect(good).toEqual({ status: 'fulfilled', value: { created: true, requestId: 'ok-a' } });
+      expect(bad.status).toBe('rejected');
+      expect(alsoGood).toEqual({ status: 'fulfilled', value: { created: true, requestId: 'ok-c' } });
+      expect(await other.claimIntent('k-b', T0 + 2)).toBe(true);
+    });
+
     it('moves a call with compare-and-set: of concurrent transitions from one state, one wins', async () => {
       await setUp();
       for (let i = 0; i < 5; i += 1) {
@@ -397,6 +438,44 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect(await ids([], [])).toEqual([]);
     });
 
+    it('counts quota uses in the sliding window, and says when a place frees up', async () => {
+      await setUp();
+      const HOUR = 3_600_000;
+      const scopes = [
+        { key: 'user:T1:U1', limit: 3 },
+        { key: 'team:T1', limit: 4 },
+      ];
+      for (const [i, at] of [T0, T0 + 10, T0 + 20].entries()) {
+        expect(await store.claimQuota(scopes, HOUR, at, `q${i}`)).toEqual({ ok: true });
+      }
+      // The user's fourth call in the hour: refused until the oldest of the three leaves the window.
+      expect(await store.claimQuota(scopes, HOUR, T0 + 30, 'q3')).toEqual({
+        ok: false,
+        key: 'user:T1:U1',
+        limit: 3,
+        retryAt: T0 + HOUR,
+      });
+      // Another rep takes the workspace's fourth place; the fifth call waits for the oldest to leave the window.
+      expect(await store.claimQuota([{ key: 'team:T1', limit: 4 }], HOUR, T0 + 40, 'q4')).toEqual({
+        ok: true,
+      });
+      expect(await store.claimQuota([{ key: 'team:T1', limit: 4 }], HOUR, T0 + 50, 'q5')).toEqual({
+        ok: false,
+        key: 'team:T1',
+        limit: 4,
+        retryAt: T0 + HOUR,
+      });
+      // With a limit of 2, a place frees up when the second-newest use leaves: T0 + 20 (uses at 0, 10, 20, 40).
+      expect(await store.claimQuota([{ key: 'team:T1', limit: 2 }], HOUR, T0 + 60, 'q6')).toEqual({
+        ok: false,
+        key: 'team:T1',
+        limit: 2,
+        retryAt: T0 + 20 + HOUR,
+      });
+      // Once the first use is out of the window, the user may call again.
+      expect(await store.claimQuota(scopes, HOUR, T0 + HOUR + 1, 'q7')).toEqual({ ok: true });
+    });
+
     it('tracks instances by heartbeat', async () => {
       await setUp();
       await store.heartbeat('i-1', T0);
@@ -560,6 +639,68 @@ describe('SQLite file lock', () => {
     expect(await openFromChild(path)).toEqual({ ok: true });
     const reopened = await open({ kind: 'sqlite', path });
     expect((await reopened.getCall('r1'))?.id).toBe('r1');
+  });
+});
+
+describe('SQLite durability of the move to sending', () => {
+  /** Every fsync through a `FileHandle` (the store flushes its WAL with one), held until `release` is called. */
+  async function holdFsyncs() {
+    const probe = await openFile(join(tempDir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const real = proto.sync;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const spy = vi.spyOn(proto, 'sync').mockImplementation(async function (this: unknown) {
+      await released;
+      return real.call(this);
+    });
+    return { spy, release };
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('does not answer the move to sending before the WAL is flushed; other moves are not flushed', async () => {
+    const store = await open({ kind: 'sqlite', path: join(tempDir, 'durable', 'store.db') });
+    await store.recordCall('k1', newCall('r1'), T0);
+    const { spy, release } = await holdFsyncs();
+
+    let answered = false;
+    const sending = store.transition('r1', ['received'], 'sending', { owner: 'a' }, T0 + 1).then((r) => {
+      answered = true;
+      return r;
+    });
+    await vi.waitFor(() => expect(spy).toHaveBeenCalled());
+    // Committed (visible to reads), but the caller may not send it to Iqra yet.
+    expect((await store.getCall('r1'))?.state).toBe('sending');
+    expect(answered).toBe(false);
+    release();
+    expect((await sending)?.state).toBe('sending');
+
+    const calls = spy.mock.calls.length;
+    expect((await store.transition('r1', ['sending'], 'queued', {}, T0 + 2))?.state).toBe('queued');
+    expect(spy.mock.calls.length).toBe(calls);
+  });
+
+  it('flushes many moves to sending that arrive together with one or two fsyncs, and answers each', async () => {
+    const store = await open({ kind: 'sqlite', path: join(tempDir, 'group', 'store.db') });
+    const ids = Array.from({ length: 20 }, (_, i) => `g${i}`);
+    for (const id of ids) await store.recordCall(`k-${id}`, newCall(id), T0);
+    // The WAL file is opened (and its directory flushed) on the first flush: do that before counting.
+    await store.transition('g0', ['received'], 'sending', {}, T0 + 1);
+    const { spy, release } = await holdFsyncs();
+
+    const moves = ids.slice(1).map((id) => store.transition(id, ['received'], 'sending', {}, T0 + 2));
+    await vi.waitFor(async () => expect((await store.callsInStates(['received'], 100)).length).toBe(0));
+    release();
+    const moved = await Promise.all(moves);
+    expect(moved.map((r) => r?.state)).toEqual(ids.slice(1).map(() => 'sending'));
+    // The first flush (begun after the first commit), then one more for every commit that came while it ran.
+    expect(spy.mock.calls.length).toBeLessThanOrEqual(2);
   });
 });
 
