@@ -149,9 +149,12 @@ export interface BatchSnapshot {
 }
 
 const MINUTE = 60_000;
+const DRAFT_TTL_MS = 24 * 60 * MINUTE;
+const DRAFT_PRUNE_EVERY_MS = 10 * MINUTE;
 
 export class BatchDesk {
   private ticking: Promise<void> | undefined;
+  private lastPrune = 0;
 
   constructor(private readonly deps: BatchDeskDeps) {}
 
@@ -505,6 +508,12 @@ export class BatchDesk {
 
   private async tickOnce(): Promise<void> {
     const { store, now } = this.deps;
+    // Previews nobody confirmed within a day are forgotten (their rows can be large); a rep who comes back to one
+    // is told to start again.
+    if (now().getTime() - this.lastPrune > DRAFT_PRUNE_EVERY_MS) {
+      this.lastPrune = now().getTime();
+      await store.deleteDrafts(now().getTime() - DRAFT_TTL_MS);
+    }
     for (const batch of await store.batchesInStates(['pending_approval'], 100)) {
       if (batch.expiresAt !== undefined && batch.expiresAt <= now().getTime()) await this.expire(batch);
     }

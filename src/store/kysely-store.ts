@@ -1105,6 +1105,16 @@ export class KyselyStore implements Store {
     return rows.map(toBatchRecord);
   }
 
+  async deleteDrafts(before: number): Promise<number> {
+    const deleted = await this.db
+      .deleteFrom('batches')
+      .where('state', '=', 'draft')
+      .where('created_at', '<', before)
+      .returning('id')
+      .execute();
+    return deleted.length;
+  }
+
   async recentBatches(teamId: string, userId: string, limit: number): Promise<BatchRecord[]> {
     if (limit <= 0) return [];
     const rows = await this.db

@@ -265,6 +265,8 @@ export interface BatchStore {
   /** Moves every `waiting` row to `cancelled`, in one transaction. Returns how many. */
   cancelWaitingCalls(batchId: string, now: number, detail: Record<string, unknown>): Promise<number>;
   batchesInStates(states: readonly BatchState[], limit: number, teamId?: string): Promise<BatchRecord[]>;
+  /** Forgets previews never confirmed, created before `before`. Returns how many. */
+  deleteDrafts(before: number): Promise<number>;
   /** The requester's latest batches, newest first (drafts left out). */
   recentBatches(teamId: string, userId: string, limit: number): Promise<BatchRecord[]>;
 }

@@ -152,6 +152,18 @@ for (const backend of backends) {
       expect((await store.getBatch('bat_3'))?.heldReason).toBeUndefined();
     });
 
+    it('forgets old drafts only', async () => {
+      const { store } = await open();
+      await store.createBatch(batch('bat_old'), T0);
+      await store.createBatch(batch('bat_new'), T0 + 10);
+      await store.createBatch(batch('bat_run'), T0);
+      await store.transitionBatch('bat_run', ['draft'], 'running', {}, T0);
+      expect(await store.deleteDrafts(T0 + 5)).toBe(1);
+      expect(await store.getBatch('bat_old')).toBeUndefined();
+      expect(await store.getBatch('bat_new')).toBeDefined();
+      expect(await store.getBatch('bat_run')).toBeDefined();
+    });
+
     it('lists batches by state and a requester’s latest, drafts left out', async () => {
       const { store } = await open();
       await store.createBatch(batch('bat_a'), T0);

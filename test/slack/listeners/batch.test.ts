@@ -306,6 +306,39 @@ describe('batch approval, calling hours and history', () => {
     expect(states).toEqual(['queued', 'queued', 'queued']);
   });
 
+  it('with CALL_APPROVAL_CHANNEL, asks there, and rewrites that message with the decision', async () => {
+    const c = clock();
+    const a = await start({ env: { ...APPROVAL, CALL_APPROVAL_CHANNEL: 'C0APPROVE1' }, now: c.now });
+    const { shown } = await submitList(a, { batch_paste: '+14155551001', batch_pace: '60' });
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    await a.running.delivery.flush();
+    const posts = a.slack.callsOf('chat.postMessage');
+    const ask = posts.find((m) => m.args.channel === 'C0APPROVE1');
+    const parent = posts.find((m) => m.args.channel === 'C0SALES01');
+    expect(JSON.stringify(ask?.args.blocks)).toContain('batch_approve');
+    expect(JSON.stringify(parent?.args.blocks)).not.toContain('batch_approve');
+    const approvalTs = (await a.store.getBatch(batchId))?.approvalTs ?? '';
+    expect(approvalTs).not.toBe('');
+    await a.interact(
+      a.buttonPress({
+        actionId: 'batch_approve',
+        value: batchId,
+        user: 'U0BOSS001',
+        channel: 'C0APPROVE1',
+        message: { ts: approvalTs },
+      }),
+    );
+    await waitUntil(async () => (await a.store.getBatch(batchId))?.state === 'running');
+    await a.running.delivery.flush();
+    const rewritten = a.slack
+      .callsOf('chat.update')
+      .filter((u) => u.args.channel === 'C0APPROVE1' && u.args.ts === approvalTs);
+    expect(rewritten.length).toBeGreaterThan(0);
+    expect(JSON.stringify(rewritten.at(-1)?.args.blocks)).not.toContain('batch_approve');
+    expect(JSON.stringify(rewritten.at(-1)?.args.blocks)).toContain('U0BOSS001');
+  });
+
   it('rejecting the batch cancels every row', async () => {
     const a = await start({ env: APPROVAL, now: () => new Date(T0) });
     const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
@@ -420,6 +453,25 @@ describe('batch approval, calling hours and history', () => {
     expect(String(dm?.args.text)).toContain(batchId);
     await a.running.batches.tick();
     expect(a.iqra.requests).toHaveLength(1);
+  });
+
+  it('in a dry run, sends nothing and still finishes with its result file', async () => {
+    const c = clock();
+    const a = await start({ env: { IQRA_DRY_RUN: 'true' }, now: c.now });
+    const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    const done = await waitUntil(async () => {
+      await a.running.batches.tick();
+      c.advance(1000);
+      return (await a.store.getBatch(batchId))?.state === 'done';
+    });
+    expect(done).toBe(true);
+    expect((await a.store.batchCalls(batchId)).map((call) => call.state)).toEqual(['dry_run', 'dry_run']);
+    expect(a.iqra.requests).toHaveLength(0);
+    await a.running.delivery.flush();
+    const upload = await a.slack.waitFor(() => a.slack.uploads[0], 'the result file');
+    expect(upload.content.toString('utf8')).toContain('+14155551002');
   });
 
   it('opens the batch form from the App Home’s New batch button', async () => {
