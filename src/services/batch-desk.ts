@@ -171,8 +171,7 @@ export class BatchDesk {
         'The pace is the number of calls per minute: a whole number from 1 to 60, e.g. `10`.',
       );
     }
-    const who = await deps.guards?.requesterRefusal(form.userId, form.channelId);
-    if (who) throw new CallRequestError('command', who.message);
+    await this.checkRequester(form.userId, form.channelId);
 
     const table = readBatchTable(form.text);
     const preview = previewBatch(table, form.defaults, deps.catalog, { max: deps.maxRows });
@@ -342,6 +341,12 @@ export class BatchDesk {
       approvalNeeded,
       notes,
     };
+  }
+
+  /** Who may call, and from which channel: checked before the list is even read. Throws a CallRequestError. */
+  async checkRequester(userId: string, channelId: string): Promise<void> {
+    const who = await this.deps.guards?.requesterRefusal(userId, channelId);
+    if (who) throw new CallRequestError('command', who.message);
   }
 
   /**

@@ -142,6 +142,7 @@ function formSubmission(deps: BatchListenerDeps) {
       let text = values.pasted ?? '';
       let fileName: string | undefined;
       const fileId = values.fileIds[0];
+      await deps.batches.checkRequester(userId, channelId ?? '');
       if (fileId) {
         const file = await downloadSlackFile(client, fileId, {
           token: deps.botToken,

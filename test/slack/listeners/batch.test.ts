@@ -121,6 +121,15 @@ describe('/call batch', () => {
     expect(await a.store.batchCalls(batchId)).toHaveLength(0);
   });
 
+  it('refuses someone who may not place calls before reading the list', async () => {
+    const a = await start({ env: { CALL_ALLOWED_USERS: 'U0BOSS001' } });
+    const fileId = a.slack.addFile({ name: 'list.csv', content: LIST });
+    const { shown } = await submitList(a, { batch_file: fileId, batch_pace: '10' });
+    expect(text(shown)).toContain('not among the people who may place calls');
+    expect(a.slack.fileDownloads).toHaveLength(0);
+    expect(await a.store.batchesInStates(['draft'], 10)).toHaveLength(0);
+  });
+
   it('says what is wrong with the list, with Back to the form to fix it', async () => {
     const a = await start();
     const { shown } = await submitList(a, {
