@@ -229,6 +229,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     maxScheduleDays: config.calls.maxScheduleDays,
     logger: logger.child({ component: 'home-tab' }),
     now,
+    batches: (teamId, userId) => batches.recent(teamId, userId, 5),
   });
   const delivery = new SlackDelivery({
     metrics,

@@ -6,6 +6,7 @@ import {
   batchEta,
   batchRowState,
   countRows,
+  doneRows,
   isRowFinal,
 } from '../calls/batch-progress.js';
 import type { CallCatalog, CallRequest } from '../calls/call-request.js';
@@ -129,6 +130,15 @@ export function settingsOf(batch: BatchRecord): BatchSettings {
 function rowsOf(batch: BatchRecord): BatchRows {
   const rows = batch.rows as Partial<BatchRows>;
   return { calls: rows.calls ?? [], outside: rows.outside ?? [], skipped: rows.skipped ?? [] };
+}
+
+/** A batch in a list: when, its state, and how many of its rows are over (called, skipped or cancelled). */
+export interface BatchSummary {
+  id: string;
+  createdAt: number;
+  state: BatchState;
+  done: number;
+  total: number;
 }
 
 export type ConfirmResult =
@@ -632,6 +642,23 @@ export class BatchDesk {
       total: calls.length + skipped,
       ...(eta !== undefined ? { eta } : {}),
     };
+  }
+
+  /** The requester's latest batches with how far each got (for `/call history` and the Home tab). */
+  async recent(teamId: string, userId: string, limit: number): Promise<BatchSummary[]> {
+    const summaries: BatchSummary[] = [];
+    for (const batch of await this.deps.store.recentBatches(teamId, userId, limit)) {
+      const snapshot = await this.snapshot(batch.id);
+      if (!snapshot) continue;
+      summaries.push({
+        id: batch.id,
+        createdAt: batch.createdAt,
+        state: batch.state,
+        done: doneRows(snapshot.counts),
+        total: snapshot.total,
+      });
+    }
+    return summaries;
   }
 
   /** The result file's rows: every row of the list, placed or skipped, by line. */

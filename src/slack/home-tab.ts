@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { Audience } from '../calls/approval.js';
 import type { CallCatalog } from '../calls/call-request.js';
 import type { Logger } from '../log.js';
+import type { BatchSummary } from '../services/batch-desk.js';
 import type { CallRecord, Store } from '../store/store.js';
 import type { Audiences } from './audiences.js';
 import { HOME_PENDING_APPROVALS, HOME_RECENT_CALLS, homeView } from './blocks/home.js';
@@ -19,6 +20,8 @@ export interface HomeTabOptions {
   maxScheduleDays: number;
   logger: Logger;
   now: () => Date;
+  /** The user's latest batches, when batches are on. */
+  batches?: (teamId: string, userId: string) => Promise<BatchSummary[]>;
   /** The least time between two publications of one user's Home tab on changes (ms). Default 2 s. */
   debounceMs?: number;
   /** How long a user who opened the Home tab is kept up to date (ms). Default 24 h. */
@@ -218,6 +221,7 @@ export class HomeTab {
     const { store, client, logger } = this.o;
     let calls: CallRecord[] = [];
     let approvals: CallRecord[] | undefined;
+    let batches: BatchSummary[] = [];
     let unavailable = false;
     try {
       const approver =
@@ -227,6 +231,7 @@ export class HomeTab {
         // One more than shown, to tell whether more are waiting.
         approver ? store.callsInStates(['pending_approval'], HOME_PENDING_APPROVALS + 1, teamId) : undefined,
       ]);
+      batches = (await this.o.batches?.(teamId, userId)) ?? [];
     } catch (err) {
       unavailable = true;
       logger.warn('could not read the calls for the Home tab', { userId, error: err });
@@ -237,6 +242,7 @@ export class HomeTab {
       userId,
       calls,
       ...(approvals ? { approvals } : {}),
+      ...(batches.length ? { batches } : {}),
       ...(unavailable ? { unavailable } : {}),
       now: this.o.now().getTime(),
     });

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { BatchSummary } from '../../services/batch-desk.js';
 import type { CallRecord, CallState, CallTransition } from '../../store/store.js';
 import type { SlackMessage } from './call-messages.js';
 import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
@@ -38,16 +39,8 @@ function line(call: CallRecord): string {
   return `${at(call.createdAt)} · *${numberOf(call)}* · ${escapeMrkdwn(call.agentAlias)} · ${stateInWords(call.state)}${ids} · \`${call.id}\``;
 }
 
-/** A batch as `/call history` lists it. */
-export interface BatchLine {
-  id: string;
-  createdAt: number;
-  /** The batch's state in words (`running`, `done`, ...). */
-  state: string;
-  /** Rows over (called, skipped or cancelled), of all the rows of its list. */
-  done: number;
-  total: number;
-}
+/** A batch as `/call history` and the Home tab list it (BatchSummary). */
+export type BatchLine = BatchSummary;
 
 const BATCH_STATE_WORDS: Record<string, string> = {
   pending_approval: '🕒 waiting for approval',
@@ -58,7 +51,7 @@ const BATCH_STATE_WORDS: Record<string, string> = {
   expired: '⌛ expired',
 };
 
-function batchLine(batch: BatchLine): string {
+export function batchLine(batch: BatchLine): string {
   return `${at(batch.createdAt)} · *Batch* of ${batch.total} · ${BATCH_STATE_WORDS[batch.state] ?? batch.state} · ${batch.done}/${batch.total} over · \`${batch.id}\``;
 }
 

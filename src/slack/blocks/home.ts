@@ -4,7 +4,7 @@ import { type CallEnd, END_WORDS } from '../../calls/progress.js';
 import type { CallRecord } from '../../store/store.js';
 import { NEW_BATCH_ACTION } from './batch.js';
 import { approvalActions, formatDuration } from './call-messages.js';
-import { stateInWords } from './history.js';
+import { type BatchLine, batchLine, stateInWords } from './history.js';
 import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
 
 /** The Home tab's "Place a call" button: opens the call modal, which asks for the channel. */
@@ -31,6 +31,8 @@ export interface HomeData {
    * shown, with a note that more are waiting.
    */
   approvals?: readonly CallRecord[];
+  /** The user's latest batches (lists of calls), newest first. */
+  batches?: readonly BatchLine[];
   /** The store could not be read: the tab says so instead of listing calls. */
   unavailable?: boolean;
   /** Epoch ms. */
@@ -305,6 +307,15 @@ export function homeView(data: HomeData): HomeView {
     for (const call of data.calls.slice(0, HOME_RECENT_CALLS)) blocks.push(recentCallBlock(call));
   }
 
-  // At most 4 + (3 + 2 × 20) + (1 + 10) + 4 = 62 blocks: within Slack's 100 (HOME_MAX_BLOCKS), as the tests check.
+  if (data.batches?.length) {
+    blocks.push({ type: 'header', text: { type: 'plain_text', text: 'Your batches' } });
+    blocks.push(
+      section(
+        `${data.batches.map(batchLine).join('\n')}\n\`/call status <batch id>\` shows one; its message in the channel follows it live.`,
+      ),
+    );
+  }
+
+  // At most 4 + (3 + 2 × 20) + (1 + 10) + 2 + 4 = 64 blocks: within Slack's 100 (HOME_MAX_BLOCKS), as the tests check.
   return { type: 'home', blocks: [...blocks, ...tail] };
 }

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBatchTable } from '../../../src/calls/batch.js';
 import { BATCH_MODAL, BATCH_PREVIEW_MODAL, BATCH_STOP_ACTION } from '../../../src/slack/blocks/batch.js';
-import { openedViews, type SentView, viewSubmission } from '../../support/slack-payloads.js';
+import {
+  appHomeOpenedEvent,
+  openedViews,
+  type SentView,
+  sendEvent,
+  viewSubmission,
+} from '../../support/slack-payloads.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 
 /** A Friday, 17:00 UTC: within 08:00–21:00 for US numbers all day. */
@@ -481,6 +487,19 @@ describe('batch approval, calling hours and history', () => {
     await a.running.delivery.flush();
     const upload = await a.slack.waitFor(() => a.slack.uploads[0], 'the result file');
     expect(upload.content.toString('utf8')).toContain('+14155551002');
+  });
+
+  it('lists the rep’s batches on the App Home', async () => {
+    const a = await start({ now: () => new Date(T0) });
+    const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    await sendEvent(a, appHomeOpenedEvent());
+    const published = await a.slack.waitFor(() => a.slack.callsOf('views.publish').at(-1), 'the Home tab');
+    const home = JSON.stringify((published.args.view as SentView).blocks);
+    expect(home).toContain('Your batches');
+    expect(home).toContain(batchId);
+    expect(home).toContain('0/2 over');
   });
 
   it('opens the batch form from the App Home’s New batch button', async () => {

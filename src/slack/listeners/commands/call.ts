@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
-import { doneRows } from '../../../calls/batch-progress.js';
 import {
   type CallCatalog,
   draftCallRequest,
@@ -20,7 +19,7 @@ import { batchParentMessage } from '../../blocks/batch.js';
 import { commandErrorMessage, helpMessage, type SlackMessage } from '../../blocks/call-messages.js';
 import { type CallModalContext, type CallModalValues, callModal } from '../../blocks/call-modal.js';
 import { doctorMessage } from '../../blocks/doctor.js';
-import { type BatchLine, historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
+import { historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import type { UserZones } from '../../user-zones.js';
 import { openBatchForm } from '../batch.js';
@@ -263,19 +262,7 @@ async function lookUp(
 ): Promise<SlackMessage> {
   const { store } = deps;
   if (parsed.kind === 'history') {
-    const batches: BatchLine[] = [];
-    for (const batch of await store.recentBatches(teamId, userId, 5)) {
-      const snapshot = await deps.batches?.snapshot(batch.id);
-      if (snapshot) {
-        batches.push({
-          id: batch.id,
-          createdAt: batch.createdAt,
-          state: batch.state,
-          done: doneRows(snapshot.counts),
-          total: snapshot.total,
-        });
-      }
-    }
+    const batches = (await deps.batches?.recent(teamId, userId, 5)) ?? [];
     return historyMessage(await store.recentCalls(teamId, userId, 10), batches);
   }
   if (parsed.id.startsWith('bat_') && deps.batches && deps.board) {
