@@ -21,6 +21,7 @@ import { boltLogger } from './slack/bolt-logger.js';
 import { type ApprovalContext, SlackDelivery } from './slack/delivery.js';
 import { HomeTab } from './slack/home-tab.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { LoadShedder, type OverloadLimits } from './slack/load-shedding.js';
 import { UserZones } from './slack/user-zones.js';
 import type { Store } from './store/store.js';
 
@@ -50,6 +51,8 @@ export interface SlackAppOptions {
   slackMinGapMs?: number;
   /** How often due calls are looked for by tracking (ms). */
   trackingTickMs?: number;
+  /** Overrides the overload limits of the settings (tests). */
+  overload?: Partial<OverloadLimits>;
 }
 
 export interface RunningApp {
@@ -305,6 +308,15 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     },
   });
 
+  // Before any listener: while overloaded, slash commands are answered "busy, nothing done" and not recorded.
+  const shedder = new LoadShedder({
+    limits: { ...config.overload, ...options.overload },
+    backlog: () => desk.busy,
+    metrics,
+    onShed: (reason, detail) => logger.warn('command turned away: overloaded', { reason, ...detail }),
+  });
+  app.use(shedder.middleware);
+
   registerListeners(app, {
     catalog: callCatalog(config),
     maxScheduleDays: config.calls.maxScheduleDays,
@@ -372,6 +384,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   }
   delivery.start();
   tracker.start();
+  shedder.start();
   const recovered = await desk.recover();
   await desk
     .expireApprovals()
@@ -392,6 +405,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       ready = false;
       clearInterval(heartbeat);
       clearInterval(expiry);
+      shedder.stop();
       // No new requests; then let the calls being sent to Iqra finish, and their confirmations go out.
       await app
         .stop()
