@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { CallCatalog } from './calls/call-request.js';
-import { recipientZones } from './calls/recipient-zones.js';
+import { recipientZones, warmRecipientZones } from './calls/recipient-zones.js';
 import { newRequestId } from './calls/request-id.js';
 import type { Config } from './config.js';
 import { iqraEventsHandler } from './http/iqra-events.js';
@@ -392,6 +392,10 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   if (recovered.interrupted || recovered.resumed)
     logger.warn('recovered call requests left by a previous run', recovered);
   ready = true;
+  // The recipients' zone data is read on first use; read it now, so that the first call does not wait for it.
+  warmRecipientZones().catch((err: unknown) =>
+    logger.error('could not read the phone number time-zone data', { error: err }),
+  );
 
   return {
     app,
