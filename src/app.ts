@@ -309,11 +309,21 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   });
 
   // Before any listener: while overloaded, slash commands are answered "busy, nothing done" and not recorded.
+  let shedLoggedAt = 0;
+  let shedSinceLog = 0;
   const shedder = new LoadShedder({
     limits: { ...config.overload, ...options.overload },
     backlog: () => desk.busy,
     metrics,
-    onShed: (reason, detail) => logger.warn('command turned away: overloaded', { reason, ...detail }),
+    // One line per 5 seconds of shedding, not one per command: under overload, logging is work too.
+    onShed: (reason, detail) => {
+      shedSinceLog += 1;
+      const at = Date.now();
+      if (at - shedLoggedAt < 5000) return;
+      logger.warn('commands turned away: overloaded', { reason, commands: shedSinceLog, ...detail });
+      shedLoggedAt = at;
+      shedSinceLog = 0;
+    },
   });
   app.use(shedder.middleware);
 

@@ -4,21 +4,24 @@
  * twice (the late command is recorded and placed all the same). So when the app is overloaded, a command is answered
  * at once with "busy, nothing was done" and not recorded at all: the rep knows to try again, and nothing happens twice.
  *
- * Overloaded means any of: the event loop runs late (everything waits), too many commands are in hand and not yet
- * acked, or too many recorded calls are waiting to be sent to Iqra (a new one would wait too long).
+ * Overloaded means any of: the event loop runs late (everything waits), it has had no idle moment to speak of for a
+ * second (requests queue up in front of it, unseen), too many commands are in hand and not yet acked, or too many
+ * recorded calls are being worked on (a new one would wait too long).
  */
 import type { AnyMiddlewareArgs, Middleware, SlackCommandMiddlewareArgs } from '@slack/bolt';
 
 export interface OverloadLimits {
   /** Event-loop delay (ms) over which commands are turned away; 0: never for that reason. */
   maxLagMs: number;
+  /** Share of the last second the event loop was busy (0–1) from which commands are turned away; 0: never. */
+  maxUtilization: number;
   /** Commands in hand (received, not yet acked) over which more are turned away; 0: never for that reason. */
   maxUnacked: number;
   /** Calls recorded and not yet done with Iqra over which commands are turned away; 0: never for that reason. */
   maxBacklog: number;
 }
 
-export type ShedReason = 'lag' | 'unacked' | 'backlog';
+export type ShedReason = 'lag' | 'busy' | 'unacked' | 'backlog';
 
 export const BUSY_MESSAGE =
   "⏳ I'm too busy to take this right now, so I did nothing with it: *no call was placed*. Please try again in a minute.";
@@ -28,28 +31,45 @@ export interface LoadShedderOptions {
   /** Calls being worked on after their ack (recorded, not yet done with Iqra). */
   backlog: () => number;
   metrics?: { commandShed(reason: ShedReason): void };
-  onShed?: (reason: ShedReason, detail: { lagMs: number; unacked: number; backlog: number }) => void;
+  onShed?: (
+    reason: ShedReason,
+    detail: { lagMs: number; utilization: number; unacked: number; backlog: number },
+  ) => void;
 }
 
-/** How often the event loop's delay is sampled (ms). */
+/** How often the event loop is sampled (ms). */
 const SAMPLE_MS = 50;
+/** Samples the utilization is the average of: one second. */
+const UTILIZATION_SAMPLES = 20;
 
 export class LoadShedder {
   private unacked = 0;
   /** How late the last sampling timer ran (ms): how long everything else had to wait. */
   private lagMs = 0;
+  /** The share of the last second the event loop spent working (not waiting for I/O). */
+  private utilization = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: LoadShedderOptions) {}
 
-  /** Starts measuring the event loop's delay (by how late a timer runs). */
+  /** Starts measuring the event loop: how late a timer runs, and how busy the loop was over the last second. */
   start(): void {
-    if (this.timer || this.o.limits.maxLagMs <= 0) return;
+    const { maxLagMs, maxUtilization } = this.o.limits;
+    if (this.timer || (maxLagMs <= 0 && maxUtilization <= 0)) return;
     let last = performance.now();
+    let elu = performance.eventLoopUtilization();
+    const window: { active: number; idle: number }[] = [];
     this.timer = setInterval(() => {
       const now = performance.now();
       this.lagMs = Math.max(0, now - last - SAMPLE_MS);
       last = now;
+      const delta = performance.eventLoopUtilization(elu);
+      elu = performance.eventLoopUtilization();
+      window.push({ active: delta.active, idle: delta.idle });
+      if (window.length > UTILIZATION_SAMPLES) window.shift();
+      const active = window.reduce((sum, w) => sum + w.active, 0);
+      const idle = window.reduce((sum, w) => sum + w.idle, 0);
+      this.utilization = active + idle > 0 ? active / (active + idle) : 0;
     }, SAMPLE_MS);
     this.timer.unref();
   }
@@ -58,14 +78,16 @@ export class LoadShedder {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.lagMs = 0;
+    this.utilization = 0;
   }
 
   /** Why a command arriving now would be turned away, if it would. */
   overloaded(): ShedReason | undefined {
-    const { maxLagMs, maxUnacked, maxBacklog } = this.o.limits;
+    const { maxLagMs, maxUtilization, maxUnacked, maxBacklog } = this.o.limits;
     if (maxUnacked > 0 && this.unacked >= maxUnacked) return 'unacked';
     if (maxBacklog > 0 && this.o.backlog() >= maxBacklog) return 'backlog';
     if (maxLagMs > 0 && this.lagMs >= maxLagMs) return 'lag';
+    if (maxUtilization > 0 && this.utilization >= maxUtilization) return 'busy';
     return undefined;
   }
 
@@ -77,7 +99,12 @@ export class LoadShedder {
     const reason = this.overloaded();
     if (reason) {
       this.o.metrics?.commandShed(reason);
-      this.o.onShed?.(reason, { lagMs: this.lagMs, unacked: this.unacked, backlog: this.o.backlog() });
+      this.o.onShed?.(reason, {
+        lagMs: Math.round(this.lagMs),
+        utilization: Math.round(this.utilization * 100) / 100,
+        unacked: this.unacked,
+        backlog: this.o.backlog(),
+      });
       await ack({ response_type: 'ephemeral', text: BUSY_MESSAGE });
       return;
     }

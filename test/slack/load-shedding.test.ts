@@ -16,7 +16,7 @@ describe('LoadShedder', () => {
   it('turns a command away while too many are in hand and not yet acked, then takes commands again', async () => {
     const shed: ShedReason[] = [];
     const shedder = new LoadShedder({
-      limits: { maxLagMs: 0, maxUnacked: 1, maxBacklog: 0 },
+      limits: { maxLagMs: 0, maxUtilization: 0, maxUnacked: 1, maxBacklog: 0 },
       backlog: () => 0,
       metrics: { commandShed: (reason) => shed.push(reason) },
     });
@@ -47,17 +47,37 @@ describe('LoadShedder', () => {
     expect(shedder.overloaded()).toBeUndefined();
   });
 
+  it('turns commands away once the event loop has had no idle moment for a second', async () => {
+    const shedder = new LoadShedder({
+      limits: { maxLagMs: 0, maxUtilization: 0.9, maxUnacked: 0, maxBacklog: 0 },
+      backlog: () => 0,
+    });
+    shedder.start();
+    try {
+      expect(shedder.overloaded()).toBeUndefined();
+      // Work without a pause for 1.2 s, as an overloaded process does.
+      const until = performance.now() + 1200;
+      while (performance.now() < until) {
+        // busy
+      }
+      await vi.waitFor(() => expect(shedder.overloaded()).toBe('busy'), { interval: 5 });
+    } finally {
+      shedder.stop();
+    }
+    expect(shedder.overloaded()).toBeUndefined();
+  });
+
   it('turns commands away while the backlog after the ack is full; a limit of 0 never does', async () => {
     let backlog = 5;
     const full = new LoadShedder({
-      limits: { maxLagMs: 0, maxUnacked: 0, maxBacklog: 5 },
+      limits: { maxLagMs: 0, maxUtilization: 0, maxUnacked: 0, maxBacklog: 5 },
       backlog: () => backlog,
     });
     expect(full.overloaded()).toBe('backlog');
     backlog = 4;
     expect(full.overloaded()).toBeUndefined();
     const off = new LoadShedder({
-      limits: { maxLagMs: 0, maxUnacked: 0, maxBacklog: 0 },
+      limits: { maxLagMs: 0, maxUtilization: 0, maxUnacked: 0, maxBacklog: 0 },
       backlog: () => 1e9,
     });
     expect(off.overloaded()).toBeUndefined();
@@ -88,9 +108,11 @@ describe('/call while the app is overloaded', () => {
     expect(await a.store.recentCalls('T0001', 'U0OTHER01', 10)).toEqual([]);
     // Its intent was never claimed: Slack redelivering it, or the rep trying again, is a first time.
     expect(await a.store.claimIntent(`command:${busy.triggerId}`, Date.now())).toBe(true);
-    expect(a.logs.some((l) => l.msg === 'command turned away: overloaded' && l.reason === 'backlog')).toBe(
-      true,
-    );
+    expect(
+      a.logs.some(
+        (l) => l.msg === 'commands turned away: overloaded' && l.reason === 'backlog' && l.commands === 1,
+      ),
+    ).toBe(true);
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(/iqra_calls_commands_shed_total\{reason="backlog"\} 1/);
 
