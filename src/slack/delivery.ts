@@ -110,12 +110,16 @@ export interface SlackDeliveryOptions {
 
 type Step = 'parent' | 'thread' | 'log';
 
-/** Jobs in hand at most, all channels together: enough for hundreds of calls a second across many channels. */
-const MAX_IN_HAND = 400;
+/**
+ * Jobs in hand at most, all channels together: about 20 to 40 calls confirmed a second. Slack itself allows a workspace
+ * no more than several hundred messages a minute, so more would only meet its rate limits (and take the CPU that
+ * acking and placing calls need).
+ */
+const MAX_IN_HAND = 40;
 /** Jobs of one channel in hand at most (they go out one after another, at Slack's pace of about one a second). */
 const MAX_IN_HAND_PER_CHANNEL = 4;
 /** Jobs claimed from the store at a time. */
-const CLAIM_BATCH = 100;
+const CLAIM_BATCH = 20;
 /** How long a claimed job is this instance's alone (another replica takes it over after that). */
 const LEASE_MS = 60_000;
 
