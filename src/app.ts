@@ -394,7 +394,6 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   }
   delivery.start();
   tracker.start();
-  shedder.start();
   const recovered = await desk.recover();
   await desk
     .expireApprovals()
@@ -402,6 +401,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   if (recovered.interrupted || recovered.resumed)
     logger.warn('recovered call requests left by a previous run', recovered);
   ready = true;
+  shedder.start();
   // The recipients' zone data is read on first use; read it now, so that the first call does not wait for it.
   warmRecipientZones().catch((err: unknown) =>
     logger.error('could not read the phone number time-zone data', { error: err }),

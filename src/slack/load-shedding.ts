@@ -39,8 +39,8 @@ export interface LoadShedderOptions {
 
 /** How often the event loop is sampled (ms). */
 const SAMPLE_MS = 50;
-/** Samples the utilization is the average of: one second. */
-const UTILIZATION_SAMPLES = 20;
+/** The utilization is that of the last second (ms). */
+const UTILIZATION_WINDOW_MS = 1000;
 
 export class LoadShedder {
   private unacked = 0;
@@ -66,9 +66,19 @@ export class LoadShedder {
       const delta = performance.eventLoopUtilization(elu);
       elu = performance.eventLoopUtilization();
       window.push({ active: delta.active, idle: delta.idle });
-      if (window.length > UTILIZATION_SAMPLES) window.shift();
+      // The samples of the last second (a long stall is one long sample).
+      let span = window.reduce((sum, w) => sum + w.active + w.idle, 0);
+      while (
+        window.length > 1 &&
+        span - ((window[0]?.active ?? 0) + (window[0]?.idle ?? 0)) >= UTILIZATION_WINDOW_MS
+      ) {
+        const dropped = window.shift();
+        span -= (dropped?.active ?? 0) + (dropped?.idle ?? 0);
+      }
+      // Judged on a whole second only: the first moments after start (compiling, warming up) say nothing of load.
+      if (span < UTILIZATION_WINDOW_MS) return;
       const active = window.reduce((sum, w) => sum + w.active, 0);
-      const idle = window.reduce((sum, w) => sum + w.idle, 0);
+      const idle = span - active;
       this.utilization = active + idle > 0 ? active / (active + idle) : 0;
     }, SAMPLE_MS);
     this.timer.unref();
