@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { BUSY_MESSAGE } from '../src/slack/load-shedding.js';
 import { clock, sleep } from './clock.js';
 import type { BenchCommand } from './commands.js';
 import { fixedRate, type LoadTarget, poolFor, type Sent, saturate } from './load.js';
@@ -6,6 +7,16 @@ import { ServerProcess, tempDir } from './processes.js';
 import type { IqraArrival, SlackPost } from './protocol.js';
 import type { StandIns } from './stand-ins-client.js';
 import { readStoredCalls, type StoredCall } from './store-after.js';
+
+/** The app's "too busy, nothing was done" answer (load shedding): not taken, nothing must follow, not an error. */
+export function isBusyAnswer(s: Sent): boolean {
+  if (s.status !== 200 || s.accepted || !s.detail) return false;
+  try {
+    return (JSON.parse(s.detail) as { text?: unknown }).text === BUSY_MESSAGE;
+  } catch {
+    return s.detail.includes(BUSY_MESSAGE.slice(0, 40));
+  }
+}
 
 export type Target = 'app' | 'bare';
 
@@ -22,6 +33,8 @@ export interface Correctness {
   accepted: number;
   /** Acked with a message (refused, or "could not record"): not taken, so nothing must follow. */
   refusedInAck: number;
+  /** Answered "too busy, nothing was done" (the app shedding load): not taken, nothing must follow. */
+  shed: number;
   /** Non-200 answers, and connections that broke before an ack (not a late ack: that is `acksOver3s`). */
   failed: number;
   acksOver3s: number;
@@ -65,6 +78,9 @@ export interface PhaseResult {
   ackMs: number[];
   measured: number;
   measuredAccepted: number;
+  /** Measured commands answered "too busy, nothing was done" (load shedding). */
+  shed: number;
+  /** Measured commands neither taken nor turned away busy: refused, HTTP errors, no ack. */
   errors: number;
   /** Measured acks per second. */
   throughput: number;
@@ -161,7 +177,8 @@ export async function runPhase(ctx: PhaseContext, target: Target, load: Load, ro
     }
     const measured = sent.filter((s) => !s.warmUp);
     const measuredAccepted = measured.filter((s) => s.accepted).length;
-    const errors = measured.filter((s) => !s.accepted).length;
+    const shed = measured.filter(isBusyAnswer).length;
+    const errors = measured.filter((s) => !s.accepted && !isBusyAnswer(s)).length;
 
     await pool.destroy().catch(() => {});
     const accepted = sent.filter((s) => s.accepted);
@@ -197,6 +214,7 @@ export async function runPhase(ctx: PhaseContext, target: Target, load: Load, ro
       ackMs: measured.map((s) => (s.status === 0 ? Number.POSITIVE_INFINITY : s.done - s.intended)),
       measured: measured.length,
       measuredAccepted,
+      shed,
       errors,
       throughput: (measuredAccepted * 1000) / elapsedMs,
       generatorLagMs,
@@ -263,6 +281,7 @@ export function checkCorrectness(
   const c: Correctness = {
     accepted: 0,
     refusedInAck: 0,
+    shed: 0,
     failed: 0,
     acksOver3s: 0,
     placedAfterSlackGaveUp: 0,
@@ -296,7 +315,9 @@ export function checkCorrectness(
       );
     }
     if (!s.accepted) {
-      if (s.status === 200) {
+      if (isBusyAnswer(s)) {
+        c.shed += 1;
+      } else if (s.status === 200) {
         c.refusedInAck += 1;
         example(`command ${s.command.n} answered in its ack: ${s.detail ?? ''}`);
       } else if (s.status !== 0 || s.done - s.sent <= 3000) {

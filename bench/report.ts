@@ -42,6 +42,8 @@ export interface Aggregate {
   ackP99ByRound: number[];
   /** Mean over rounds of accepted acks per second. */
   throughput: number;
+  /** Commands answered "too busy, nothing was done" (load shedding), all rounds. */
+  shed: number;
   errors: number;
   peakRssMB: number;
   coldStartMs: number[];
@@ -94,6 +96,7 @@ function sumCorrectness(list: Correctness[]): Correctness | undefined {
   const total: Correctness = {
     accepted: 0,
     refusedInAck: 0,
+    shed: 0,
     failed: 0,
     acksOver3s: 0,
     placedAfterSlackGaveUp: 0,
@@ -131,6 +134,7 @@ function aggregate(results: PhaseResult[]): Aggregate {
     ack: summarize(results.flatMap((r) => r.ackMs)),
     ackP99ByRound: results.map((r) => summarize(r.ackMs).p99),
     throughput: results.reduce((a, r) => a + r.throughput, 0) / Math.max(1, results.length),
+    shed: results.reduce((a, r) => a + r.shed, 0),
     errors: results.reduce((a, r) => a + r.errors, 0),
     peakRssMB: Math.max(...results.map((r) => r.peakRssBytes)) / 2 ** 20,
     coldStartMs: results.map((r) => r.coldStartMs),
@@ -244,6 +248,7 @@ export function summarizeRun(run: {
   let duplicated = 0;
   let slow = 0;
   let placedAnyway = 0;
+  let turnedAway = 0;
   for (const l of loads) {
     const c = l.app.correctness;
     if (!c) continue;
@@ -263,6 +268,7 @@ export function summarizeRun(run: {
     duplicated += c.iqraDuplicated + c.confirmationDuplicated + c.recordedTwice;
     slow += c.acksOver3s;
     placedAnyway += c.placedAfterSlackGaveUp;
+    turnedAway += c.shed;
   }
   const burst = run.burst;
   if (burst) {
@@ -283,15 +289,27 @@ export function summarizeRun(run: {
   targets.push({
     name: 'Acks within 3 s, every load',
     goal: 'all',
-    measured: `${slow} over 3 s or never${placedAnyway ? ` (${placedAnyway} of those calls placed all the same)` : ''}`,
+    measured:
+      `${slow} over 3 s or never${placedAnyway ? ` (${placedAnyway} of those calls placed all the same)` : ''}` +
+      (turnedAway
+        ? `; ${turnedAway} answered at once "too busy, nothing was placed" (${loads
+            .filter((l) => l.app.correctness?.shed)
+            .map((l) => `${l.app.correctness?.shed} at ${l.label}`)
+            .join(', ')})`
+        : ''),
     pass: slow === 0,
   });
   if (burst) {
     targets.push({
       name: `Burst of ${burst.calls} calls in one channel`,
       goal: 'all confirmed at Slack’s pace, Retry-After honoured',
-      measured: `${burst.delivered}/${burst.accepted} delivered in ${(burst.deliveryMs / 1000).toFixed(0)} s (${burst.messagesPerSecond.toFixed(2)} msg/s), ${burst.responses429} × 429, ${burst.insideRetryAfter} sent inside a Retry-After`,
-      pass: burst.delivered === burst.accepted && burst.insideRetryAfter === 0 && !burst.timedOut,
+      measured: `${burst.accepted}/${burst.calls} taken${burst.correctness.shed ? ` (${burst.correctness.shed} turned away busy)` : ''}, ${burst.delivered}/${burst.accepted} delivered in ${(burst.deliveryMs / 1000).toFixed(0)} s (${burst.messagesPerSecond.toFixed(2)} msg/s), ${burst.responses429} × 429, ${burst.insideRetryAfter} sent inside a Retry-After`,
+      // Every call of the burst must have been taken: one turned away "busy" is not confirmed at Slack's pace.
+      pass:
+        burst.accepted === burst.calls &&
+        burst.delivered === burst.accepted &&
+        burst.insideRetryAfter === 0 &&
+        !burst.timedOut,
     });
   }
 
@@ -340,20 +358,20 @@ export function renderMarkdown(r: BenchReport): string {
   );
   lines.push('');
   lines.push(
-    '| Load | | Ack p50 | p95 | p99 | max (ms) | Acks/s | No ack or error | Command→Iqra p50 / p99 | Command→confirmation p50 / p99 | Peak RSS |',
+    '| Load | | Ack p50 | p95 | p99 | max (ms) | Taken/s | Busy³ | No ack or error | Command→Iqra p50 / p99 | Command→confirmation p50 / p99 | Peak RSS |',
   );
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const l of r.loads) {
     for (const [name, a] of [
       ['bare Bolt', l.bare],
       ['app', l.app],
     ] as const) {
       lines.push(
-        `| ${l.label} | ${name} | ${ack(a.ack.p50)} | ${ack(a.ack.p95)} | ${ack(a.ack.p99)} | ${ack(a.ack.max)} | ${a.throughput.toFixed(0)} | ${a.errors} | ${a.iqra ? `${pct(a.iqra, 'p50')} / ${pct(a.iqra, 'p99')}` : '—'} | ${name === 'app' ? confirmationCell(a) : '—'} | ${mb(a.peakRssMB)} |`,
+        `| ${l.label} | ${name} | ${ack(a.ack.p50)} | ${ack(a.ack.p95)} | ${ack(a.ack.p99)} | ${ack(a.ack.max)} | ${a.throughput.toFixed(0)} | ${a.shed} | ${a.errors} | ${a.iqra ? `${pct(a.iqra, 'p50')} / ${pct(a.iqra, 'p99')}` : '—'} | ${name === 'app' ? confirmationCell(a) : '—'} | ${mb(a.peakRssMB)} |`,
       );
     }
     lines.push(
-      `| ${l.label} | **app / bare** | ${times(ratio(l.app.ack.p50, l.bare.ack.p50))} | ${times(ratio(l.app.ack.p95, l.bare.ack.p95))} | **${times(l.ackP99Ratio)}** | ${times(ratio(l.app.ack.max, l.bare.ack.max))} | **${times(l.throughputRatio)}** | | | | ${times(ratio(l.app.peakRssMB, l.bare.peakRssMB))} |`,
+      `| ${l.label} | **app / bare** | ${times(ratio(l.app.ack.p50, l.bare.ack.p50))} | ${times(ratio(l.app.ack.p95, l.bare.ack.p95))} | **${times(l.ackP99Ratio)}** | ${times(ratio(l.app.ack.max, l.bare.ack.max))} | **${times(l.throughputRatio)}** | | | | | ${times(ratio(l.app.peakRssMB, l.bare.peakRssMB))} |`,
     );
   }
   lines.push('');
@@ -369,14 +387,14 @@ export function renderMarkdown(r: BenchReport): string {
     );
   lines.push('');
   lines.push(
-    '| Load (app) | Accepted | Sent to Iqra exactly once | Not sent when stopped¹ | Confirmed once | Confirmation waiting in outbox² | Lost | Duplicated | Acks > 3 s or none (placed all the same) |',
+    '| Load (app) | Accepted | Busy³ | Sent to Iqra exactly once | Not sent when stopped¹ | Confirmed once | Confirmation waiting in outbox² | Lost | Duplicated | Acks > 3 s or none (placed all the same) |',
   );
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const l of r.loads) {
     const c = l.app.correctness;
     if (!c) continue;
     lines.push(
-      `| ${l.label} | ${c.accepted} | ${c.iqraOnce} | ${c.iqraNotYetSent + c.iqraCutOff} | ${c.confirmed} | ${c.confirmationPending} | ${c.iqraLost + c.confirmationLost} | ${c.iqraDuplicated + c.confirmationDuplicated + c.recordedTwice} | ${c.acksOver3s} (${c.placedAfterSlackGaveUp}) |`,
+      `| ${l.label} | ${c.accepted} | ${c.shed} | ${c.iqraOnce} | ${c.iqraNotYetSent + c.iqraCutOff} | ${c.confirmed} | ${c.confirmationPending} | ${c.iqraLost + c.confirmationLost} | ${c.iqraDuplicated + c.confirmationDuplicated + c.recordedTwice} | ${c.acksOver3s} (${c.placedAfterSlackGaveUp}) |`,
     );
   }
   lines.push('');
@@ -384,7 +402,10 @@ export function renderMarkdown(r: BenchReport): string {
     '¹ Still queued in the app (recorded, sent at its next start) or being sent when the bench stopped it (marked "may ' +
       'or may not have been placed" at its next start, never re-sent): the app had not caught up within the grace period. ' +
       '² Recorded in the outbox and delivered at the next start: late, not lost. Lost and duplicated are counted from what ' +
-      'reached the stand-ins and what the app’s database holds after it stopped.',
+      'reached the stand-ins and what the app’s database holds after it stopped. ' +
+      '³ Answered at once "too busy, nothing was placed" (load shedding, README → Settings, `OVERLOAD_*`): not recorded, ' +
+      'not placed, and the rep told to try again; not counted as taken (Taken/s), nor as an error. Their acks are in ' +
+      'the ack latencies.',
   );
   const b = r.burst;
   if (b) {

@@ -145,7 +145,7 @@ function describePhase(r: PhaseResult): string {
   return [
     `round ${r.round} ${r.target.padEnd(4)} ${loadLabel(r.load).padEnd(26)}`,
     `cold ${r.coldStartMs.toFixed(0)} ms`,
-    `${r.measured} cmds, ${r.throughput.toFixed(0)}/s, ack p99 ${Number.isFinite(p99) ? `${p99.toFixed(1)} ms` : 'none'}, errors ${r.errors}`,
+    `${r.measured} cmds, ${r.throughput.toFixed(0)}/s, ack p99 ${Number.isFinite(p99) ? `${p99.toFixed(1)} ms` : 'none'}, busy ${r.shed}, errors ${r.errors}`,
     `RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB`,
     `stop ${(r.stopMs / 1000).toFixed(1)} s, ${(r.wallMs / 1000).toFixed(1)} s in all`,
     c

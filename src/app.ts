@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { CallCatalog } from './calls/call-request.js';
-import { recipientZones } from './calls/recipient-zones.js';
+import { recipientZones, warmRecipientZones } from './calls/recipient-zones.js';
 import { newBatchId, newRequestId } from './calls/request-id.js';
 import type { Config } from './config.js';
 import { iqraEventsHandler } from './http/iqra-events.js';
@@ -23,6 +23,7 @@ import { boltLogger } from './slack/bolt-logger.js';
 import { type ApprovalContext, SlackDelivery } from './slack/delivery.js';
 import { HomeTab } from './slack/home-tab.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { LoadShedder, type OverloadLimits } from './slack/load-shedding.js';
 import { UserZones } from './slack/user-zones.js';
 import type { Store } from './store/store.js';
 
@@ -56,6 +57,8 @@ export interface SlackAppOptions {
   batchTickMs?: number;
   /** The least time between two rewrites of a batch's message (ms). */
   batchRefreshMs?: number;
+  /** Overrides the overload limits of the settings (tests). */
+  overload?: Partial<OverloadLimits>;
 }
 
 export interface RunningApp {
@@ -352,6 +355,24 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     dryRun: config.iqra.dryRun,
     ...(options.batchRefreshMs !== undefined ? { refreshMs: options.batchRefreshMs } : {}),
   });
+  // Before any listener: while overloaded, slash commands are answered "busy, nothing done" and not recorded.
+  let shedLoggedAt = 0;
+  let shedSinceLog = 0;
+  const shedder = new LoadShedder({
+    limits: { ...config.overload, ...options.overload },
+    backlog: () => desk.busy,
+    metrics,
+    // One line per 5 seconds of shedding, not one per command: under overload, logging is work too.
+    onShed: (reason, detail) => {
+      shedSinceLog += 1;
+      const at = Date.now();
+      if (at - shedLoggedAt < 5000) return;
+      logger.warn('commands turned away: overloaded', { reason, commands: shedSinceLog, ...detail });
+      shedLoggedAt = at;
+      shedSinceLog = 0;
+    },
+  });
+  app.use(shedder.middleware);
 
   registerListeners(app, {
     batches,
@@ -441,6 +462,11 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   if (recovered.interrupted || recovered.resumed)
     logger.warn('recovered call requests left by a previous run', recovered);
   ready = true;
+  shedder.start();
+  // The recipients' zone data is read on first use; read it now, so that the first call does not wait for it.
+  warmRecipientZones().catch((err: unknown) =>
+    logger.error('could not read the phone number time-zone data', { error: err }),
+  );
 
   return {
     app,
@@ -458,6 +484,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       clearInterval(expiry);
       clearInterval(batchTick);
       board.stop();
+      shedder.stop();
       // No new requests; then let the calls being sent to Iqra finish, and their confirmations go out.
       await app
         .stop()

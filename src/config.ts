@@ -84,6 +84,8 @@ export interface Config {
   store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   /** PostgreSQL: how long a replica may miss heartbeats before another takes over its unfinished requests. */
   instanceTimeoutMs: number;
+  /** When slash commands are answered "busy, nothing done" instead of taken (0: never for that reason). */
+  overload: { maxLagMs: number; maxUtilization: number; maxUnacked: number; maxBacklog: number };
   logLevel: LogLevel;
 }
 
@@ -216,6 +218,10 @@ const schema = z.object({
   CALL_MAX_SCHEDULE_DAYS: integer(1, 365, 30),
   CALL_BATCH_MAX: integer(1, 5000, 500),
   INSTANCE_TIMEOUT_SECONDS: integer(3, 3600, 30),
+  OVERLOAD_LAG_MS: integer(0, 60_000, 500),
+  OVERLOAD_BUSY_PERCENT: integer(0, 100, 97),
+  OVERLOAD_MAX_UNACKED: integer(0, 100_000, 300),
+  OVERLOAD_MAX_BACKLOG: integer(0, 1_000_000, 300),
   IQRA_MAX_REQUESTS_PER_MINUTE: integer(1, 6000, 50),
   CALL_ALLOWED_USERS: optionalText,
   CALL_ALLOWED_CHANNELS: optionalText,
@@ -443,6 +449,12 @@ export function loadConfig(env: Env): Config {
       ttlMs: raw.CALL_APPROVAL_TTL_HOURS * 3_600_000,
     },
     instanceTimeoutMs: raw.INSTANCE_TIMEOUT_SECONDS * 1000,
+    overload: {
+      maxLagMs: raw.OVERLOAD_LAG_MS,
+      maxUtilization: raw.OVERLOAD_BUSY_PERCENT / 100,
+      maxUnacked: raw.OVERLOAD_MAX_UNACKED,
+      maxBacklog: raw.OVERLOAD_MAX_BACKLOG,
+    },
     logLevel: raw.LOG_LEVEL as LogLevel,
   };
 }

@@ -17,6 +17,7 @@ export class PrometheusMetrics implements CallMetrics {
   private readonly rateLimitWaits: Counter;
   private readonly rateLimitSeconds: Counter;
   private readonly polls: Counter<'result'>;
+  private readonly shed: Counter<'reason'>;
 
   constructor(store: Store) {
     const registers = [this.registry];
@@ -68,6 +69,12 @@ export class PrometheusMetrics implements CallMetrics {
       labelNames: ['result'],
       registers,
     });
+    this.shed = new Counter({
+      name: 'iqra_calls_commands_shed_total',
+      help: 'Slash commands answered "busy, nothing done" because the app was overloaded, by reason (lag, unacked, backlog).',
+      labelNames: ['reason'],
+      registers,
+    });
     new Gauge({
       name: 'iqra_calls_pending_approvals',
       help: 'Call requests waiting for approval.',
@@ -106,6 +113,11 @@ export class PrometheusMetrics implements CallMetrics {
 
   trackingPoll(result: string): void {
     this.polls.inc({ result });
+  }
+
+  /** A slash command turned away because the app was overloaded (see slack/load-shedding.ts). */
+  commandShed(reason: string): void {
+    this.shed.inc({ reason });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

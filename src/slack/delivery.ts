@@ -112,6 +112,19 @@ export interface SlackDeliveryOptions {
 
 type Step = 'parent' | 'thread' | 'log';
 
+/**
+ * Jobs in hand at most, all channels together: about 20 to 40 calls confirmed a second. Slack itself allows a workspace
+ * no more than several hundred messages a minute, so more would only meet its rate limits (and take the CPU that
+ * acking and placing calls need).
+ */
+const MAX_IN_HAND = 40;
+/** Jobs of one channel in hand at most (they go out one after another, at Slack's pace of about one a second). */
+const MAX_IN_HAND_PER_CHANNEL = 4;
+/** Jobs claimed from the store at a time. */
+const CLAIM_BATCH = 20;
+/** How long a claimed job is this instance's alone (another replica takes it over after that). */
+const LEASE_MS = 60_000;
+
 class Transient extends Error {
   constructor(
     readonly failure: DeliveryFailure,
@@ -147,6 +160,7 @@ export class SlackDelivery {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
+      this.wakeRun?.();
       return;
     }
     this.schedule(0);
@@ -181,21 +195,60 @@ export class SlackDelivery {
     this.timer.unref?.();
   }
 
+  /**
+   * Delivers what is due until nothing is left: each channel's jobs one after another, in order (Slack's pace is per
+   * channel), different channels side by side. More jobs are claimed as soon as there is room, so that a channel
+   * waiting for its pace holds up no other. A channel has at most a few jobs in hand at a time (its others wait in the
+   * store, unleased), so that none waits long enough in hand for its lease to run out.
+   */
   private async runOnce(): Promise<void> {
+    const channels = new Map<string, { tail: Promise<void>; inHand: number }>();
+    let inHand = 0;
+    let wake: (() => void) | undefined;
     for (;;) {
-      const jobs = await this.o.store.claimDueJobs(this.o.instanceId, this.o.now().getTime(), 20, 60_000);
-      if (jobs.length === 0) return;
-      // One channel's messages in order; different channels side by side.
-      const byChannel = new Map<string, Job[]>();
-      for (const job of jobs) byChannel.set(job.channelId, [...(byChannel.get(job.channelId) ?? []), job]);
-      await Promise.all(
-        [...byChannel.values()].map(async (list) => {
-          for (const job of list) await this.deliver(job);
-        }),
-      );
-      if (this.stopped) return;
+      if (!this.stopped && inHand < MAX_IN_HAND) {
+        const full = [...channels].filter(([, c]) => c.inHand >= MAX_IN_HAND_PER_CHANNEL).map(([id]) => id);
+        const limit = Math.min(CLAIM_BATCH, MAX_IN_HAND - inHand);
+        const jobs = await this.o.store.claimDueJobs(
+          this.o.instanceId,
+          this.o.now().getTime(),
+          limit,
+          LEASE_MS,
+          full,
+        );
+        for (const job of jobs) {
+          const channel = channels.get(job.channelId) ?? { tail: Promise.resolve(), inHand: 0 };
+          channels.set(job.channelId, channel);
+          channel.inHand += 1;
+          inHand += 1;
+          channel.tail = channel.tail
+            .then(() => (this.stopped ? undefined : this.deliver(job)))
+            .catch((err: unknown) =>
+              this.o.logger.error('outbox delivery failed', { job: job.id, error: err }),
+            )
+            .finally(() => {
+              channel.inHand -= 1;
+              inHand -= 1;
+              if (channel.inHand === 0 && channels.get(job.channelId) === channel)
+                channels.delete(job.channelId);
+              wake?.();
+            });
+        }
+        // As many as asked for: there may be more due right away.
+        if (jobs.length === limit) continue;
+      }
+      if (inHand === 0) return;
+      // Until a delivery ends (room for more) or something new is in the outbox.
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        this.wakeRun = resolve;
+      });
+      wake = undefined;
+      this.wakeRun = undefined;
     }
   }
+
+  private wakeRun: (() => void) | undefined;
 
   private async deliver(job: Job): Promise<void> {
     const { store, now, logger } = this.o;

@@ -835,7 +835,13 @@ export class KyselyStore implements Store {
     return row.id;
   }
 
-  async claimDueJobs(owner: string, now: number, limit: number, leaseMs: number): Promise<Job[]> {
+  async claimDueJobs(
+    owner: string,
+    now: number,
+    limit: number,
+    leaseMs: number,
+    skipChannels: readonly string[] = [],
+  ): Promise<Job[]> {
     if (limit <= 0) return [];
     const rows = await this.db.transaction().execute(async (trx) => {
       // PostgreSQL: lock the chosen rows and skip rows another replica is claiming right now; a row whose lease
@@ -846,6 +852,7 @@ export class KyselyStore implements Store {
         .where('state', '=', 'pending')
         .where('run_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+        .$if(skipChannels.length > 0, (q) => q.where('channel_id', 'not in', [...skipChannels]))
         .orderBy('id', 'asc')
         .limit(limit)
         .$if(this.isPostgres, (q) => q.forUpdate().skipLocked())

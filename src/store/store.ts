@@ -357,9 +357,16 @@ export interface Store extends GuardStore, BatchStore {
   enqueueJob(job: NewJob, now: number): Promise<number>;
   /**
    * Leases up to `limit` pending jobs that are due (runAt ≤ now) and not leased by a live lease, oldest first, to
-   * `owner` until `now + leaseMs`. A job is leased to at most one owner at a time, across processes.
+   * `owner` until `now + leaseMs`. A job is leased to at most one owner at a time, across processes. Jobs of the
+   * channels in `skipChannels` are left alone (the caller has enough of theirs in hand).
    */
-  claimDueJobs(owner: string, now: number, limit: number, leaseMs: number): Promise<Job[]>;
+  claimDueJobs(
+    owner: string,
+    now: number,
+    limit: number,
+    leaseMs: number,
+    skipChannels?: readonly string[],
+  ): Promise<Job[]>;
   /** Frees the leases held by owners not in `liveOwners` (instances that are gone), so the jobs go out now. */
   releaseJobLeases(liveOwners: readonly string[], now: number): Promise<number>;
   /** Marks a leased job done. */

@@ -39,6 +39,38 @@ describe('the Slack outbox', () => {
     await waitForEmptyOutbox(app);
   });
 
+  it('keeps confirming calls in other channels while one channel waits', async () => {
+    app = await startTestApp();
+    const a = app;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Slack keeps one channel waiting (as its pace would); 25 other channels must not wait for it.
+    a.slack.handle('chat.postMessage', async (args) => {
+      if (args.channel === 'C0SLOW001') await released;
+      return undefined;
+    });
+    await a.command('+14155552671', { channel: 'C0SLOW001' });
+    await a.slack.waitFor(() => a.iqra.requests.length === 1 && true, 'the slow channel’s call');
+    const channels = Array.from({ length: 25 }, (_, i) => `C0FAST${String(i).padStart(3, '0')}`);
+    for (const [i, channel] of channels.entries()) {
+      await a.command(`+1415555${String(1000 + i)}`, { channel });
+    }
+    await a.slack.waitFor(
+      () => channels.every((c) => replies(a).some((r) => r.args.channel === c)) || undefined,
+      'every other channel’s confirmation',
+      10_000,
+    );
+    expect(parents(a).filter((p) => p.args.channel === 'C0SLOW001')).toHaveLength(1); // asked, not yet answered
+    release();
+    await a.slack.waitFor(
+      () => replies(a).some((r) => r.args.channel === 'C0SLOW001') || undefined,
+      'the slow channel’s thread reply',
+    );
+    await waitForEmptyOutbox(a);
+  });
+
   it('retries a Slack server error on the thread reply without posting the parent again', async () => {
     app = await startTestApp();
     let failed = false;

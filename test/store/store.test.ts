@@ -535,6 +535,22 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect(await store.claimDueJobs('w4', T0, 0, 1000)).toEqual([]);
     });
 
+    it('leaves the jobs of the channels it is told to skip', async () => {
+      await setUp();
+      const job = (channelId: string, n: number) => ({
+        kind: 'announce' as const,
+        requestId: `r${n}`,
+        channelId,
+        payload: {},
+      });
+      const a1 = await store.enqueueJob(job('C1', 1), T0);
+      const b1 = await store.enqueueJob(job('C2', 2), T0);
+      const a2 = await store.enqueueJob(job('C1', 3), T0);
+      const c1 = await store.enqueueJob(job('C3', 4), T0);
+      expect((await store.claimDueJobs('w1', T0, 10, 1000, ['C1', 'C3'])).map((j) => j.id)).toEqual([b1]);
+      expect((await store.claimDueJobs('w1', T0, 10, 1000, [])).map((j) => j.id)).toEqual([a1, a2, c1]);
+    });
+
     it('retries, completes and kills jobs', async () => {
       await setUp();
       const a = await store.enqueueJob(
