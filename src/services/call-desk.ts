@@ -271,6 +271,8 @@ export class CallDesk {
       });
       if (back) {
         log.info('call transition', { from: 'sending', to: 'waiting', reason: outcome.error.reason });
+        // Nothing was placed: the row's turn to come does not count twice against the hourly limits.
+        await store.releaseQuota(requestId);
         await this.deps.onBatchRow?.(record.batchId, { until: now().getTime() + 60_000, reason: 'iqra' });
         return;
       }

@@ -672,6 +672,10 @@ export class KyselyStore implements Store {
     }));
   }
 
+  async releaseQuota(requestId: string): Promise<void> {
+    await this.db.deleteFrom('quota_uses').where('request_id', '=', requestId).execute();
+  }
+
   async claimQuota(
     scopes: readonly { key: string; limit: number }[],
     windowMs: number,

@@ -436,6 +436,8 @@ export interface GuardStore {
     now: number,
     requestId: string,
   ): Promise<QuotaResult>;
+  /** Gives back what `requestId` counted against the limits (a call that was surely not placed, and will be again). */
+  releaseQuota(requestId: string): Promise<void>;
 }
 
 /** The database could not be opened or used, with a message for the operator. */

@@ -152,6 +152,15 @@ for (const backend of backends) {
       expect((await store.getBatch('bat_3'))?.heldReason).toBeUndefined();
     });
 
+    it('gives back what a request counted against a limit', async () => {
+      const { store } = await open();
+      const scopes = [{ key: 'user:T1:U1', limit: 1 }];
+      expect(await store.claimQuota(scopes, 3_600_000, T0, 'req_a')).toEqual({ ok: true });
+      expect((await store.claimQuota(scopes, 3_600_000, T0 + 1, 'req_b')).ok).toBe(false);
+      await store.releaseQuota('req_a');
+      expect(await store.claimQuota(scopes, 3_600_000, T0 + 2, 'req_b')).toEqual({ ok: true });
+    });
+
     it('forgets old drafts only', async () => {
       const { store } = await open();
       await store.createBatch(batch('bat_old'), T0);
