@@ -3,6 +3,7 @@
  * anything is placed, the approval request for the batch as a whole, and the one message per batch that follows it
  * to the end. Pure functions of data; the listeners open, read and update them.
  */
+
 import type { ActionsBlock, InputBlock, KnownBlock, ModalView, SectionBlock } from '@slack/types';
 import {
   BATCH_ROW_STATES,
@@ -14,6 +15,8 @@ import {
 } from '../../calls/batch-progress.js';
 import type { CallCatalog } from '../../calls/call-request.js';
 import type { Directory, DirectoryEntry } from '../../calls/directory.js';
+import type { BatchPlan } from '../../services/batch-desk.js';
+import type { BatchState } from '../../store/store.js';
 import type { SlackMessage } from './call-messages.js';
 import { AUTOMATIC_CAMPAIGN, capped, option, VIEW_LIMITS, type ViewStateValues } from './call-modal.js';
 import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
@@ -424,39 +427,8 @@ export function batchCheckingView(rows?: number): ModalView {
 // ---------------------------------------------------------------------------------------------------------------
 // The preview
 
-export interface BatchPreviewSummary {
-  batchId: string;
-  /** Rows in the list (blank lines and the header not counted). */
-  given: number;
-  /** Rows that can be called at their time (within calling hours). */
-  callable: number;
-  /** Rows otherwise valid but outside their callee's calling hours at their time. */
-  outsideHours: {
-    line: number;
-    number: string;
-    /** The next window, e.g. "Mon 30 Nov 09:00 in America/New_York"; undefined when there is none within 2 weeks. */
-    next?: string;
-  }[];
-  /** Rows that can't be called; reasons are Slack mrkdwn already. */
-  skipped: { line: number; raw: string; reason: string }[];
-  /** Rows collapsed into an earlier row with the same number. */
-  duplicates: number;
-  /** Set when the list is too long: only its first `max` rows were checked. */
-  tooMany?: { max: number; given: number };
-  /** The first rows, as they will be called (up to PREVIEW_SAMPLE_ROWS shown). */
-  sample: { line: number; number: string; agent: string; when: string; variables: Record<string, string> }[];
-  pacePerMinute: number;
-  /** "now", or the start described in words (plain text; escaped here). */
-  startLabel: string;
-  /** How long placing the calls takes at the pace, in minutes (an estimate). */
-  placingMinutes: number;
-  approvalNeeded: boolean;
-  /** Who approves, as mentions. */
-  approvers?: string;
-  channelId: string;
-  /** More to know, one line each, in Slack mrkdwn (e.g. an hourly limit that will slow the batch). */
-  notes: string[];
-}
+/** What the preview shows: the service's plan, and who approves (mentions) when the batch needs approval. */
+export type BatchPreviewSummary = BatchPlan & { approvers?: string };
 
 /**
  * Lines of a list packed into sections within Slack's 3000 characters, at most PREVIEW_LISTED_ROWS lines in at most
@@ -622,14 +594,7 @@ export function batchPreviewView(summary: BatchPreviewSummary): ModalView {
 // ---------------------------------------------------------------------------------------------------------------
 // The batch's message and its approval request
 
-export type BatchState =
-  | 'draft'
-  | 'pending_approval'
-  | 'running'
-  | 'stopped'
-  | 'done'
-  | 'rejected'
-  | 'expired';
+export type { BatchState };
 
 export interface BatchView {
   id: string;
