@@ -347,7 +347,7 @@ export class BatchDesk {
       sample,
       pacePerMinute: form.pacePerMinute,
       startLabel,
-      placingMinutes: Math.ceil(toPlace / form.pacePerMinute),
+      placingMinutes: placingMinutes(toPlace, form.pacePerMinute, limits),
       approvalNeeded,
       notes,
     };
@@ -699,6 +699,26 @@ export class BatchDesk {
     );
     this.deps.onOutbox();
   }
+}
+
+/**
+ * How long placing `rows` takes: at the pace, or, when an hourly limit is lower than the list, an hour for each
+ * limit's worth of rows after the first (the batch pauses at the limit until the hour frees up).
+ */
+function placingMinutes(
+  rows: number,
+  pacePerMinute: number,
+  limits: { perUserPerHour: number; perWorkspacePerHour: number } | undefined,
+): number {
+  const atPace = Math.ceil(rows / pacePerMinute);
+  const perHour = Math.min(
+    ...[limits?.perUserPerHour, limits?.perWorkspacePerHour].filter(
+      (n): n is number => n !== undefined && n > 0,
+    ),
+    Number.POSITIVE_INFINITY,
+  );
+  if (rows <= perHour) return atPace;
+  return Math.max(atPace, Math.floor((rows - 1) / perHour) * 60);
 }
 
 /** States a batch is over in. */

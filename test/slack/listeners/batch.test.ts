@@ -410,6 +410,8 @@ describe('batch approval, calling hours and history', () => {
       batch_pace: '60',
     });
     expect(text(shown)).toContain('CALL_LIMIT_PER_USER_PER_HOUR');
+    // 3 calls at 2 an hour: the last one an hour after the first.
+    expect(text(shown)).toContain('1 hour');
     await a.interact(viewSubmission(a, shown));
     const batchId = shown.private_metadata ?? '';
     for (let i = 0; i < 10; i++) {
