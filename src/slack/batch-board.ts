@@ -194,6 +194,7 @@ export class BatchBoard {
       userId: batch.userId,
       state: batch.state,
       total: snapshot.total,
+      calls: snapshot.calls.length,
       counts,
       channelId: batch.channelId,
       ...(settings.agentLabel ? { agentLabel: settings.agentLabel } : {}),

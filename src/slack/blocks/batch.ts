@@ -602,6 +602,8 @@ export interface BatchView {
   userId: string;
   state: BatchState;
   total: number;
+  /** Of those, the rows the batch places (the rest were skipped at its preview); `total` when not given. */
+  calls?: number;
   counts: BatchCounts;
   channelId: string;
   /** The batch-wide agent; absent when the rows name their own. */
@@ -658,7 +660,7 @@ export function countsLine(counts: BatchCounts, running: boolean): string {
 function batchHeadline(view: BatchView): string {
   return [
     `📋 *Batch ${inlineCode(view.id)}* by <@${view.userId}>`,
-    plural(view.total, 'call'),
+    plural(view.calls ?? view.total, 'call'),
     view.agentLabel ? `agent *${escapeMrkdwn(view.agentLabel)}*` : '',
     `${count(view.pacePerMinute)}/min`,
     view.fileName ? `from ${inlineCode(view.fileName, 60)}` : '',
@@ -736,7 +738,7 @@ function approvalButtons(view: BatchView): ActionsBlock {
           title: plain('Approve this batch?'),
           text: {
             type: 'mrkdwn',
-            text: `The AI agent will phone up to ${plural(view.total, 'person', 'people')}, ${count(view.pacePerMinute)} a minute.`,
+            text: `The AI agent will phone up to ${plural(view.calls ?? view.total, 'person', 'people')}, ${count(view.pacePerMinute)} a minute.`,
           },
           confirm: plain('Approve'),
           deny: plain('Cancel'),
@@ -829,7 +831,7 @@ export function batchApprovalMessage(view: BatchView): SlackMessage {
   const icon = { pending: '🕒', approved: '✅', rejected: '🚫', expired: '⌛' }[state];
   const start = view.startAt !== undefined ? `starting ${dateToken(view.startAt)}` : 'starting now';
   const agent = view.agentLabel ? ` with *${escapeMrkdwn(view.agentLabel)}*` : '';
-  const asks = `${icon} <@${view.userId}> in <#${view.channelId}> asks to call a list: *${plural(view.total, 'call')}*${agent}, ${count(view.pacePerMinute)} a minute, ${start}.`;
+  const asks = `${icon} <@${view.userId}> in <#${view.channelId}> asks to call a list: *${plural(view.calls ?? view.total, 'call')}*${agent}, ${count(view.pacePerMinute)} a minute, ${start}.`;
   const decision =
     state === 'pending'
       ? `Waiting for approval by ${approval?.approvers || 'an approver'}.`
@@ -840,7 +842,7 @@ export function batchApprovalMessage(view: BatchView): SlackMessage {
           : 'Expired: nobody approved it in time.';
   const text = `${asks} ${decision}`;
   const fields: [string, string][] = [
-    ['Calls', count(view.total)],
+    ['Calls', count(view.calls ?? view.total)],
     ['Agent', view.agentLabel ? escapeMrkdwn(view.agentLabel) : 'per row'],
     ['Pace', `${plural(view.pacePerMinute, 'call')} a minute`],
     ['Start', view.startAt !== undefined ? dateToken(view.startAt) : 'now'],

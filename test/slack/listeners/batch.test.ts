@@ -167,6 +167,9 @@ describe('/call batch', () => {
       a.slack.callsOf('chat.postMessage').filter((m) => JSON.stringify(m.args.blocks).includes(batchId));
     expect(parents()).toHaveLength(1);
     expect(parents()[0]?.args.channel).toBe('C0SALES01');
+    // 3 calls from a list of 6 rows (2 skipped at the preview, 1 duplicate collapsed): the progress counts the 5.
+    expect(JSON.stringify(parents()[0]?.args.blocks)).toContain('3 calls');
+    expect(JSON.stringify(parents()[0]?.args.blocks)).toContain('*2/5* done');
     const parentTs = (await a.store.getBatch(batchId))?.parentTs;
     expect(parentTs).toBeDefined();
 
