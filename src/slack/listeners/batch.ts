@@ -36,6 +36,8 @@ import {
   readBatchForm,
   readOutsideChoice,
 } from '../blocks/batch.js';
+import { REJECT_REASON_BLOCK, REJECT_REASON_INPUT } from '../blocks/call-messages.js';
+import { REJECT_BATCH_MODAL, rejectModal } from '../blocks/reject-modal.js';
 import { downloadSlackFile, SlackFileError } from '../files.js';
 import type { UserZones } from '../user-zones.js';
 
@@ -254,7 +256,10 @@ function stopAction(deps: BatchListenerDeps) {
   };
 }
 
-/** Approve or Reject a whole batch: approvers only, and never the rep who asked. */
+/**
+ * Approve or Reject a whole batch: approvers only, and never the rep who asked. Reject opens a small form for an
+ * optional reason, which the rep sees on the batch's message.
+ */
 function decisionAction(deps: BatchListenerDeps, kind: 'approve' | 'reject') {
   return async ({ ack, body, action, client, respond }: ButtonArgs) => {
     await ack();
@@ -270,6 +275,21 @@ function decisionAction(deps: BatchListenerDeps, kind: 'approve' | 'reject') {
     }
     if (userId === batch.userId)
       return tell(respond, 'You started this batch, so someone else must approve or reject it.');
+    if (kind === 'reject') {
+      if (batch.state !== 'pending_approval')
+        return tell(respond, 'This batch was already decided (or it expired).');
+      await client.views
+        .open({
+          trigger_id: body.trigger_id,
+          view: rejectModal(
+            batchId,
+            `<@${batch.userId}> asks to call a list of *${batch.total}* numbers (batch \`${batchId}\`).`,
+            'batch',
+          ),
+        })
+        .catch((err: unknown) => deps.logger.warn('could not open the reject form', { batchId, error: err }));
+      return;
+    }
     const decided = await deps.batches.decide(batchId, { kind, by: userId });
     if (!decided) return tell(respond, 'This batch was already decided (or it expired).');
   };
@@ -282,6 +302,38 @@ export function registerBatchListeners(app: App, deps: BatchListenerDeps): void 
   app.action<BlockButtonAction>(BATCH_STOP_ACTION, stopAction(deps));
   app.action<BlockButtonAction>(BATCH_APPROVE_ACTION, decisionAction(deps, 'approve'));
   app.action<BlockButtonAction>(BATCH_REJECT_ACTION, decisionAction(deps, 'reject'));
+  app.view(REJECT_BATCH_MODAL, async ({ ack, body, view, client }) => {
+    let batchId = '';
+    try {
+      batchId = String((JSON.parse(view.private_metadata) as { batchId?: unknown }).batchId ?? '');
+    } catch {
+      // not this form's metadata: nothing to reject
+    }
+    const reason = view.state.values[REJECT_REASON_BLOCK]?.[REJECT_REASON_INPUT]?.value ?? undefined;
+    const userId = body.user.id;
+    const batch = await deps.store.getBatch(batchId);
+    if (
+      !batch ||
+      !(await deps.audiences.includes(client, deps.approvers, userId)) ||
+      userId === batch.userId
+    ) {
+      await ack({ response_action: 'update', view: noticeView('You can’t reject this batch.') });
+      return;
+    }
+    const decided = await deps.batches.decide(batchId, {
+      kind: 'reject',
+      by: userId,
+      ...(reason ? { reason } : {}),
+    });
+    if (!decided) {
+      await ack({
+        response_action: 'update',
+        view: noticeView('This batch was already decided (or it expired).'),
+      });
+      return;
+    }
+    await ack();
+  });
   app.action<BlockButtonAction>(NEW_BATCH_ACTION, async ({ ack, body, client }) => {
     await ack();
     await openBatchForm(client, deps, { triggerId: body.trigger_id, userId: body.user.id });

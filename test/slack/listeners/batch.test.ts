@@ -357,7 +357,7 @@ describe('batch approval, calling hours and history', () => {
     expect(JSON.stringify(rewritten.at(-1)?.args.blocks)).toContain('U0BOSS001');
   });
 
-  it('rejecting the batch cancels every row', async () => {
+  it('rejecting the batch (with a reason the rep sees) cancels every row', async () => {
     const a = await start({ env: APPROVAL, now: () => new Date(T0) });
     const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
     await a.interact(viewSubmission(a, shown));
@@ -367,7 +367,23 @@ describe('batch approval, calling hours and history', () => {
     await a.interact(
       a.buttonPress({ actionId: 'batch_reject', value: batchId, user: 'U0BOSS001', message: { ts } }),
     );
+    // Reject asks for a reason first; nothing is decided until the form is sent.
+    const form = await a.slack.waitFor(
+      () => openedViews(a).find((v) => v.view.callback_id === 'reject_batch_modal')?.view,
+      'the reject form',
+    );
+    expect((await a.store.getBatch(batchId))?.state).toBe('pending_approval');
+    await a.interact(
+      viewSubmission(a, form, { input: { reject_reason: 'Not before the new year.' }, user: 'U0BOSS001' }),
+    );
     await waitUntil(async () => (await a.store.getBatch(batchId))?.state === 'rejected');
+    expect(await a.store.getBatch(batchId)).toMatchObject({
+      decidedBy: 'U0BOSS001',
+      decisionReason: 'Not before the new year.',
+    });
+    await a.running.delivery.flush();
+    const rewritten = a.slack.callsOf('chat.update').filter((u) => u.args.ts === ts);
+    expect(JSON.stringify(rewritten.at(-1)?.args.blocks)).toContain('Not before the new year.');
     expect((await a.store.batchCalls(batchId)).map((call) => call.state)).toEqual(['cancelled', 'cancelled']);
     await a.running.batches.tick();
     expect(a.iqra.requests).toHaveLength(0);
