@@ -18,7 +18,14 @@ import type { Directory, DirectoryEntry } from '../../calls/directory.js';
 import type { BatchPlan } from '../../services/batch-desk.js';
 import type { BatchState } from '../../store/store.js';
 import type { SlackMessage } from './call-messages.js';
-import { AUTOMATIC_CAMPAIGN, capped, option, VIEW_LIMITS, type ViewStateValues } from './call-modal.js';
+import {
+  AUTOMATIC_CAMPAIGN,
+  campaignInput,
+  capped,
+  option,
+  VIEW_LIMITS,
+  type ViewStateValues,
+} from './call-modal.js';
 import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
 
 /** Callback ids of the views. */
@@ -180,42 +187,6 @@ function directoryInput(
   };
 }
 
-/** The campaign menu: "Automatic" first (the command's rules), then the configured campaigns. */
-function campaignInput(catalog: CallCatalog, wanted: string | undefined): InputBlock | undefined {
-  const { campaigns } = catalog;
-  if (campaigns.entries.length === 0) return undefined;
-  const selected = wanted !== undefined ? campaigns.find(wanted) : undefined;
-  const automatic = option('Automatic (like /call)', AUTOMATIC_CAMPAIGN);
-  const options = [
-    automatic,
-    ...capped(campaigns.entries, selected, VIEW_LIMITS.options - 1).map((c) =>
-      option(c === campaigns.fallback ? `${c.alias} (default)` : c.alias, c.alias),
-    ),
-  ];
-  const initial = (selected && options.find((o) => o.value === selected.alias)) || automatic;
-  const fallback = campaigns.fallback ? `the default campaign (${campaigns.fallback.alias})` : 'none';
-  const required = catalog.campaignRequired ? ' This Iqra server needs a campaign for every call.' : '';
-  return {
-    type: 'input',
-    block_id: BATCH_CAMPAIGN_BLOCK,
-    optional: true,
-    label: plain('Campaign'),
-    hint: plain(
-      clip(
-        `Automatic: the campaign named like the agent, else ${fallback}. A "campaign" column in the list wins.${required}`,
-        VIEW_LIMITS.hint,
-      ),
-    ),
-    element: {
-      type: 'static_select',
-      action_id: BATCH_CAMPAIGN_ACTION,
-      placeholder: plain('Automatic'),
-      options,
-      initial_option: initial,
-    },
-  };
-}
-
 /** The pace to show: what the form held when it is valid, else the default (Slack refuses an initial value out of range). */
 function initialPace(pace: string | undefined): string {
   const n = Number(pace);
@@ -288,7 +259,11 @@ export function batchModal(
       'from',
       values.from,
     ),
-    campaignInput(catalog, values.campaign),
+    campaignInput(catalog, values.campaign, {
+      blockId: BATCH_CAMPAIGN_BLOCK,
+      actionId: BATCH_CAMPAIGN_ACTION,
+      hintSuffix: ' A "campaign" column in the list wins.',
+    }),
   ];
   for (const block of optional) if (block) blocks.push(block);
   const channelId = values.channelId ?? context_.channelId;

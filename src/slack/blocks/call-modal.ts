@@ -198,7 +198,18 @@ function recipientInput(context: CallModalContext, value: string | undefined, re
   };
 }
 
-function campaignInput(catalog: CallCatalog, value: string | undefined): InputBlock | undefined {
+/**
+ * The campaign menu: "Automatic" first (the command's rules), then the configured campaigns; none when none is
+ * configured. The batch form uses it too, with its own ids and a word on the list's own column.
+ */
+export function campaignInput(
+  catalog: CallCatalog,
+  value: string | undefined,
+  o: { blockId: string; actionId: string; hintSuffix?: string } = {
+    blockId: CAMPAIGN_BLOCK,
+    actionId: CAMPAIGN_ACTION,
+  },
+): InputBlock | undefined {
   const { campaigns } = catalog;
   if (campaigns.entries.length === 0) return undefined;
   const selected = value !== undefined ? campaigns.find(value) : undefined;
@@ -214,15 +225,18 @@ function campaignInput(catalog: CallCatalog, value: string | undefined): InputBl
   const required = catalog.campaignRequired ? ' This Iqra server needs a campaign for every call.' : '';
   return {
     type: 'input',
-    block_id: CAMPAIGN_BLOCK,
+    block_id: o.blockId,
     optional: true,
     label: plain('Campaign'),
     hint: plain(
-      `Automatic: the campaign named like the agent, else ${fallback}.${required}`.slice(0, VIEW_LIMITS.hint),
+      `Automatic: the campaign named like the agent, else ${fallback}.${o.hintSuffix ?? ''}${required}`.slice(
+        0,
+        VIEW_LIMITS.hint,
+      ),
     ),
     element: {
       type: 'static_select',
-      action_id: CAMPAIGN_ACTION,
+      action_id: o.actionId,
       placeholder: plain('Automatic'),
       options,
       initial_option: initial,
