@@ -9,6 +9,7 @@
  * Local times come from Intl, instant by instant, so daylight-saving changes are right whichever way the clocks go.
  * Nothing here depends on the process's `TZ`.
  */
+import type { When } from './when.js';
 import { isValidTimeZone, zoneOffsetMinutes } from './when.js';
 
 export interface CallingWindow {
@@ -336,4 +337,18 @@ function offsetChanges(from: number, to: number, zone: string): number[] {
     previous = offset;
   }
   return changes;
+}
+
+/** The phrase of a time the app chose itself: a batch's row moved to its callee's next calling window. */
+export const NEXT_WINDOW_PHRASE = 'the next calling window';
+
+/** A call moved to the callee's next calling window (`at`), as its time reads in the requester's zone. */
+export function atNextWindow(at: Date, requesterTimeZone: string): Extract<When, { kind: 'scheduled' }> {
+  return {
+    kind: 'scheduled',
+    at,
+    timeZone: requesterTimeZone,
+    zoneSource: 'requester',
+    phrase: NEXT_WINDOW_PHRASE,
+  };
 }

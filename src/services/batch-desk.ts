@@ -10,6 +10,7 @@ import {
   isRowFinal,
 } from '../calls/batch-progress.js';
 import type { CallCatalog, CallRequest } from '../calls/call-request.js';
+import { atNextWindow, NEXT_WINDOW_PHRASE } from '../calls/calling-hours.js';
 import { CallRequestError } from '../calls/errors.js';
 import { END_WORDS } from '../calls/progress.js';
 import { describeInZone, isValidTimeZone, resolveWhen, type When } from '../calls/when.js';
@@ -156,6 +157,8 @@ export interface BatchSnapshot {
   /** Rows the batch places plus rows skipped at the preview. */
   total: number;
   eta?: number;
+  /** Rows the batch moved to their callee's next calling window. */
+  scheduledOutsideHours: number;
 }
 
 const MINUTE = 60_000;
@@ -634,11 +637,15 @@ export class BatchDesk {
       batch.state === 'running'
         ? batchEta(waiting, settings.pacePerMinute, batch.nextAt ?? now().getTime(), now().getTime())
         : undefined;
+    const scheduledOutsideHours = calls.filter(
+      (call) => (call.request.when as { phrase?: unknown } | undefined)?.phrase === NEXT_WINDOW_PHRASE,
+    ).length;
     return {
       batch,
       settings,
       calls,
       counts,
+      scheduledOutsideHours,
       total: calls.length + skipped,
       ...(eta !== undefined ? { eta } : {}),
     };
@@ -728,18 +735,10 @@ function skippedRow(row: { line: number; raw: string; reason: string }) {
   return { line: row.line, raw: row.raw, reason: row.reason };
 }
 
+/** A stored request moved to its callee's next calling window (the store keeps times as ISO strings). */
 function scheduledAt(request: Record<string, unknown>, at: number): Record<string, unknown> {
-  const timeZone = String(request.requesterTimeZone ?? 'UTC');
-  return {
-    ...request,
-    when: {
-      kind: 'scheduled',
-      at: new Date(at).toISOString(),
-      timeZone,
-      zoneSource: 'requester',
-      phrase: 'the next calling window',
-    },
-  };
+  const when = atNextWindow(new Date(at), String(request.requesterTimeZone ?? 'UTC'));
+  return { ...request, when: { ...when, at: when.at.toISOString() } };
 }
 
 /** Why a row ended as it did, in the rep's words, for the result file. */

@@ -1,5 +1,6 @@
 import { type ApprovalMode, approvalExpiry, needsApproval } from '../calls/approval.js';
 import type { CallRequest, CallRequestDraft } from '../calls/call-request.js';
+import { atNextWindow } from '../calls/calling-hours.js';
 import { CallRequestError } from '../calls/errors.js';
 import { isValidTimeZone, resolveWhen, type When } from '../calls/when.js';
 import { type Logger, maskPhone } from '../log.js';
@@ -343,16 +344,7 @@ export class CallDesk {
       refusal.nextAllowed &&
       (await this.deps.batchSchedulesOutsideHours?.(batchId))
     ) {
-      return {
-        ...request,
-        when: {
-          kind: 'scheduled',
-          at: refusal.nextAllowed,
-          timeZone: request.requesterTimeZone,
-          zoneSource: 'requester',
-          phrase: 'the next calling window',
-        },
-      };
+      return { ...request, when: atNextWindow(refusal.nextAllowed, request.requesterTimeZone) };
     }
     return undefined;
   }

@@ -184,11 +184,6 @@ export class BatchBoard {
             : batch.decidedBy
               ? 'approved'
               : undefined;
-    const scheduled = snapshot.calls.filter((c) =>
-      String((c.request.when as { phrase?: string } | undefined)?.phrase ?? '').includes(
-        'next calling window',
-      ),
-    ).length;
     return {
       id: batch.id,
       userId: batch.userId,
@@ -216,7 +211,9 @@ export class BatchBoard {
       ...(batch.state === 'done' ? { finished: true } : {}),
       ...(this.o.dryRun ? { dryRun: true } : {}),
       ...(settings.fileName ? { fileName: settings.fileName } : {}),
-      ...(scheduled > 0 ? { scheduledOutsideHours: scheduled } : {}),
+      ...(snapshot.scheduledOutsideHours > 0
+        ? { scheduledOutsideHours: snapshot.scheduledOutsideHours }
+        : {}),
       ...(batch.heldReason && batch.nextAt !== undefined && batch.nextAt > this.o.now().getTime()
         ? {
             heldUntil: batch.nextAt,

@@ -404,6 +404,12 @@ describe('batch approval, calling hours and history', () => {
     // 08:00 in Los Angeles, the next morning.
     expect(a.iqra.requests[0]?.fields.ScheduledTime).toBe('2026-11-27T16:00:00.000Z');
     expect((await a.store.batchCalls(batchId))[0]?.state).toBe('queued');
+    // The batch's message says so.
+    await a.running.delivery.flush();
+    a.running.board.changed(batchId);
+    await a.running.board.refresh();
+    const update = a.slack.callsOf('chat.update').at(-1);
+    expect(JSON.stringify(update?.args.blocks)).toContain("scheduled for the callee's next calling window");
   });
 
   it('skips them instead when the rep chooses so', async () => {
