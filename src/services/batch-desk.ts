@@ -668,11 +668,14 @@ export class BatchDesk {
     return summaries;
   }
 
-  /** The result file's rows: every row of the list, placed or skipped, by line. */
+  /**
+   * The result file's rows: every row of the list, placed or skipped, by line. Reasons are as the rep was told them
+   * (Slack mrkdwn): the caller turns them into the file's plain text.
+   */
   resultRows(snapshot: BatchSnapshot): BatchResultRow[] {
     const rows: BatchResultRow[] = snapshot.calls.map((call) => {
       const state = batchRowState(call);
-      const resolved = requestOf(call);
+      const reason = reasonOf(call, requestOf(call)?.request);
       return {
         line: call.batchLine ?? 0,
         number: call.recipient,
@@ -680,12 +683,12 @@ export class BatchDesk {
         ...(call.queueIds[0] ? { queueId: call.queueIds[0] } : {}),
         ...(call.callEnd ? { outcome: END_WORDS[call.callEnd] } : {}),
         ...(call.durationSeconds !== undefined ? { durationSeconds: call.durationSeconds } : {}),
-        ...(reasonOf(call, resolved?.request) ? { reason: reasonOf(call, resolved?.request) } : {}),
+        ...(reason ? { reason } : {}),
         requestId: call.id,
       };
     });
     for (const row of rowsOf(snapshot.batch).skipped) {
-      rows.push({ line: row.line, number: row.raw, state: 'skipped', reason: plainText(row.reason) });
+      rows.push({ line: row.line, number: row.raw, state: 'skipped', reason: row.reason });
     }
     return rows.sort((a, b) => a.line - b.line);
   }
@@ -744,20 +747,9 @@ function scheduledAt(request: Record<string, unknown>, at: number): Record<strin
 /** Why a row ended as it did, in the rep's words, for the result file. */
 function reasonOf(call: CallRecord, request: CallRequest | undefined): string | undefined {
   if (call.state === 'cancelled') return 'The batch was stopped before this row was sent.';
-  if (call.userMessage) return plainText(call.userMessage);
+  if (call.userMessage) return call.userMessage;
   if (call.state === 'queued' && request?.when.kind === 'scheduled') {
     return `Scheduled for ${request.when.at.toISOString()}`;
   }
   return undefined;
-}
-
-/** Slack mrkdwn to plain text for a CSV cell: date tokens to their fallback, markup and entities removed. */
-function plainText(text: string): string {
-  return text
-    .replace(/<!date\^[^|>]*\|([^>]*)>/g, '$1')
-    .replace(/<[@#]([A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, label?: string) => label ?? id)
-    .replace(/[`*_~]/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { BatchDesk, BatchSnapshot } from '../services/batch-desk.js';
 import type { Job, Store } from '../store/store.js';
 import { type BatchView, batchApprovalMessage, batchParentMessage } from './blocks/batch.js';
+import { mrkdwnToPlain } from './blocks/mrkdwn.js';
 import { deliveryFailure } from './delivery.js';
 import { uploadTextFile } from './files.js';
 
@@ -122,7 +123,9 @@ export class BatchBoard {
         threadTs: parentTs,
         filename: `${batch.id}-results.csv`,
         title: `Results of batch ${batch.id}`,
-        content: batchResultCsv(rows),
+        content: batchResultCsv(
+          rows.map((row) => (row.reason ? { ...row, reason: mrkdwnToPlain(row.reason) } : row)),
+        ),
         initialComment: `Batch done: ${counts.completed} completed, ${counts.no_answer} no answer, ${counts.failed + counts.unknown} failed or unknown, ${counts.skipped} skipped, ${counts.cancelled} cancelled. Every row, with its queue id, outcome and reason, is in this file.`,
       });
       this.o.logger.info('batch result posted', { batchId: batch.id, rows: rows.length });

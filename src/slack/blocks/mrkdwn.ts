@@ -18,3 +18,15 @@ export const LIMITS = {
   blocksPerMessage: 50,
   fallbackText: 3000,
 } as const;
+
+/** Slack mrkdwn to plain text (e.g. for a CSV cell): date tokens to their fallback, mentions to their label or id,
+ * markup and entities removed. */
+export function mrkdwnToPlain(text: string): string {
+  return text
+    .replace(/<!date\^[^|>]*\|([^>]*)>/g, '$1')
+    .replace(/<[@#]([A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, label?: string) => label ?? id)
+    .replace(/[`*_~]/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}

@@ -217,6 +217,8 @@ describe('/call batch', () => {
     expect(byLine.get('3')?.[2]).toBe('no answer');
     expect(byLine.get('5')?.[2]).toBe('skipped');
     expect(byLine.get('8')?.[6]).toContain('nosuchagent');
+    // Plain text in the file: no Slack markup.
+    expect(byLine.get('8')?.[6]).not.toMatch(/[`*]|&lt;|<[@#!]/);
     expect(result.rows).toHaveLength(5);
   });
 
