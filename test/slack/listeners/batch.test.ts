@@ -136,6 +136,30 @@ describe('/call batch', () => {
     expect(await a.store.batchesInStates(['draft'], 10)).toHaveLength(0);
   });
 
+  it('says plainly when the uploaded file is not a CSV, and records nothing', async () => {
+    const a = await start();
+    const fileId = a.slack.addFile({ name: 'leads.xlsx', content: 'PK\u0003\u0004 not a csv' });
+    const { shown } = await submitList(a, { batch_file: fileId, batch_pace: '10' });
+    expect(text(shown)).toContain('Save it as CSV');
+    expect(JSON.stringify(shown.close)).toContain('Back');
+    expect(await a.store.batchesInStates(['draft'], 10)).toHaveLength(0);
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('records the rows once however often the preview is confirmed, and only by the rep who uploaded it', async () => {
+    const a = await start({ now: () => new Date(T0) });
+    const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
+    const batchId = shown.private_metadata ?? '';
+    const other = await a.interact(viewSubmission(a, shown, { user: 'U0OTHER01' }));
+    expect(other.body).toContain('Only the person who uploaded this list');
+    expect((await a.store.getBatch(batchId))?.state).toBe('draft');
+    const first = await a.interact(viewSubmission(a, shown, { viewId: 'V0PREVIEW', hash: '1.a' }));
+    const again = await a.interact(viewSubmission(a, shown, { viewId: 'V0PREVIEW', hash: '1.a' }));
+    expect(JSON.parse(first.body)).toMatchObject({ response_action: 'clear' });
+    expect(again.body).toContain('already confirmed');
+    expect(await a.store.batchCalls(batchId)).toHaveLength(2);
+  });
+
   it('says what is wrong with the list, with Back to the form to fix it', async () => {
     const a = await start();
     const { shown } = await submitList(a, {
