@@ -366,25 +366,7 @@ export class SlackDelivery {
   private async deliverDecision(call: CallRecord): Promise<void> {
     const report = this.report(call);
     if (!report) return;
-    const message = decisionMessage(report);
-    const root = call.threadTs ?? call.parentTs;
-    if (!root) {
-      await this.tellRequester(call, message);
-      return;
-    }
-    await this.pace(call.channelId);
-    try {
-      await this.o.client.chat.postMessage({
-        channel: call.channelId,
-        thread_ts: root,
-        text: message.text,
-        blocks: message.blocks,
-      });
-    } catch (err) {
-      const failure = deliveryFailure(err);
-      if (failure.transient) throw new Transient(failure, 'thread');
-      await this.tellRequester(call, message);
-    }
+    await this.replyInThread(call, decisionMessage(report));
   }
 
   /** The call ended: one reply in its thread with the outcome, the duration and (CALL_TRANSCRIPTS=full) the words. */
@@ -392,7 +374,14 @@ export class SlackDelivery {
     const report = this.report(call);
     if (!report) return;
     const turns = Array.isArray(job.payload.turns) ? (job.payload.turns as Turn[]) : undefined;
-    const message = callOutcomeMessage(report, turns);
+    await this.replyInThread(call, callOutcomeMessage(report, turns));
+  }
+
+  /**
+   * A reply in the call's thread, at the channel's pace. A transient failure is retried (the `thread` step); when
+   * the call has no message to reply to, or Slack refuses the reply for good, the requester is told alone.
+   */
+  private async replyInThread(call: CallRecord, message: SlackMessage): Promise<void> {
     const root = call.threadTs ?? call.parentTs;
     if (!root) {
       await this.tellRequester(call, message);
