@@ -192,6 +192,9 @@ export interface Database {
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/** Rows per statement when a batch's calls are recorded (well within SQLite's and PostgreSQL's parameter limits). */
+const BATCH_INSERT_CHUNK = 200;
 type CallRow = Selectable<CallRequestsTable>;
 type JobRow = Selectable<SlackJobsTable>;
 
@@ -1002,35 +1005,38 @@ export class KyselyStore implements Store {
 
   async addBatchCalls(batchId: string, calls: readonly NewCall[], now: number): Promise<number> {
     if (calls.length === 0) return 0;
+    // A few statements per chunk of rows rather than three per row: a 500-row batch is confirmed while Slack waits.
     return this.db.transaction().execute(async (trx) => {
       let recorded = 0;
-      for (const call of calls) {
+      for (let i = 0; i < calls.length; i += BATCH_INSERT_CHUNK) {
+        const chunk = calls.slice(i, i + BATCH_INSERT_CHUNK);
+        const keyOf = (call: NewCall) => `batch:${batchId}:${call.batchLine ?? call.id}`;
         const claimed = await trx
           .insertInto('intents')
-          .values({
-            key: `batch:${batchId}:${call.batchLine ?? call.id}`,
-            request_id: call.id,
-            created_at: now,
-          })
+          .values(chunk.map((call) => ({ key: keyOf(call), request_id: call.id, created_at: now })))
           .onConflict((oc) => oc.column('key').doNothing())
           .returning('key')
-          .executeTakeFirst();
-        if (!claimed) continue;
+          .execute();
+        const fresh = new Set(claimed.map((c) => c.key));
+        const added = chunk.filter((call) => fresh.has(keyOf(call)));
+        if (added.length === 0) continue;
         await trx
           .insertInto('call_requests')
-          .values({ ...newCallRow({ ...call, batchId }, now), state: 'waiting' })
+          .values(added.map((call) => ({ ...newCallRow({ ...call, batchId }, now), state: 'waiting' })))
           .execute();
         await trx
           .insertInto('call_transitions')
-          .values({
-            request_id: call.id,
-            from_state: null,
-            to_state: 'waiting',
-            at: now,
-            detail: JSON.stringify({ by: 'batch', batchId }),
-          })
+          .values(
+            added.map((call) => ({
+              request_id: call.id,
+              from_state: null,
+              to_state: 'waiting',
+              at: now,
+              detail: JSON.stringify({ by: 'batch', batchId }),
+            })),
+          )
           .execute();
-        recorded += 1;
+        recorded += added.length;
       }
       return recorded;
     });
