@@ -124,7 +124,7 @@ export interface BatchSettings {
   outsideHours?: 'schedule' | 'skip';
 }
 
-export function settingsOf(batch: BatchRecord): BatchSettings {
+function settingsOf(batch: BatchRecord): BatchSettings {
   return batch.settings as unknown as BatchSettings;
 }
 
@@ -206,7 +206,11 @@ export class BatchDesk {
     const interval = MINUTE / form.pacePerMinute;
     const batchId = deps.newBatchId();
 
-    const rows: BatchRows = { calls: [], outside: [], skipped: preview.skipped.map(skippedRow) };
+    const rows: BatchRows = {
+      calls: [],
+      outside: [],
+      skipped: preview.skipped.map(({ line, raw, reason }) => ({ line, raw, reason })),
+    };
     const sample: BatchPlan['sample'] = [];
     let slot = 0;
     for (const row of preview.valid) {
@@ -729,13 +733,6 @@ function placingMinutes(
   );
   if (rows <= perHour) return atPace;
   return Math.max(atPace, Math.floor((rows - 1) / perHour) * 60);
-}
-
-/** States a batch is over in. */
-export const FINISHED_BATCH_STATES: readonly BatchState[] = ['done', 'rejected', 'expired'];
-
-function skippedRow(row: { line: number; raw: string; reason: string }) {
-  return { line: row.line, raw: row.raw, reason: row.reason };
 }
 
 /** A stored request moved to its callee's next calling window (the store keeps times as ISO strings). */
