@@ -25,6 +25,7 @@ import { HomeTab } from './slack/home-tab.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { LoadShedder, type OverloadLimits } from './slack/load-shedding.js';
 import { UserZones } from './slack/user-zones.js';
+import { webApiFetch } from './slack/web-api-fetch.js';
 import type { Store } from './store/store.js';
 
 export interface SlackAppOptions {
@@ -208,7 +209,10 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       // Rate limits are waited out by the outbox (from the store), not inside a request.
       rejectRateLimitedCalls: true,
       retryConfig,
+      fetch: webApiFetch(),
     },
+    // No conversation store: the app keeps nothing per conversation in Bolt, and looking one up is work per event.
+    convoStore: false,
   });
   try {
     await app.init();
