@@ -3,7 +3,7 @@ import { BUSY_MESSAGE } from '../src/slack/load-shedding.js';
 import { clock, sleep } from './clock.js';
 import type { BenchCommand } from './commands.js';
 import { fixedRate, type LoadTarget, poolFor, type Sent, saturate } from './load.js';
-import { ServerProcess, tempDir } from './processes.js';
+import { cpuMsOf, ServerProcess, tempDir } from './processes.js';
 import type { IqraArrival, SlackPost } from './protocol.js';
 import type { StandIns } from './stand-ins-client.js';
 import { readStoredCalls, type StoredCall } from './store-after.js';
@@ -87,6 +87,8 @@ export interface PhaseResult {
   /** How late the generator was at worst (open loop). */
   generatorLagMs: number;
   peakRssBytes: number;
+  /** CPU time (user + system) the process used from the start of the measured load until it was stopped. */
+  cpuMs: number;
   /** App only: command → its Iqra request arriving at the stand-in (ms), measured commands. */
   iqraMs: number[];
   /** App only: command → its parent message at the Slack stand-in (ms); Infinity when not posted by the end. */
@@ -163,6 +165,7 @@ export async function runPhase(ctx: PhaseContext, target: Target, load: Load, ro
       sent.push(...warm.results);
       await sleep(500);
     }
+    const cpuAtStart = cpuMsOf(server.pid);
     let elapsedMs: number;
     let generatorLagMs = 0;
     if (load.kind === 'rate') {
@@ -200,6 +203,9 @@ export async function runPhase(ctx: PhaseContext, target: Target, load: Load, ro
     }
     server.sample();
     const peakRssBytes = server.peakRss();
+    // CPU used from the start of the measured load to now (its after-ack work waited for, within the grace period).
+    const cpuAtEnd = cpuMsOf(server.pid);
+    const cpuMs = cpuAtStart !== undefined && cpuAtEnd !== undefined ? cpuAtEnd - cpuAtStart : Number.NaN;
     const stopped = await server.stop(20_000);
     await collect();
     const log = server.log();
@@ -219,6 +225,7 @@ export async function runPhase(ctx: PhaseContext, target: Target, load: Load, ro
       throughput: (measuredAccepted * 1000) / elapsedMs,
       generatorLagMs,
       peakRssBytes,
+      cpuMs,
       iqraMs: [],
       confirmationMs: [],
       slack429: posts.filter((p) => p.status === 429).length,

@@ -62,6 +62,19 @@ export function memoryOf(pid: number): { rss: number; peak: number } | undefined
   }
 }
 
+/** CPU time the process has used so far (user + system, from /proc/<pid>/stat), in ms; undefined once it is gone. */
+export function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are the 12th and
+    // 13th of them, in clock ticks (USER_HZ, 100 per second on Linux).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ServerProcessOptions {
   name: string;
   /** The script node runs (`dist/index.js` or the compiled bare app). */

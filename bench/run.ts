@@ -147,6 +147,7 @@ function describePhase(r: PhaseResult): string {
     `cold ${r.coldStartMs.toFixed(0)} ms`,
     `${r.measured} cmds, ${r.throughput.toFixed(0)}/s, ack p99 ${Number.isFinite(p99) ? `${p99.toFixed(1)} ms` : 'none'}, busy ${r.shed}, errors ${r.errors}`,
     `RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB`,
+    `CPU ${(r.cpuMs / 1000).toFixed(1)} s, ${(r.cpuMs / Math.max(1, r.measuredAccepted)).toFixed(2)} ms/cmd`,
     `stop ${(r.stopMs / 1000).toFixed(1)} s, ${(r.wallMs / 1000).toFixed(1)} s in all`,
     c
       ? `Iqra ${c.iqraOnce}/${c.accepted - c.refusedAfterAck}, confirmed ${c.confirmed} (+${c.confirmationPending} pending), lost ${c.iqraLost + c.confirmationLost}, dup ${c.iqraDuplicated + c.confirmationDuplicated}`
