@@ -137,7 +137,10 @@ export class CallDesk {
   /** Processes a recorded request in the background; `drain` waits for it. The work, for callers that wait. */
   start(requestId: string): Promise<void> | undefined {
     if (!this.accepting) return undefined;
-    const work = this.process(requestId)
+    // After the callbacks already waiting in the event loop: the acks of requests that arrived meanwhile go first, so
+    // that the work after one ack does not hold up another.
+    const work = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.process(requestId))
       .catch((err: unknown) =>
         this.deps.logger.error('processing a call request failed', { requestId, error: err }),
       )

@@ -321,8 +321,9 @@ export class KyselyStore implements Store {
   private recording: Promise<void> | undefined;
 
   private async writeRecords(): Promise<void> {
-    // Let the requests that arrived in this turn of the event loop join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Let the requests recorded in the same run of the event loop's callbacks join the first batch. Not later (a
+    // setImmediate would): the ack waits for this commit, and it must not wait for unrelated work queued meanwhile.
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
     try {
       while (this.recordQueue.length > 0) {
         const batch = this.recordQueue.splice(0, RECORD_BATCH_MAX);
