@@ -46,6 +46,8 @@ export interface Aggregate {
   shed: number;
   errors: number;
   peakRssMB: number;
+  /** CPU (user + system, all threads) per taken command, from the start of the load until the process was stopped. */
+  cpuMsPerCommand: number;
   coldStartMs: number[];
   generatorLagMs: number;
   /** App only. */
@@ -137,6 +139,12 @@ function aggregate(results: PhaseResult[]): Aggregate {
     shed: results.reduce((a, r) => a + r.shed, 0),
     errors: results.reduce((a, r) => a + r.errors, 0),
     peakRssMB: Math.max(...results.map((r) => r.peakRssBytes)) / 2 ** 20,
+    cpuMsPerCommand:
+      results.reduce((a, r) => a + r.cpuMs, 0) /
+      Math.max(
+        1,
+        results.reduce((a, r) => a + r.measuredAccepted, 0),
+      ),
     coldStartMs: results.map((r) => r.coldStartMs),
     generatorLagMs: Math.max(...results.map((r) => r.generatorLagMs)),
     ...(isApp
@@ -374,6 +382,15 @@ export function renderMarkdown(r: BenchReport): string {
       `| ${l.label} | **app / bare** | ${times(ratio(l.app.ack.p50, l.bare.ack.p50))} | ${times(ratio(l.app.ack.p95, l.bare.ack.p95))} | **${times(l.ackP99Ratio)}** | ${times(ratio(l.app.ack.max, l.bare.ack.max))} | **${times(l.throughputRatio)}** | | | | | ${times(ratio(l.app.peakRssMB, l.bare.peakRssMB))} |`,
     );
   }
+  lines.push('');
+  lines.push(
+    `CPU per taken command (user + system time of the process, all its threads, from the start of the load until it was stopped, divided by the commands taken; the app's includes the work after the ack that it finished by then): ${r.loads
+      .map(
+        (l) =>
+          `${l.label}: app ${l.app.cpuMsPerCommand.toFixed(2)} ms, bare ${l.bare.cpuMsPerCommand.toFixed(2)} ms`,
+      )
+      .join('; ')}.`,
+  );
   lines.push('');
   lines.push(
     `Cold start (spawn → first \`/healthz\` 200, median of ${r.coldStart.appMs.length} starts each): app ${duration(r.coldStart.appMedianMs, 0)}, bare Bolt ${duration(r.coldStart.bareMedianMs, 0)} (${times(r.coldStart.ratio)}).`,

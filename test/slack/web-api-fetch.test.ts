@@ -68,7 +68,7 @@ describe('webApiFetch, the Web API client transport', () => {
 
   it('does not follow a redirect', async () => {
     let hits = 0;
-    const server: Server = createServer((req, res) => {
+    const server: Server = createServer((_req, res) => {
       hits += 1;
       res.writeHead(302, { location: `${slack.apiUrl}auth.test` });
       res.end();
