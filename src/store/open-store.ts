@@ -104,16 +104,15 @@ function openSqlite(options: Extract<StoreOptions, { kind: 'sqlite' }>, logger: 
 /**
  * Flushes SQLite's write-ahead log to disk (fsync), on libuv's thread pool rather than on the event loop: what
  * synchronous=FULL does at each commit, for the commits that need it. A commit under synchronous=NORMAL has written
- * its frames to the WAL file before it returns; an fsync of that file begun afterwards makes them survive a power loss.
+ * its frames to the WAL file before it returns; an fsync of that file afterwards makes them survive a power loss.
  *
- * Callers within one run of the event loop's microtasks share one flush (many commits, one fsync: group commit). A
- * caller never waits for a flush begun before its commit to end first: flushes of the file may run side by side on
- * the pool's threads. The WAL's directory is flushed once too, as SQLite does for a new journal.
+ * Callers that arrive while a flush runs share the next one (which starts after it, so it covers their commits):
+ * many commits, one fsync (group commit). The WAL's directory is flushed once too, as SQLite does for a new journal.
  */
 function walSync(walPath: string): { sync: () => Promise<void>; close: () => Promise<void> } {
   let handle: Promise<FileHandle> | undefined;
-  let next: Promise<void> | undefined;
-  const inFlight = new Set<Promise<void>>();
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
   const openWal = async (): Promise<FileHandle> => {
     const file = await open(walPath, 'r+');
     const directory = await open(dirname(walPath), 'r');
@@ -134,18 +133,27 @@ function walSync(walPath: string): { sync: () => Promise<void>; close: () => Pro
     });
     await file.sync();
   };
+  const start = (): Promise<void> => {
+    const run = flush().finally(() => {
+      if (running === run) running = undefined;
+    });
+    running = run;
+    return run;
+  };
   return {
     sync: () => {
-      next ??= Promise.resolve().then(() => {
-        next = undefined;
-        const run = flush();
-        inFlight.add(run);
-        return run.finally(() => inFlight.delete(run));
-      });
-      return next;
+      if (!running) return start();
+      // A flush is running, perhaps begun before the caller's commit: wait for the next one, shared with the others.
+      queued ??= running
+        .catch(() => {})
+        .then(() => {
+          queued = undefined;
+          return start();
+        });
+      return queued;
     },
     close: async () => {
-      await Promise.allSettled([next, ...inFlight]);
+      await Promise.allSettled([running, queued]);
       const file = await handle?.catch(() => undefined);
       handle = undefined;
       await file?.close();
