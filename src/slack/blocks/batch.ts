@@ -4,7 +4,7 @@
  * to the end. Pure functions of data; the listeners open, read and update them.
  */
 
-import type { ActionsBlock, InputBlock, KnownBlock, ModalView, SectionBlock } from '@slack/types';
+import type { ActionsBlock, InputBlock, KnownBlock, ModalView } from '@slack/types';
 import {
   BATCH_ROW_STATES,
   BATCH_ROW_WORDS,
@@ -26,7 +26,7 @@ import {
   VIEW_LIMITS,
   type ViewStateValues,
 } from './call-modal.js';
-import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
+import { clip, context, escapeMrkdwn, LIMITS, section } from './mrkdwn.js';
 
 /** Callback ids of the views. */
 export const BATCH_MODAL = 'batch_modal';
@@ -90,17 +90,6 @@ export const PREVIEW_SAMPLE_ROWS = 5;
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text });
 
-function section(text: string, blockId?: string): SectionBlock {
-  return {
-    type: 'section',
-    ...(blockId ? { block_id: blockId } : {}),
-    text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) },
-  };
-}
-
-function context(text: string): KnownBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, VIEW_LIMITS.contextText) }] };
-}
 /** `text` as inline code: escaped, on one line, without backticks (which would end it), shortened if long. */
 function inlineCode(text: string, max = 80): string {
   const flat = text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ');

@@ -4,7 +4,7 @@ import type { CallRequestError } from '../../calls/errors.js';
 import { type CallEnd, END_WORDS, type Progress } from '../../calls/progress.js';
 import { describeInZone, slackDateToken } from '../../calls/when.js';
 import type { CallOutcome } from '../../services/place-call.js';
-import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
+import { clip, context, escapeMrkdwn, LIMITS, section } from './mrkdwn.js';
 
 /** Block Kit ids this app listens for. */
 export const PLACE_AGAIN_ACTION = 'place_call_again';
@@ -55,10 +55,6 @@ export interface CallReport {
   approval?: ApprovalView;
   /** Why a guard stopped the call (it was not placed). */
   refused?: string;
-}
-
-function section(text: string): SectionBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } };
 }
 
 function fieldsSection(fields: [label: string, value: string][]): SectionBlock {
@@ -429,11 +425,7 @@ export function undeliverableMessage(
         : `Slack refused the confirmation message (\`${escapeMrkdwn(slackError)}\`), so only you see it.`;
   const parent = callParentMessage(report);
   const details = callDetailsMessage(report);
-  const blocks: KnownBlock[] = [
-    ...parent.blocks,
-    ...details.blocks,
-    { type: 'context', elements: [{ type: 'mrkdwn', text: clip(how, LIMITS.sectionText) }] },
-  ];
+  const blocks: KnownBlock[] = [...parent.blocks, ...details.blocks, context(how)];
   return { text: clip(`${parent.text}\n${how}`, LIMITS.fallbackText), blocks };
 }
 

@@ -7,7 +7,7 @@ import {
   STATUS_ICON,
 } from '../../services/doctor.js';
 import type { SlackMessage } from './call-messages.js';
-import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
+import { clip, escapeMrkdwn, LIMITS, section } from './mrkdwn.js';
 
 /** The longest single line (a check and its fix), so that one long line cannot take a whole section. */
 const MAX_LINE = 1200;
@@ -76,8 +76,4 @@ export function doctorMessage(checks: readonly DoctorCheck[]): SlackMessage {
 function renderLine(check: DoctorCheck): string {
   const line = `${STATUS_ICON[check.status]} ${escapeMrkdwn(check.text)}`;
   return check.fix ? `${line}\n        ↳ _Fix:_ ${escapeMrkdwn(check.fix)}` : line;
-}
-
-function section(text: string): KnownBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } };
 }

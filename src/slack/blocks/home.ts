@@ -1,11 +1,11 @@
-import type { HomeView, KnownBlock, SectionBlock } from '@slack/types';
+import type { HomeView, KnownBlock } from '@slack/types';
 import type { CallCatalog } from '../../calls/call-request.js';
 import { type CallEnd, END_WORDS } from '../../calls/progress.js';
 import type { CallRecord } from '../../store/store.js';
 import { NEW_BATCH_ACTION } from './batch.js';
 import { approvalActions, formatDuration } from './call-messages.js';
 import { type BatchLine, batchLine, stateInWords } from './history.js';
-import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
+import { clip, context, escapeMrkdwn, section } from './mrkdwn.js';
 
 /** The Home tab's "Place a call" button: opens the call modal, which asks for the channel. */
 export const HOME_ACTIONS_BLOCK = 'home_actions';
@@ -37,18 +37,6 @@ export interface HomeData {
   unavailable?: boolean;
   /** Epoch ms. */
   now: number;
-}
-
-function section(text: string, blockId?: string): SectionBlock {
-  return {
-    type: 'section',
-    ...(blockId ? { block_id: blockId } : {}),
-    text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) },
-  };
-}
-
-function context(text: string): KnownBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, LIMITS.sectionText) }] };
 }
 
 /** Slack's date token: each reader sees the time in their own zone; the fallback is UTC. */

@@ -1,3 +1,5 @@
+import type { ContextBlock, SectionBlock } from '@slack/types';
+
 /** Escapes the three characters Slack's mrkdwn treats as markup, for text typed by people. */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -29,4 +31,18 @@ export function mrkdwnToPlain(text: string): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+}
+
+/** A section of mrkdwn text, shortened to Slack's limit rather than rejected. */
+export function section(text: string, blockId?: string): SectionBlock {
+  return {
+    type: 'section',
+    ...(blockId ? { block_id: blockId } : {}),
+    text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) },
+  };
+}
+
+/** A context line of mrkdwn text, shortened to Slack's limit rather than rejected. */
+export function context(text: string): ContextBlock {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, LIMITS.sectionText) }] };
 }
