@@ -120,3 +120,39 @@ describe('recovery at start-up', () => {
     expect(again).toEqual({ interrupted: 0, resumed: 0 });
   });
 });
+
+describe('the work after an ack', () => {
+  it('starts only after the callbacks already waiting in the event loop, then sends the call once', async () => {
+    const s = await seededStore();
+    // The real store, with its reads of a call noted: the desk's first step is reading the call it was given.
+    const reads: string[] = [];
+    const watched = new Proxy(s, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property === 'getCall') {
+          return (id: string) => {
+            reads.push(id);
+            return target.getCall(id);
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    app = await startTestApp({ store: watched, now: () => NOW });
+    app.slack.userZones.set('U0MARIA1', 'America/Los_Angeles');
+    await recordLeftBehind(s, 'req_afterack01', 'received');
+
+    let readsWhenWaitingCallbackRan: number | undefined;
+    setImmediate(() => {
+      readsWhenWaitingCallbackRan = reads.filter((id) => id === 'req_afterack01').length;
+    });
+    const work = app.running.desk.start('req_afterack01');
+    expect(reads).not.toContain('req_afterack01');
+    await work;
+
+    expect(readsWhenWaitingCallbackRan).toBe(0);
+    expect(reads).toContain('req_afterack01');
+    expect(app.iqra.requests).toHaveLength(1);
+    expect((await s.getCall('req_afterack01'))?.state).toBe('queued');
+  });
+});
