@@ -27,6 +27,7 @@ import { LoadShedder, type OverloadLimits } from './slack/load-shedding.js';
 import { UserZones } from './slack/user-zones.js';
 import { webApiFetch } from './slack/web-api-fetch.js';
 import type { Store } from './store/store.js';
+import { TurnQueue } from './turns.js';
 
 export interface SlackAppOptions {
   config: Config;
@@ -238,7 +239,10 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     now,
     batches: (teamId, userId) => batches.recent(teamId, userId, 5),
   });
+  // One queue of turns for all the work after acks, so that the acks go first and calls go before messages.
+  const turns = new TurnQueue();
   const delivery = new SlackDelivery({
+    turns,
     metrics,
     store,
     client: app.client,
@@ -253,6 +257,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     batchJob: (job, pace) => board.deliver(job, pace),
   });
   const tracker = new CallTracker({
+    turns,
     metrics,
     store,
     reader: options.iqra,
@@ -296,6 +301,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     );
   }
   const desk = new CallDesk({
+    turns,
     guards,
     metrics,
     store,

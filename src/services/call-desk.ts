@@ -5,6 +5,7 @@ import { CallRequestError } from '../calls/errors.js';
 import { isValidTimeZone, resolveWhen, type When } from '../calls/when.js';
 import { type Logger, maskPhone } from '../log.js';
 import type { CallRecord, EntryPoint, JobKind, Store } from '../store/store.js';
+import { TurnQueue, type Turns } from '../turns.js';
 import type { CallGuards, GuardRefusal } from './call-guards.js';
 import { type CallMetrics, noMetrics } from './call-metrics.js';
 import { initialTracking } from './call-tracker.js';
@@ -42,6 +43,8 @@ export interface CallDeskDeps {
   /** Who may call, whom and when: checked before a call waits for approval, and again before it is sent. */
   guards?: CallGuards;
   metrics?: CallMetrics;
+  /** Where the work after an ack waits its turn, behind the acks (one queue for the whole app). */
+  turns?: Turns;
   approval?: {
     mode: ApprovalMode;
     ttlMs: number;
@@ -85,9 +88,11 @@ export class CallDesk {
   private accepting = true;
 
   private readonly metrics: CallMetrics;
+  private readonly turns: Turns;
 
   constructor(private readonly deps: CallDeskDeps) {
     this.metrics = deps.metrics ?? noMetrics;
+    this.turns = deps.turns ?? new TurnQueue();
   }
 
   /**
@@ -137,9 +142,10 @@ export class CallDesk {
   /** Processes a recorded request in the background; `drain` waits for it. The work, for callers that wait. */
   start(requestId: string): Promise<void> | undefined {
     if (!this.accepting) return undefined;
-    // After the callbacks already waiting in the event loop: the acks of requests that arrived meanwhile go first, so
-    // that the work after one ack does not hold up another.
-    const work = new Promise<void>((resolve) => setImmediate(resolve))
+    // On its turn: the acks of requests that arrived meanwhile go first, so that the work after one ack does not hold
+    // up another.
+    const work = this.turns
+      .turn('call')
       .then(() => this.process(requestId))
       .catch((err: unknown) =>
         this.deps.logger.error('processing a call request failed', { requestId, error: err }),
@@ -260,6 +266,8 @@ export class CallDesk {
     log.debug('call transition', { from: record.state, to: 'sending' });
     const started = performance.now();
     const outcome = await placeCall(request, this.deps.iqra, log);
+    // Iqra's answer is recorded on its turn, after the acks that arrived while it was on its way.
+    await this.turns.turn('call');
     if (!(outcome.state === 'queued' && outcome.dryRun)) {
       this.metrics.iqraRequest(
         'initiate',

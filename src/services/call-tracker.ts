@@ -9,6 +9,7 @@ import {
 } from '../calls/progress.js';
 import type { Logger } from '../log.js';
 import type { CallChanges, CallRecord, Store } from '../store/store.js';
+import { TurnQueue, type Turns } from '../turns.js';
 import { type CallMetrics, noMetrics } from './call-metrics.js';
 import { requestOf } from './stored-request.js';
 
@@ -46,6 +47,8 @@ export interface CallTrackerDeps {
   /** How often due calls are looked for. */
   tickMs?: number;
   metrics?: CallMetrics;
+  /** Where each look at a call waits its turn, behind the acks and the calls on their way to Iqra. */
+  turns?: Turns;
 }
 
 export const TRACKING_LIMIT_MESSAGE = (hours: number) =>
@@ -78,7 +81,10 @@ export class CallTracker {
   private refilledAt: number;
   private pausedUntil = 0;
 
+  private readonly turns: Turns;
+
   constructor(private readonly deps: CallTrackerDeps) {
+    this.turns = deps.turns ?? new TurnQueue();
     this.tokens = deps.maxRequestsPerMinute;
     this.refilledAt = deps.now().getTime();
   }
@@ -141,6 +147,7 @@ export class CallTracker {
     const now = this.deps.now().getTime();
     const due = await this.deps.store.claimDueTracking(now, room, 30_000);
     for (const call of due) {
+      await this.turns.turn('later');
       if (this.stopped) return;
       await this.poll(call).catch((err: unknown) =>
         this.deps.logger.error('tracking a call failed', { requestId: call.id, error: err }),
@@ -206,6 +213,8 @@ export class CallTracker {
       );
       return;
     }
+    // Iqra answered: the reading is applied on a turn of its own.
+    await this.turns.turn('later');
     const changed = await this.apply(call, reading, 'poll');
     metrics.trackingPoll(changed ? 'changed' : 'unchanged');
   }

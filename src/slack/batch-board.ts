@@ -51,9 +51,12 @@ export class BatchBoard {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Rewrites the messages of batches that changed, each at most once per refreshMs. */
+  /**
+   * Rewrites the messages of batches that changed, each at most once per refreshMs. A refresh already running may have
+   * read its batches before the latest change: this one waits for it, then looks again.
+   */
   async refresh(): Promise<void> {
-    if (this.refreshing) return this.refreshing;
+    while (this.refreshing) await this.refreshing;
     this.refreshing = this.refreshOnce().finally(() => {
       this.refreshing = undefined;
     });

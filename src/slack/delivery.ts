@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { CallMetrics } from '../services/call-metrics.js';
 import { outcomeOf, requestOf } from '../services/stored-request.js';
 import type { CallRecord, Job, Store } from '../store/store.js';
+import { TurnQueue, type Turns } from '../turns.js';
 import {
   type ApprovalView,
   approvalRequestMessage,
@@ -108,6 +109,8 @@ export interface SlackDeliveryOptions {
   onDelivered?: (call: CallRecord) => void;
   /** Delivers a batch's job (its message, approval request or result); throws like the rest to be retried. */
   batchJob?: (job: Job, pace: (channel: string) => Promise<void>) => Promise<void>;
+  /** Where each delivery waits its turn, behind the acks and the calls on their way to Iqra (one queue for the app). */
+  turns?: Turns;
 }
 
 type Step = 'parent' | 'thread' | 'log';
@@ -145,9 +148,11 @@ export class SlackDelivery {
   private again = false;
   private stopped = false;
   private readonly respond: (url: string, message: Record<string, unknown>) => Promise<void>;
+  private readonly turns: Turns;
 
   constructor(private readonly o: SlackDeliveryOptions) {
     this.respond = o.respond ?? postToResponseUrl;
+    this.turns = o.turns ?? new TurnQueue();
   }
 
   start(): void {
@@ -252,6 +257,7 @@ export class SlackDelivery {
 
   private async deliver(job: Job): Promise<void> {
     const { store, now, logger } = this.o;
+    await this.turns.turn('later');
     const log = logger.child({ requestId: job.requestId, job: job.id, kind: job.kind });
     if (job.kind === 'batch') {
       try {
@@ -273,6 +279,8 @@ export class SlackDelivery {
       else if (job.kind === 'decision') await this.deliverDecision(call);
       else if (job.kind === 'outcome') await this.deliverOutcome(job, call);
       else await this.deliverAnnouncement(job, call, log);
+      // Slack answered: what it said is recorded on a turn of its own.
+      await this.turns.turn('later');
       await store.completeJob(job.id, now().getTime());
       this.o.onDelivered?.(call);
     } catch (err) {
