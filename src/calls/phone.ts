@@ -36,6 +36,18 @@ export function isSupportedRegion(code: string): code is CountryCode {
  * must be a valid (not only a possible) number.
  */
 export function normalizeRecipient(raw: string, defaultRegion: CountryCode): Recipient {
+  // A command's number is read twice on its way to the ack (is the request complete? then the draft): the second
+  // time is answered from the first.
+  if (lastRead?.raw === raw && lastRead.region === defaultRegion) return lastRead.recipient;
+  const recipient = Object.freeze(readRecipient(raw, defaultRegion));
+  lastRead = { raw, region: defaultRegion, recipient };
+  return recipient;
+}
+
+/** The last number read, and what it was read as (frozen: it is handed out again). */
+let lastRead: { raw: string; region: CountryCode; recipient: Readonly<Recipient> } | undefined;
+
+function readRecipient(raw: string, defaultRegion: CountryCode): Recipient {
   const typed = raw.trim();
   const howTo = howToWrite(defaultRegion);
   if (typed === '') throw new CallRequestError('recipient', `No phone number was given. ${howTo}`);

@@ -105,6 +105,21 @@ describe('normalizeRecipient', () => {
   });
 });
 
+describe('normalizeRecipient, read again', () => {
+  it('answers the same text and region with the same reading, and anything else afresh', () => {
+    const first = normalizeRecipient('(415) 555-2671', 'US');
+    expect(normalizeRecipient('(415) 555-2671', 'US')).toEqual(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    // The same digits in another region are another number.
+    expect(normalizeRecipient('(415) 555-2671', 'CA').e164).toBe('+14155552671');
+    expect(normalizeRecipient('020 7183 8750', 'GB').e164).toBe('+442071838750');
+    expect(() => normalizeRecipient('020 7183 8750', 'US')).toThrow(CallRequestError);
+    // A wrong number after a right one is still refused.
+    normalizeRecipient('+14155552671', 'US');
+    expect(() => normalizeRecipient('+1415555267', 'US')).toThrow(/too short/);
+  });
+});
+
 describe('isSupportedRegion', () => {
   it.each([
     ['US', true],
