@@ -324,14 +324,35 @@ function resolveWall(result: chrono.ParsedResult, rule: ZoneRule, now: Date): Da
  * so the duration is also measured from a week later and a week earlier, and the value at least two agree on wins.
  */
 function relativeInstant(text: string, now: Date, offset: number): Date {
-  const elapsed = [0, 7, -7].map((days) => {
+  const measure = (days: number): number => {
     const instant = new Date(now.getTime() + days * DAY_MS);
     const again = chrono.parse(text, { instant, timezone: offset }, { forwardDate: true })[0];
     return again ? again.date().getTime() - instant.getTime() : Number.NaN;
-  });
-  const [here, later, earlier] = elapsed;
+  };
+  const here = measure(0);
+  // Where the process's zone keeps one offset from now to then (UTC, as servers mostly run), there is no gap to land
+  // in: chrono's arithmetic is exact, and one reading is enough. chrono works on the time shifted into the requester's
+  // offset, up to 26 hours away from the process's: the window is widened by that much on both sides.
+  const shift = 27 * 3_600_000;
+  if (Number.isFinite(here) && steadyLocalOffset(now.getTime() - shift, now.getTime() + here + shift)) {
+    return new Date(now.getTime() + here);
+  }
+  const later = measure(7);
+  const earlier = measure(-7);
   const agreed = here === later || here === earlier ? here : later === earlier ? later : here;
   return new Date(now.getTime() + (agreed ?? Number.NaN));
+}
+
+/**
+ * Whether the process's own zone (`TZ`) has the same UTC offset throughout [from, to], looked at every 6 hours (offset
+ * changes are months apart, and a gap or an overlap lasts an hour or so, but the check also covers both ends exactly).
+ */
+function steadyLocalOffset(from: number, to: number): boolean {
+  const [start, end] = from <= to ? [from, to] : [to, from];
+  const offset = new Date(start).getTimezoneOffset();
+  for (let t = start; t < end; t += 6 * 3_600_000)
+    if (new Date(t).getTimezoneOffset() !== offset) return false;
+  return new Date(end).getTimezoneOffset() === offset;
 }
 
 /** chrono's DST-dependent abbreviation at the end of the understood text ("10am ET"), as the IANA zone it follows. */
