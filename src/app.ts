@@ -314,7 +314,6 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       : options.iqra,
     zoneOf: (userId) => zones.zoneOf(app.client, userId),
     onOutbox: () => delivery.kick(),
-    onQueued: () => tracker.kick(),
     onBatchRow: (batchId, hold) => batches.rowChanged(batchId, hold),
     batchSchedulesOutsideHours: (batchId) => batches.schedulesOutsideHours(batchId),
     logger,

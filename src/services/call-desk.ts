@@ -24,8 +24,6 @@ export interface CallDeskDeps {
   zoneOf: (userId: string) => Promise<RequesterZone>;
   /** Called after a Slack delivery was added to the outbox, so that it goes out at once. */
   onOutbox: () => void;
-  /** Called when Iqra queued a call, so that tracking looks at it soon. */
-  onQueued?: () => void;
   /**
    * A batch's row changed (its calls have no messages of their own: the batch's one message shows them). Also told
    * when a row has to wait (`holdUntil`: an hourly limit, or Iqra asking to slow down) so that the batch pauses.
@@ -318,8 +316,8 @@ export class CallDesk {
     if (done && to === 'queued') log.debug('call transition', { from: 'sending', to, recorded: true });
     else log.info('call transition', { from: 'sending', to, recorded: Boolean(done) });
     if (done) this.metrics.callEnded(to, record.entryPoint);
+    // Tracking finds the call on its own tick: its first look is due seconds from now (initialTracking).
     await this.announce(sending);
-    if (to === 'queued') this.deps.onQueued?.();
   }
 
   /**
