@@ -294,7 +294,8 @@ export class CallDesk {
       : outcome.state === 'queued'
         ? {
             queueIds: outcome.queueIds,
-            // Tracking starts here (and survives restarts, since it lives in the store).
+            // Tracking starts here (and survives restarts, since it lives in the store); the tracker's tick finds the
+            // call when its first look is due, seconds from now.
             ...initialTracking(
               now().getTime(),
               request.when.kind === 'scheduled' ? request.when.at.getTime() : undefined,
@@ -316,7 +317,6 @@ export class CallDesk {
     if (done && to === 'queued') log.debug('call transition', { from: 'sending', to, recorded: true });
     else log.info('call transition', { from: 'sending', to, recorded: Boolean(done) });
     if (done) this.metrics.callEnded(to, record.entryPoint);
-    // Tracking finds the call on its own tick: its first look is due seconds from now (initialTracking).
     await this.announce(sending);
   }
 
