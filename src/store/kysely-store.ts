@@ -720,14 +720,21 @@ export class KyselyStore implements Store {
   async updateCall(id: string, changes: CallChanges, now: number): Promise<void> {
     const columns = changeColumns(changes);
     if (Object.keys(columns).length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      const updated = await trx
+    const update = (db: Db) =>
+      db
         .updateTable('call_requests')
         .set({ ...columns, updated_at: now })
         .where('id', '=', id)
         .returning('id')
         .executeTakeFirst();
-      if (updated && changes.queueIds !== undefined) await replaceQueueIds(trx, id, changes.queueIds);
+    // One statement is atomic on its own; a transaction only when the queue ids are replaced with it.
+    if (changes.queueIds === undefined) {
+      await update(this.db);
+      return;
+    }
+    const queueIds = changes.queueIds;
+    await this.db.transaction().execute(async (trx) => {
+      if (await update(trx)) await replaceQueueIds(trx, id, queueIds);
     });
   }
 
