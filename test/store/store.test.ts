@@ -387,6 +387,13 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect((await store.findCallByQueueId('q-3'))?.id).toBe('r1');
       expect(await store.transitions('r1')).toHaveLength(3);
 
+      // Without queue ids (one statement on its own): the fields change, the queue ids stay.
+      await store.updateCall('r1', { parentTs: '1700000000.000300', trackAt: T0 + 9 }, T0 + 5);
+      const again = await store.getCall('r1');
+      expect(again).toMatchObject({ parentTs: '1700000000.000300', trackAt: T0 + 9, updatedAt: T0 + 5 });
+      expect(again?.queueIds).toEqual(['q-3']);
+      expect((await store.findCallByQueueId('q-3'))?.id).toBe('r1');
+
       // Other calls are untouched, and updating a missing call does nothing.
       await store.updateCall('missing', { parentTs: '1' }, T0 + 4);
       expect((await store.getCall('r2'))?.parentTs).toBeUndefined();
