@@ -256,6 +256,9 @@ function stopAction(deps: BatchListenerDeps) {
   };
 }
 
+/** What an approver is told when someone else decided first, or the batch expired. */
+const ALREADY_DECIDED = 'This batch was already decided (or it expired).';
+
 /**
  * Approve or Reject a whole batch: approvers only, and never the rep who asked. Reject opens a small form for an
  * optional reason, which the rep sees on the batch's message.
@@ -276,8 +279,7 @@ function decisionAction(deps: BatchListenerDeps, kind: 'approve' | 'reject') {
     if (userId === batch.userId)
       return tell(respond, 'You started this batch, so someone else must approve or reject it.');
     if (kind === 'reject') {
-      if (batch.state !== 'pending_approval')
-        return tell(respond, 'This batch was already decided (or it expired).');
+      if (batch.state !== 'pending_approval') return tell(respond, ALREADY_DECIDED);
       await client.views
         .open({
           trigger_id: body.trigger_id,
@@ -291,7 +293,7 @@ function decisionAction(deps: BatchListenerDeps, kind: 'approve' | 'reject') {
       return;
     }
     const decided = await deps.batches.decide(batchId, { kind, by: userId });
-    if (!decided) return tell(respond, 'This batch was already decided (or it expired).');
+    if (!decided) return tell(respond, ALREADY_DECIDED);
   };
 }
 
@@ -328,7 +330,7 @@ export function registerBatchListeners(app: App, deps: BatchListenerDeps): void 
     if (!decided) {
       await ack({
         response_action: 'update',
-        view: noticeView('This batch was already decided (or it expired).'),
+        view: noticeView(ALREADY_DECIDED),
       });
       return;
     }
