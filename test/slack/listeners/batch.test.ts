@@ -415,6 +415,42 @@ describe('batch approval, calling hours and history', () => {
     expect(a.iqra.requests).toHaveLength(0);
   });
 
+  it('a reject form sent after the batch was approved, or by someone who may not approve, changes nothing', async () => {
+    const a = await start({
+      env: { ...APPROVAL, CALL_APPROVERS: 'U0BOSS001,U0BOSS002,U0MARIA1' },
+      now: () => new Date(T0),
+    });
+    const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    await a.running.delivery.flush();
+    const ts = (await a.store.getBatch(batchId))?.parentTs ?? '';
+    await a.interact(
+      a.buttonPress({ actionId: 'batch_reject', value: batchId, user: 'U0BOSS001', message: { ts } }),
+    );
+    const form = await a.slack.waitFor(
+      () => openedViews(a).find((v) => v.view.callback_id === 'reject_batch_modal')?.view,
+      'the reject form',
+    );
+    // The requester cannot send it (a forged submission; she is an approver too), nor can anyone who is not one.
+    for (const user of ['U0MARIA1', 'U0NOBODY1']) {
+      const res = await a.interact(viewSubmission(a, form, { input: { reject_reason: 'No.' }, user }));
+      expect(JSON.stringify(JSON.parse(res.body))).toContain('can’t reject this batch');
+    }
+    expect((await a.store.getBatch(batchId))?.state).toBe('pending_approval');
+    // Meanwhile the other approver approves; the first one's form, sent late, is told so and rejects nothing.
+    await a.interact(
+      a.buttonPress({ actionId: 'batch_approve', value: batchId, user: 'U0BOSS002', message: { ts } }),
+    );
+    await waitUntil(async () => (await a.store.getBatch(batchId))?.state === 'running');
+    const late = await a.interact(
+      viewSubmission(a, form, { input: { reject_reason: 'Too late.' }, user: 'U0BOSS001' }),
+    );
+    expect(JSON.stringify(JSON.parse(late.body))).toContain('already decided');
+    expect(await a.store.getBatch(batchId)).toMatchObject({ state: 'running', decidedBy: 'U0BOSS002' });
+    expect((await a.store.batchCalls(batchId)).map((call) => call.state)).not.toContain('cancelled');
+  });
+
   it('schedules rows outside calling hours for the callee’s next window, when the rep chooses so', async () => {
     // 05:00 UTC: 21:00 in California, past the 08:00–20:00 window.
     const at = Date.parse('2026-11-27T05:00:00.000Z');
