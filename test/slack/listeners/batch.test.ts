@@ -67,6 +67,23 @@ async function submitList(a: TestApp, input: Record<string, string | null>) {
   return { submitted, shown };
 }
 
+/** A two-row batch confirmed and waiting for approval, and the reject form U0BOSS001 opened on its message. */
+async function rejectFormOpened(a: TestApp) {
+  const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
+  await a.interact(viewSubmission(a, shown));
+  const batchId = shown.private_metadata ?? '';
+  await a.running.delivery.flush();
+  const ts = (await a.store.getBatch(batchId))?.parentTs ?? '';
+  await a.interact(
+    a.buttonPress({ actionId: 'batch_reject', value: batchId, user: 'U0BOSS001', message: { ts } }),
+  );
+  const form = await a.slack.waitFor(
+    () => openedViews(a).find((v) => v.view.callback_id === 'reject_batch_modal')?.view,
+    'the reject form',
+  );
+  return { batchId, ts, form };
+}
+
 const LIST = [
   'phone,CustomerName,agent',
   '+14155550101,Ada,sales',
@@ -385,19 +402,8 @@ describe('batch approval, calling hours and history', () => {
 
   it('rejecting the batch (with a reason the rep sees) cancels every row', async () => {
     const a = await start({ env: APPROVAL, now: () => new Date(T0) });
-    const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
-    await a.interact(viewSubmission(a, shown));
-    const batchId = shown.private_metadata ?? '';
-    await a.running.delivery.flush();
-    const ts = (await a.store.getBatch(batchId))?.parentTs ?? '';
-    await a.interact(
-      a.buttonPress({ actionId: 'batch_reject', value: batchId, user: 'U0BOSS001', message: { ts } }),
-    );
     // Reject asks for a reason first; nothing is decided until the form is sent.
-    const form = await a.slack.waitFor(
-      () => openedViews(a).find((v) => v.view.callback_id === 'reject_batch_modal')?.view,
-      'the reject form',
-    );
+    const { batchId, ts, form } = await rejectFormOpened(a);
     expect((await a.store.getBatch(batchId))?.state).toBe('pending_approval');
     await a.interact(
       viewSubmission(a, form, { input: { reject_reason: 'Not before the new year.' }, user: 'U0BOSS001' }),
@@ -420,18 +426,7 @@ describe('batch approval, calling hours and history', () => {
       env: { ...APPROVAL, CALL_APPROVERS: 'U0BOSS001,U0BOSS002,U0MARIA1' },
       now: () => new Date(T0),
     });
-    const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
-    await a.interact(viewSubmission(a, shown));
-    const batchId = shown.private_metadata ?? '';
-    await a.running.delivery.flush();
-    const ts = (await a.store.getBatch(batchId))?.parentTs ?? '';
-    await a.interact(
-      a.buttonPress({ actionId: 'batch_reject', value: batchId, user: 'U0BOSS001', message: { ts } }),
-    );
-    const form = await a.slack.waitFor(
-      () => openedViews(a).find((v) => v.view.callback_id === 'reject_batch_modal')?.view,
-      'the reject form',
-    );
+    const { batchId, ts, form } = await rejectFormOpened(a);
     // The requester cannot send it (a forged submission; she is an approver too), nor can anyone who is not one.
     for (const user of ['U0MARIA1', 'U0NOBODY1']) {
       const res = await a.interact(viewSubmission(a, form, { input: { reject_reason: 'No.' }, user }));
