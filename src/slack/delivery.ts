@@ -149,6 +149,8 @@ export class SlackDelivery {
   private stopped = false;
   private readonly respond: (url: string, message: Record<string, unknown>) => Promise<void>;
   private readonly turns: Turns;
+  /** The jobs being delivered now (a job claimed again, its lease having run out meanwhile, is not delivered twice). */
+  private readonly held = new Set<number>();
 
   constructor(private readonly o: SlackDeliveryOptions) {
     this.respond = o.respond ?? postToResponseUrl;
@@ -204,7 +206,8 @@ export class SlackDelivery {
    * Delivers what is due until nothing is left: each channel's jobs one after another, in order (Slack's pace is per
    * channel), different channels side by side. More jobs are claimed as soon as there is room, so that a channel
    * waiting for its pace holds up no other. A channel has at most a few jobs in hand at a time (its others wait in the
-   * store, unleased), so that none waits long enough in hand for its lease to run out.
+   * store, unleased), so that few wait in hand long enough for their lease to run out. One that does (Slack slow to
+   * answer, or its turn long in coming) is claimed again, which renews its lease, but is not delivered a second time.
    */
   private async runOnce(): Promise<void> {
     const channels = new Map<string, { tail: Promise<void>; inHand: number }>();
@@ -222,6 +225,8 @@ export class SlackDelivery {
           full,
         );
         for (const job of jobs) {
+          if (this.held.has(job.id)) continue;
+          this.held.add(job.id);
           const channel = channels.get(job.channelId) ?? { tail: Promise.resolve(), inHand: 0 };
           channels.set(job.channelId, channel);
           channel.inHand += 1;
@@ -232,6 +237,7 @@ export class SlackDelivery {
               this.o.logger.error('outbox delivery failed', { job: job.id, error: err }),
             )
             .finally(() => {
+              this.held.delete(job.id);
               channel.inHand -= 1;
               inHand -= 1;
               if (channel.inHand === 0 && channels.get(job.channelId) === channel)

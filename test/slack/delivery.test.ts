@@ -10,13 +10,15 @@ afterEach(async () => {
 
 const parents = (a: TestApp): SlackApiCall[] =>
   a.slack.callsOf('chat.postMessage').filter((c) => !c.args.thread_ts);
-async function waitForEmptyOutbox(a: TestApp): Promise<void> {
+async function waitUntilTrue(check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
-  while ((await a.store.pendingJobs()).length > 0) {
-    if (Date.now() > deadline) throw new Error('the outbox did not empty');
-    await new Promise((r) => setTimeout(r, 50));
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within 5 s`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
+const waitForEmptyOutbox = (a: TestApp): Promise<void> =>
+  waitUntilTrue(async () => (await a.store.pendingJobs()).length === 0, 'the outbox emptying');
 
 const replies = (a: TestApp): SlackApiCall[] =>
   a.slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts);
@@ -103,6 +105,32 @@ describe('the Slack outbox', () => {
     expect(String(dm.args.text)).toContain('/invite @Iqra Calls');
     expect(app.slack.responses).toHaveLength(0);
     expect(app.iqra.requests).toHaveLength(1);
+  });
+
+  it('posts a confirmation once when its delivery is still in hand after its lease ran out', async () => {
+    let at = Date.parse('2026-11-27T17:00:00.000Z');
+    app = await startTestApp({ now: () => new Date(at) });
+    const a = app;
+    // Slack is slow to answer the parent message: the delivery stays in hand past its 60 s lease.
+    const release = a.slack.hold('chat.postMessage');
+    await a.command('+14155552671');
+    await a.slack.waitFor(
+      () => a.slack.callsOf('chat.postMessage').length === 1 && true,
+      'the parent asked for',
+    );
+    at += 61_000;
+    // Something new in the outbox: the outbox looks for due jobs again, and finds this one's lease over.
+    a.running.delivery.kick();
+    // It is claimed again (its lease renewed from the new time) while the first delivery still waits for Slack.
+    await waitUntilTrue(
+      async () => (await a.store.pendingJobs()).some((j) => (j.leaseUntil ?? 0) > at),
+      'the second claim',
+    );
+    release();
+    await a.slack.waitFor(() => replies(a)[0], 'the thread reply');
+    await waitForEmptyOutbox(a);
+    expect(parents(a)).toHaveLength(1);
+    expect(replies(a)).toHaveLength(1);
   });
 
   it('delivers what a previous run left in the outbox', async () => {
