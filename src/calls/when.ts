@@ -333,8 +333,14 @@ function relativeInstant(text: string, now: Date, offset: number): Date {
   // Where the process's zone keeps one offset from now to then (UTC, as servers mostly run), there is no gap to land
   // in: chrono's arithmetic is exact, and one reading is enough. chrono works on the time shifted into the requester's
   // offset, up to 26 hours away from the process's: the window is widened by that much on both sides.
+  // Only for spans a call can be scheduled in (at most a year and a bit): the check walks the span in 6-hour steps,
+  // and "in 876000 hours" would take tens of milliseconds before being refused as too far.
   const shift = 27 * 3_600_000;
-  if (Number.isFinite(here) && steadyLocalOffset(now.getTime() - shift, now.getTime() + here + shift)) {
+  if (
+    Number.isFinite(here) &&
+    Math.abs(here) <= STEADY_CHECK_MAX_MS &&
+    steadyLocalOffset(now.getTime() - shift, now.getTime() + here + shift)
+  ) {
     return new Date(now.getTime() + here);
   }
   const later = measure(7);
@@ -342,6 +348,9 @@ function relativeInstant(text: string, now: Date, offset: number): Date {
   const agreed = here === later || here === earlier ? here : later === earlier ? later : here;
   return new Date(now.getTime() + (agreed ?? Number.NaN));
 }
+
+/** The longest span checked for a steady offset: more than the longest a call can be scheduled ahead (365 days). */
+const STEADY_CHECK_MAX_MS = 400 * DAY_MS;
 
 /**
  * Whether the process's own zone (`TZ`) has the same UTC offset throughout [from, to], looked at every 6 hours (offset
