@@ -100,11 +100,6 @@ export class CallTracker {
     await this.running;
   }
 
-  /** Looks for due calls now (e.g. right after a call was queued). */
-  kick(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
-  }
-
   private schedule(ms: number) {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
