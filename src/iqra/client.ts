@@ -481,7 +481,8 @@ export class IqraClient {
     }
 
     const iqra = parseIqraBody(text);
-    // A 4xx with an Iqra code: the code says more than the status.
+    // A 4xx with an Iqra code of its checks: the code says more than the status. (A 4xx comes before Iqra's action
+    // runs, so nothing was queued whatever the code.)
     const explained = iqra?.code ? explainIqraCode(iqra.code, iqra.message) : undefined;
     const error =
       (userMessage: string, reason = `HTTP_${status}`) =>
@@ -498,7 +499,9 @@ export class IqraClient {
         if (iqra?.message) d.iqraMessage = iqra.message;
         return new IqraError(d);
       };
-    if (explained) return { type: 'final', error: error(explained.userMessage, explained.reason) };
+    if (explained && !explained.mayHaveQueued) {
+      return { type: 'final', error: error(explained.userMessage, explained.reason) };
+    }
     let userMessage: string;
     if (status === 401 || status === 403) {
       userMessage =
@@ -532,20 +535,30 @@ export class IqraClient {
       if (queueIds) return { type: 'queued', queueIds, status };
     }
     if (iqra?.success === false) {
-      // Iqra answered with an error: the call was not queued (EXCEPTION included), so this is `failed`.
+      // Iqra answered with an error. The codes of its checks mean nothing was queued (`failed`); EXCEPTION and codes
+      // not known here may come after the call was queued (`unknown`: never sent again).
       const code = iqra.code ?? '';
       const explained = explainIqraCode(code, iqra.message);
       return {
         type: 'final',
         error: (attempts) => {
-          const d: IqraErrorDetails = {
-            outcome: 'failed',
-            reason: explained.reason,
-            userMessage: explained.userMessage,
-            httpStatus: status,
-            attempts,
-            retryable: false,
-          };
+          const d: IqraErrorDetails = explained.mayHaveQueued
+            ? {
+                outcome: 'unknown',
+                reason: explained.reason,
+                userMessage: `${explained.userMessage} Request id: ${input.requestId}.`,
+                httpStatus: status,
+                attempts,
+                retryable: false,
+              }
+            : {
+                outcome: 'failed',
+                reason: explained.reason,
+                userMessage: explained.userMessage,
+                httpStatus: status,
+                attempts,
+                retryable: false,
+              };
           if (code) d.code = code;
           if (iqra.message) d.iqraMessage = iqra.message;
           return new IqraError(d);

@@ -8,13 +8,20 @@
  *
  * The messages are read by a sales rep; when an admin has to change something they name the setting
  * (IQRA_API_KEY, IQRA_AGENTS, IQRA_NUMBERS, IQRA_CAMPAIGNS, IQRA_BUSINESS_ID, IQRA_REQUEST_FORMAT).
- * Every explanation here means Iqra answered and did not queue the call.
+ *
+ * `success: false` does not always mean that nothing was queued. The codes in the tables below are answered while
+ * Iqra checks the request, before it queues anything. But Iqra's server answers `EXCEPTION` from one catch around
+ * the whole call/initiate action, and queues a call before its last step (adding the queue entry to its group, which
+ * fails with `ForwardSingleCallToRegionProxy:2`): so `EXCEPTION`, and any code not known here, may come after the call
+ * was queued. Those are `mayHaveQueued`: the call must not be placed again without checking Iqra first.
  */
 
 export interface IqraCodeExplanation {
   /** The last segment of the code (or `API_KEY_INVALID` for any `VALIDATE_API_KEY` code). */
   reason: string;
   userMessage: string;
+  /** Iqra may have queued the call before answering with this code (`EXCEPTION`, or a code not known here). */
+  mayHaveQueued: boolean;
 }
 
 const MAX_QUOTED_MESSAGE = 300;
@@ -106,11 +113,12 @@ const EDITING_DISABLED: Explain = () =>
   'not placed. An admin must turn editing back on in Iqra’s dashboard.';
 
 const SERVER_ERROR: Explain = (m) =>
-  'Iqra reported an internal error and did not queue the call.' +
-  (m ? ` Iqra says: “${quote(m)}”.` : '') +
-  ' Iqra answers this way too when the campaign id is unknown or the phone number cannot be read: check the ' +
-  'number, and if it looks right ask an admin to check the campaign ids in IQRA_CAMPAIGNS. If both are right, ' +
-  'try again later.';
+  'Iqra may have placed this call: it answered with an internal error' +
+  (m ? ` (Iqra says: “${quote(m)}”)` : '') +
+  ', which it also gives when a later step fails after the call was queued. It was not retried, to avoid dialling ' +
+  'the customer twice: check Iqra’s dashboard (call queue) before trying again. Iqra answers this way too when the ' +
+  'campaign id is unknown or the phone number cannot be read: if the dashboard shows no call, check the number, and ' +
+  'if it looks right ask an admin to check the campaign ids in IQRA_CAMPAIGNS.';
 
 /** Keyed by the last segment of the code. */
 const BY_SEGMENT: Readonly<Record<string, Explain>> = {
@@ -135,7 +143,6 @@ const BY_SEGMENT: Readonly<Record<string, Explain>> = {
   RESTRICTED_API_KEY: RESTRICTED_KEY,
   PERMISSION_DENIED: PERMISSION,
   MAKECALL_FULL: PERMISSION,
-  EXCEPTION: SERVER_ERROR,
 };
 
 /** Codes that are spelled slightly differently across Iqra versions, matched by pattern after the table. */
@@ -158,23 +165,27 @@ export function explainIqraCode(code: string, iqraMessage?: string): IqraCodeExp
     .filter((s) => s.length > 0);
   const upper = segments.map((s) => s.toUpperCase());
   if (upper.includes('VALIDATE_API_KEY')) {
-    return { reason: 'API_KEY_INVALID', userMessage: API_KEY(message) };
+    return { reason: 'API_KEY_INVALID', userMessage: API_KEY(message), mayHaveQueued: false };
   }
   const last = upper.at(-1);
   if (last === undefined) {
-    return { reason: 'IQRA_ERROR', userMessage: unknownCode(undefined, message) };
+    return { reason: 'IQRA_ERROR', userMessage: unknownCode(undefined, message), mayHaveQueued: true };
   }
+  if (last === 'EXCEPTION') return { reason: last, userMessage: SERVER_ERROR(message), mayHaveQueued: true };
   const explain = BY_SEGMENT[last] ?? BY_PATTERN.find(([pattern]) => pattern.test(last))?.[1];
-  if (explain) return { reason: last, userMessage: explain(message) };
-  return { reason: last, userMessage: unknownCode(code.trim(), message) };
+  if (explain) return { reason: last, userMessage: explain(message), mayHaveQueued: false };
+  return { reason: last, userMessage: unknownCode(code.trim(), message), mayHaveQueued: true };
 }
 
+/** A code not known here: Iqra may have queued the call before answering it. */
 function unknownCode(code: string | undefined, message: string | undefined): string {
   const withCode = code ? ` (code ${code})` : '';
-  if (message) {
-    return `Iqra refused the call${withCode} and did not queue it. Iqra says: “${quote(message)}”. If this is not something you can fix, show this message to an admin.`;
-  }
-  return `Iqra refused the call${withCode} without saying why, and did not queue it. Show this message to an admin.`;
+  const said = message ? ` Iqra says: “${quote(message)}”.` : ' Iqra did not say why.';
+  return (
+    `Iqra may have placed this call: it answered with an error this app does not know${withCode}, and may have ` +
+    `queued the call before answering.${said} It was not retried, to avoid dialling the customer twice: check ` +
+    'Iqra’s dashboard (call queue) before trying again, and show this message to an admin.'
+  );
 }
 
 function quote(message: string): string {

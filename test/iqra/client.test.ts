@@ -313,18 +313,40 @@ describe('answers', () => {
     expect(error.userMessage).toContain('IQRA_API_KEY');
   });
 
-  it('the real server: an unknown campaign (EXCEPTION) is failed, not unknown, and says why it may happen', async () => {
+  it('the real server: EXCEPTION (here an unknown campaign) is unknown, sent once, and says why it may happen', async () => {
+    // Iqra answers EXCEPTION from one catch around the whole action, also after the call was queued: it may have been.
     const iqra = await fake({ mode: 'server', campaigns: { campaign_001: {} } });
     const { client: c } = client(iqra, { format: 'config' });
     const error = await rejection(c.initiateCall(input({ campaignId: 'no_such_campaign' })));
     expect(error).toMatchObject({
-      outcome: 'failed',
+      outcome: 'unknown',
       reason: 'EXCEPTION',
       code: 'InitiateCall:EXCEPTION',
       attempts: 1,
+      retryable: false,
     });
+    expect(iqra.requests).toHaveLength(1);
+    expect(error.userMessage).toMatch(/may have placed this call.*Request id: req-7f3a\./s);
     expect(error.userMessage).toMatch(/campaign id is unknown/);
     expect(error.userMessage).toContain('IQRA_CAMPAIGNS');
+  });
+
+  it('a code from after the call was queued is unknown and sent once; the same code with a 4xx is failed', async () => {
+    const iqra = await fake({ mode: 'server' });
+    const { client: c } = client(iqra, { format: 'config' });
+    const code = 'InitiateCall:ForwardCallInitiationRequestAsync:ForwardSingleCallToRegionProxy:2';
+    iqra.script(
+      { code, message: 'Failed to add outbound call queue to campaign.' },
+      { code, message: 'Bad request', status: 400 },
+    );
+    const afterQueued = await rejection(c.initiateCall(input()));
+    expect(afterQueued).toMatchObject({ outcome: 'unknown', reason: '2', code, attempts: 1 });
+    expect(iqra.requests).toHaveLength(1);
+    // A 4xx is answered before Iqra's action runs: nothing was queued, whatever the code.
+    const refused = await rejection(c.initiateCall(input()));
+    expect(refused).toMatchObject({ outcome: 'failed', httpStatus: 400, attempts: 1 });
+    expect(refused.userMessage).not.toMatch(/may have placed/);
+    expect(iqra.requests).toHaveLength(2);
   });
 
   it('the real server: a required campaign variable that is missing is named', async () => {
@@ -587,6 +609,10 @@ describe('secrets and logs', () => {
       attempt: 1,
       status: 200,
     });
-    expect(parsed.find((l) => l.level === 'error')).toMatchObject({ outcome: 'unknown', status: 500 });
+    // The unknown code and the 500 may both have queued the call: errors, with the outcome `unknown`.
+    expect(parsed.filter((l) => l.level === 'error')).toMatchObject([
+      { outcome: 'unknown', status: 200 },
+      { outcome: 'unknown', status: 500 },
+    ]);
   });
 });

@@ -5,7 +5,7 @@ const Q = 'InitiateCall:QueueCallInitiationRequestAsync:';
 const V = 'InitiateCall:ValidateUserAPIAndBusinessWithPermissions:';
 
 /** The generic answer for codes this app does not know; no documented code may get it. */
-const GENERIC = /refused the call \(code /;
+const GENERIC = /an error this app does not know/;
 
 // Every code in the published reference and in the server notes, with the group its explanation must speak to.
 const DOCUMENTED: ReadonlyArray<readonly [code: string, reason: string, mustSay: RegExp]> = [
@@ -16,7 +16,11 @@ const DOCUMENTED: ReadonlyArray<readonly [code: string, reason: string, mustSay:
   ['InitiateCall:INVALID_NUMBER_ID', 'INVALID_NUMBER_ID', /caller-ID number.*IQRA_NUMBERS/s],
   ['InitiateCall:PERMISSION_DENIED', 'PERMISSION_DENIED', /“Make call” permission.*Full access/s],
   ['InitiateCall:BUSINESS_DISABLED', 'BUSINESS_DISABLED', /business.*is disabled/s],
-  ['InitiateCall:EXCEPTION', 'EXCEPTION', /internal error.*campaign id is unknown.*number cannot be read/s],
+  [
+    'InitiateCall:EXCEPTION',
+    'EXCEPTION',
+    /may have placed this call.*internal error.*dashboard.*campaign id is unknown.*number cannot be read/s,
+  ],
   // the real server
   [`${Q}CONFIG_NUMBER_TO_NUMBER_INVALID`, 'CONFIG_NUMBER_TO_NUMBER_INVALID', /not a valid phone number/],
   [
@@ -71,6 +75,26 @@ describe('explainIqraCode', () => {
     expect(explained.userMessage).not.toMatch(GENERIC);
   });
 
+  it.each(DOCUMENTED)(
+    '%s says whether Iqra may have queued the call (only EXCEPTION may)',
+    (code, reason) => {
+      const explained = explainIqraCode(code, 'Some message from Iqra');
+      expect(explained.mayHaveQueued).toBe(reason === 'EXCEPTION');
+      if (!explained.mayHaveQueued) expect(explained.userMessage).not.toMatch(/may have placed/);
+    },
+  );
+
+  it('a code from after the call was queued (adding it to its group failed) may have queued it', () => {
+    // Iqra's server queues the call, then answers this when adding the queue entry to its group fails.
+    const explained = explainIqraCode(
+      'InitiateCall:ForwardCallInitiationRequestAsync:ForwardSingleCallToRegionProxy:2',
+      'Failed to add outbound call queue to campaign.',
+    );
+    expect(explained.mayHaveQueued).toBe(true);
+    expect(explained.userMessage).toMatch(/may have placed this call.*not retried.*dashboard/s);
+    expect(explained.userMessage).toContain('“Failed to add outbound call queue to campaign.”');
+  });
+
   it('matches on the last segment, whatever comes before it', () => {
     expect(explainIqraCode('InitiateCall:INSUFFICIENT_BALANCE').userMessage).toBe(
       explainIqraCode('InitiateCall:SomeNewStep:AnotherStep:INSUFFICIENT_BALANCE').userMessage,
@@ -98,9 +122,12 @@ describe('explainIqraCode', () => {
     expect(explained.userMessage).toContain('InitiateCall:Somewhere:BRAND_NEW_CODE');
   });
 
-  it('an unknown code without a message still says that the call was not queued', () => {
+  it('an unknown code without a message says that Iqra did not say why, and that the call may have been queued', () => {
     const explained = explainIqraCode('InitiateCall:BRAND_NEW_CODE');
-    expect(explained.userMessage).toMatch(/without saying why, and did not queue it/);
+    expect(explained.mayHaveQueued).toBe(true);
+    expect(explained.userMessage).toMatch(
+      /may have placed this call.*Iqra did not say why.*before trying again/s,
+    );
   });
 
   it('an empty code is a generic Iqra error that still quotes the message', () => {
@@ -135,7 +162,9 @@ describe('explainIqraCode', () => {
 
   it('shortens a very long Iqra message', () => {
     const explained = explainIqraCode('InitiateCall:NEW_THING', 'x'.repeat(5000));
-    expect(explained.userMessage.length).toBeLessThan(600);
+    // Iqra's message is cut to 300 characters; the rest is this app's own explanation.
+    expect(explained.userMessage).toContain(`“${'x'.repeat(299)}…”`);
+    expect(explained.userMessage.length).toBeLessThan(800);
     expect(explained.userMessage).toContain('…');
   });
 });
