@@ -183,15 +183,15 @@ export function readPushedEvent(
   const kind = event?.toLowerCase();
   if (kind === 'declined') return { progress: 'ended', end: 'busy_or_declined' };
   if (kind === 'missed') return { progress: 'ended', end: 'no_answer' };
+  // A queue status that is itself an end (Failed, Canceled, Expired) says how the call ended, whatever the event.
+  if (queueStatus === 5 || queueStatus === 6 || queueStatus === 7)
+    return readQueueEntry({ status: queueStatus }, 0);
   if (kind === 'ended' || (end !== undefined && end !== 0)) {
-    if (queueStatus === 5) return { progress: 'ended', end: 'failed' };
     return { progress: 'ended', end: endFromSessionEndType(end) };
   }
-  if (queueStatus !== undefined) {
-    if (queueStatus === 5 || queueStatus === 6 || queueStatus === 7)
-      return readQueueEntry({ status: queueStatus }, 0);
-    if (queueStatus >= 1) return { progress: queueStatus === 4 ? 'in_conversation' : 'dialling' };
-  }
+  // ProcessedBackend (4) means dialled, with a session: not yet that anyone answered (polling says "in conversation"
+  // only once the session is Active), so a pushed 4 without an end is still dialling.
+  if (queueStatus !== undefined && queueStatus >= 1) return { progress: 'dialling' };
   if (kind === 'initiated') return { progress: 'dialling' };
   return undefined;
 }
