@@ -280,7 +280,7 @@ export class CallTracker {
       end: reading.end,
       source,
     });
-    await this.enqueue(updated, 'announce', { step: 'parent', parentOnly: true });
+    await this.enqueue(updated, 'announce', { step: 'parent', parentOnly: true, progress: true });
     if (reading.progress === 'ended' && this.deps.transcripts !== 'off') {
       await this.enqueue(updated, 'outcome', turns ? { turns } : {});
     }
@@ -310,7 +310,7 @@ export class CallTracker {
         to: 'status_unknown',
         why,
       });
-      await this.enqueue(updated, 'announce', { step: 'parent', parentOnly: true });
+      await this.enqueue(updated, 'announce', { step: 'parent', parentOnly: true, progress: true });
     }
   }
 

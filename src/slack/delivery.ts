@@ -493,10 +493,11 @@ export class SlackDelivery {
         log.warn('could not post the call details in the thread', { slackError: failure.code });
       }
     }
-    // The log channel gets the call once it has an outcome (or was rejected or expired), not every step before.
+    // The log channel gets the call once, when it has an outcome (or was rejected or expired): not every step before,
+    // and not the live progress after (dialling, in conversation, ended), which moves the parent message in place.
     const logChannel = this.o.logChannel;
     const settled = report.outcome !== undefined || call.state === 'rejected' || call.state === 'expired';
-    if (logChannel && logChannel !== channel && settled) {
+    if (logChannel && logChannel !== channel && settled && job.payload.progress !== true) {
       const copy = callLogMessage(report);
       try {
         await client.chat.postMessage({

@@ -50,6 +50,25 @@ async function progressOf(a: TestApp, id: string, progress: string) {
 }
 
 describe('following a call live', () => {
+  it('copies the call to CALL_LOG_CHANNEL once, not at every step of its progress', async () => {
+    const { a } = await start({ CALL_LOG_CHANNEL: 'C0CALLLOG1' });
+    a.iqra.lifecycle([
+      { status: 0 },
+      { status: 3 },
+      { status: 4, sessionStatus: 3, sessionId: 'sess000000000000000000b7' },
+      { status: 4, sessionStatus: 6, sessionEndType: 5 },
+    ]);
+    const call = await placed(a);
+    await progressOf(a, call.id, 'ended');
+    await a.slack.waitFor(
+      () => updateTexts(a).some((t) => t.includes('ended: *completed*')) && true,
+      'the final parent',
+    );
+    const copies = a.slack.callsOf('chat.postMessage').filter((c) => c.args.channel === 'C0CALLLOG1');
+    expect(copies).toHaveLength(1);
+    expect(String(copies[0]?.args.text)).toContain('queued a call to *+1 415 555 2671*');
+  });
+
   it('moves the parent message in place from queued to dialling, in conversation and ended, and posts the outcome once', async () => {
     const { a } = await start({ CALL_TRANSCRIPTS: 'outcome' });
     a.iqra.lifecycle([
