@@ -66,7 +66,12 @@ export interface IqraClientOptions {
 export interface IqraCallConfig {
   campaignId: string;
   number: { type: 0; toNumber: string };
-  schedule: { dateTimeUTC: string; maxDateTimeUTC: string };
+  /**
+   * `type`: 0 now, 1 at `dateTimeUTC`. The server notes' version reads only the two times; a later version of Iqra's
+   * open-source server needs `type` (its OutboundCallScheduleType: Now 0, Later 1) and answers
+   * CONFIG_SCHEDULE_TYPE_NOT_FOUND without it. Sending all three works with both.
+   */
+  schedule: { type: 0 | 1; dateTimeUTC: string; maxDateTimeUTC: string };
   dynamicVariables: Record<string, string>;
   metadata: Record<string, string>;
 }
@@ -166,7 +171,11 @@ export function buildIqraConfig(
   return {
     campaignId: input.campaignId ?? '',
     number: { type: 0, toNumber: input.recipient },
-    schedule: { dateTimeUTC: start.toISOString(), maxDateTimeUTC: end.toISOString() },
+    schedule: {
+      type: input.scheduledAt ? 1 : 0,
+      dateTimeUTC: start.toISOString(),
+      maxDateTimeUTC: end.toISOString(),
+    },
     dynamicVariables: stringValues(input.dynamicVariables),
     metadata: stringValues(input.metadata),
   };

@@ -161,7 +161,12 @@ describe('request format', () => {
     expect(req?.config).toEqual({
       campaignId: 'campaign_001',
       number: { type: 0, toNumber: RECIPIENT },
-      schedule: { dateTimeUTC: '2026-03-01T10:00:00.000Z', maxDateTimeUTC: '2026-03-01T11:00:00.000Z' },
+      // type 0 (now): a later Iqra server needs it, the notes' one reads only the two times.
+      schedule: {
+        type: 0,
+        dateTimeUTC: '2026-03-01T10:00:00.000Z',
+        maxDateTimeUTC: '2026-03-01T11:00:00.000Z',
+      },
       dynamicVariables: { CustomerName: 'Jane Doe', AccountNumber: '12345' },
       metadata: { SlackTeamId: 'T0001', SlackUserId: 'U0001' },
     });
@@ -173,7 +178,11 @@ describe('request format', () => {
     const { client: c } = client(iqra, { format: 'config', callWindowMinutes: 90 });
     await c.initiateCall(input({ scheduledAt: new Date('2026-03-02T23:45:00.000Z') }));
     expect(iqra.requests[0]?.config).toMatchObject({
-      schedule: { dateTimeUTC: '2026-03-02T23:45:00.000Z', maxDateTimeUTC: '2026-03-03T01:15:00.000Z' },
+      schedule: {
+        type: 1,
+        dateTimeUTC: '2026-03-02T23:45:00.000Z',
+        maxDateTimeUTC: '2026-03-03T01:15:00.000Z',
+      },
     });
   });
 

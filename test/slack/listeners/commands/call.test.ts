@@ -76,7 +76,11 @@ describe('/call places an Iqra call end to end', () => {
     expect(req?.config).toEqual({
       campaignId: 'camp_sales_01',
       number: { type: 0, toNumber: '+14155552671' },
-      schedule: { dateTimeUTC: '2026-11-28T18:00:00.000Z', maxDateTimeUTC: '2026-11-28T19:00:00.000Z' },
+      schedule: {
+        type: 1,
+        dateTimeUTC: '2026-11-28T18:00:00.000Z',
+        maxDateTimeUTC: '2026-11-28T19:00:00.000Z',
+      },
       dynamicVariables: { CustomerName: 'Jane Doe', Plan: 'Pro' },
       metadata: expect.objectContaining({ Source: 'webinar', SlackUserId: 'U0MARIA1' }),
     });
