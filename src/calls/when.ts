@@ -6,9 +6,9 @@
  * - it ignores IANA zone names, so the requester's zone goes in as an offset in minutes, and the wall-clock time it
  *   reads is turned into an instant with the zone's rules at that time (not the offset at `now`), so that a DST change
  *   between now and then is right in both directions;
- * - its `forwardDate` handling of weekdays ("friday 3pm") and dates without a year ("Dec 3 10am") compares a
- *   zone-shifted reference with a real instant, so the outcome depends on the process's own zone; those cases are
- *   moved forward here instead;
+ * - its `forwardDate` handling of weekdays ("friday 3pm", "this friday 3pm") and dates without a year ("Dec 3 10am")
+ *   compares a zone-shifted reference with a real instant, so the outcome depends on the process's own zone; those
+ *   cases are moved forward here instead ("next friday" and "last friday" counted here too, "last" not moved at all);
  * - its DST-dependent abbreviations (ET, CT, MT, PT, CET) are decided with the process's own zone; they are read
  *   here with the rules of the zone they stand for.
  *
@@ -37,7 +37,7 @@ const NOW_GRACE_MS = 60_000;
 
 const NOW_PHRASE = /^(?:now|right now|immediately|asap)[.!]?$/i;
 /** Words that may stand around the part chrono understood without changing its meaning. */
-const FILLERS = new Set(['at', 'on', 'the', 'in', '@']);
+const FILLERS = new Set(['at', 'on', 'the', 'in']);
 /** chrono's abbreviations whose offset depends on DST, with the zone whose rules they follow. */
 const DST_ABBREVIATIONS: Record<string, string> = {
   ET: 'America/New_York',
@@ -46,7 +46,8 @@ const DST_ABBREVIATIONS: Record<string, string> = {
   PT: 'America/Los_Angeles',
   CET: 'Europe/Paris',
 };
-const EXAMPLES = '`at "tomorrow 10am"`, `at "in 2 hours"`, `at "friday 3pm"` or `at "2026-12-01 09:30"`';
+/** What to suggest when nothing better comes from the requester's words: checked like any suggestion. */
+const FALLBACK_EXAMPLES = ['tomorrow 10am', 'in 2 hours'];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Zones
@@ -234,6 +235,43 @@ function example(text: string): string {
   return `\`at "${escapeMrkdwn(text.replace(/[`"]/g, ''))}"\``;
 }
 
+/** `a`, `a or b`, `a, b or c`. */
+function orList(items: string[]): string {
+  return items.length <= 1
+    ? items.join('')
+    : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/**
+ * Writes the suggestion in a refusal: the first of `candidates` that resolveWhen accepts, else those of `fallback` it
+ * accepts. A suggestion the requester copies must not be refused in turn ("tomorrow" has no time of day, "today 9am"
+ * may be gone, "2026-12-01 09:30" may be too far ahead).
+ */
+type Suggest = (candidates: readonly (string | undefined)[], fallback?: readonly string[]) => string;
+
+/** Suggest for a phrase being checked as a suggestion: nothing, so that checking never recurses. */
+const NO_SUGGESTION: Suggest = () => '';
+
+function suggester(ctx: WhenContext): Suggest {
+  return (candidates, fallback = FALLBACK_EXAMPLES) => {
+    const first = candidates.find((text) => text !== undefined && accepts(text, ctx));
+    if (first !== undefined) return example(first);
+    const accepted = fallback.filter((text) => accepts(text, ctx));
+    // "in 2 hours" is accepted whenever a call can be scheduled at all (at least a day ahead).
+    return orList((accepted.length > 0 ? accepted : ['in 2 hours']).map(example));
+  };
+}
+
+function accepts(phrase: string, ctx: WhenContext): boolean {
+  try {
+    read(phrase, ctx, NO_SUGGESTION);
+    return true;
+  } catch (err) {
+    if (err instanceof CallRequestError) return false;
+    throw err;
+  }
+}
+
 function fail(message: string): never {
   throw new CallRequestError('when', message);
 }
@@ -242,10 +280,11 @@ function fail(message: string): never {
  * Finds an IANA zone name written in the phrase ("9:00 Europe/London", any case) and returns the phrase without it.
  * Only tokens with a `/` count: bare `EST` or `UTC` are chrono's abbreviations, read by chrono.
  */
-function extractZone(phrase: string): { rest: string; zone: string | undefined } {
+function extractZone(phrase: string, suggest: Suggest): { rest: string; zone: string | undefined } {
   const found: { token: string; zone: string }[] = [];
   for (const raw of phrase.split(/\s+/)) {
-    const token = raw.replace(/^[(,]+|[),.]+$/g, '');
+    // "@" as in "3pm @Europe/London".
+    const token = raw.replace(/^[(,@]+|[),.]+$/g, '');
     if (!token.includes('/')) continue;
     const zone = canonicalTimeZone(token);
     if (zone) found.push({ token: raw, zone });
@@ -253,7 +292,7 @@ function extractZone(phrase: string): { rest: string; zone: string | undefined }
   if (found.length > 1) {
     fail(
       `${quote(phrase)} names more than one time zone (${found.map((f) => quote(f.zone)).join(', ')}). ` +
-        `Give one, e.g. ${example('tomorrow 10am Europe/London')}.`,
+        `Give one, e.g. ${suggest([`tomorrow 10am ${found[0]?.zone}`])}.`,
     );
   }
   const first = found[0];
@@ -261,10 +300,42 @@ function extractZone(phrase: string): { rest: string; zone: string | undefined }
   return { rest: phrase.replace(first.token, ' '), zone: first.zone };
 }
 
+/**
+ * The part chrono understood as a phrase of its own: "at 10am" is "10am" (`at "at 10am"` reads badly). Only "at" and
+ * "on" go: "in" is part of "in 2 days".
+ */
+function withoutFillers(text: string): string {
+  return text.trim().replace(/^(?:(?:at|on)\s+)+(?=\S)/i, '');
+}
+
 /** The words around the part chrono understood, other than fillers. */
 function leftoverWords(text: string, result: chrono.ParsedResult): string[] {
   const around = `${text.slice(0, result.index)} ${text.slice(result.index + result.text.length)}`;
   return around.split(/[\s,.]+/).filter((word) => word !== '' && !FILLERS.has(word.toLowerCase()));
+}
+
+/**
+ * The word that moves a weekday ("next friday", "friday of last week"), as chrono reads it. "this friday" is the
+ * bare "friday": chrono reads it as today or later, and the bare weekday here is the same, never the one just gone.
+ */
+function weekdayModifier(text: string): 'next' | 'last' | undefined {
+  const word = /\b(next|last|past)\b/i.exec(text)?.[1]?.toLowerCase();
+  if (word === 'next') return 'next';
+  return word === 'last' || word === 'past' ? 'last' : undefined;
+}
+
+/**
+ * How many days from `today` (0 = Sunday) the weekday is, as chrono counts them (calculation/weekdays.js), but
+ * from the requester's day rather than a reference shifted into the process's zone:
+ * - bare or "this": the next one, today included (moved a week on by the caller when the time is gone);
+ * - "next": the one in next week, weeks from Monday ("next monday" on a Wednesday is in 5 days, "next friday" in 9);
+ * - "last": the one before today, so in the past (a week ago on the same weekday).
+ */
+function daysToWeekday(weekday: number, today: number, modifier: 'next' | 'last' | undefined): number {
+  const ahead = (weekday - today + 7) % 7;
+  if (modifier === 'last') return ahead - 7;
+  if (modifier === 'next') return ((1 - today + 7) % 7 || 7) + ((weekday + 6) % 7);
+  return ahead;
 }
 
 function certainWeekdayOnly(c: ParsedComponents): boolean {
@@ -303,13 +374,18 @@ function resolveWall(result: chrono.ParsedResult, rule: ZoneRule, now: Date): Da
   if (timeOnly(c)) {
     wall = { ...wall, year: today.year, month: today.month, day: today.day };
     if (isPast(wall)) wall = addDays(wall, 1);
-  } else if (certainWeekdayOnly(c) && !/\b(?:this|next|last|past)\b/i.test(result.text)) {
+  } else if (certainWeekdayOnly(c)) {
+    // chrono counts the days to the weekday, then its forward move compares the zone-shifted reference with the
+    // real instant: "this monday 3pm" asked at 14:00 Monday in Berlin was next week's on a UTC machine. So the days
+    // are counted here, from the requester's day, with "this", "next" and "last" meaning what chrono means by them.
     const weekday = c.get('weekday') ?? weekdayOf(wall);
+    const modifier = weekdayModifier(result.text);
     wall = addDays(
       { ...wall, year: today.year, month: today.month, day: today.day },
-      (weekday - weekdayOf(today) + 7) % 7,
+      daysToWeekday(weekday, weekdayOf(today), modifier),
     );
-    if (isPast(wall)) wall = addDays(wall, 7);
+    // Only a bare weekday moves on: "next friday" is already ahead, and "last friday" is meant in the past (refused).
+    if (modifier === undefined && isPast(wall)) wall = addDays(wall, 7);
   } else if (c.isCertain('month') && !c.isCertain('year')) {
     wall = { ...wall, year: today.year };
     if (isPast(wall)) wall = { ...wall, year: today.year + 1 };
@@ -371,19 +447,38 @@ function dstAbbreviationZone(text: string): string | undefined {
 }
 
 /**
- * How to write the phrase with a time of day: the requester's words with "10am" added when chrono reads that as one
- * time, but not for vague times ("tonight 10am" is read as 10:00 today).
+ * The requester's words with a time of day added ("tomorrow" → "tomorrow 10am"), for a suggestion (checked by
+ * Suggest, which drops it when "10am" doesn't fit). None when the words have a time of day already, or a vague one
+ * ("tonight 10am" would be read as 10:00 today, not what was meant).
  */
-function withTimeOfDay(text: string, result: chrono.ParsedResult, ctx: WhenContext): string {
-  const generic = `${example('tomorrow 9am')} or ${example('today 7pm')}`;
+function withTimeOfDay(
+  text: string,
+  result: chrono.ParsedResult,
+  zone: string | undefined,
+): string | undefined {
   const tags = result.tags();
-  if (tags.has('parser/ENCasualTimeParser') || tags.has('casualReference/tonight')) return generic;
-  const candidate = `${text.trim()} 10am`;
-  const results = chrono.parse(candidate, { instant: ctx.now, timezone: 0 }, { forwardDate: true });
-  const only = results[0];
-  const whole =
-    results.length === 1 && only?.start.isCertain('hour') && only.text.length === candidate.length;
-  return whole ? example(candidate) : generic;
+  if (result.start.isCertain('hour')) return undefined;
+  if (tags.has('parser/ENCasualTimeParser') || tags.has('casualReference/tonight')) return undefined;
+  return withZone(`${withoutFillers(text)} 10am`, zone);
+}
+
+/** A phrase with the zone the requester named in it, so that a suggestion keeps that zone. */
+function withZone(text: string, zone: string | undefined): string {
+  return zone ? `${text} ${zone}` : text;
+}
+
+/**
+ * Suggestions from what chrono understood: each part as it is, then each with a time of day added ("tomorrow and
+ * friday 3pm" suggests "friday 3pm" before "tomorrow 10am").
+ */
+function understoodCandidates(
+  results: chrono.ParsedResult[],
+  zone: string | undefined,
+): (string | undefined)[] {
+  return [
+    ...results.map((r) => withZone(withoutFillers(r.text), zone)),
+    ...results.map((r) => withTimeOfDay(r.text, r, zone)),
+  ];
 }
 
 /**
@@ -391,11 +486,18 @@ function withTimeOfDay(text: string, result: chrono.ParsedResult, ctx: WhenConte
  * a phrase that can't be read as exactly one future time of day within `maxScheduleDays`.
  */
 export function resolveWhen(phrase: string | undefined, ctx: WhenContext): When {
+  return read(phrase, ctx, suggester(ctx));
+}
+
+function read(phrase: string | undefined, ctx: WhenContext, suggest: Suggest): When {
   const original = (phrase ?? '').trim();
   if (original === '' || NOW_PHRASE.test(original)) return { kind: 'now' };
   if (!isValidTimeZone(ctx.timeZone)) throw new RangeError(`Unknown time zone: ${ctx.timeZone}`);
 
-  const { rest, zone: phraseZone } = extractZone(original);
+  const { rest: unspelled, zone: phraseZone } = extractZone(original, suggest);
+  // "@" is "at": chrono joins a date and a time across "at" ("tomorrow at 3pm") but takes "tomorrow @ 3pm" for two
+  // times.
+  const rest = unspelled.replace(/\s*@\s*/g, ' at ');
   const zone = phraseZone ?? ctx.timeZone;
   // chrono ignores IANA names; an offset is right for `now`, and resolveWall redoes the wall clock for the target.
   const results = chrono.parse(
@@ -405,23 +507,31 @@ export function resolveWhen(phrase: string | undefined, ctx: WhenContext): When 
   );
 
   const result = results[0];
-  if (!result) fail(`I couldn't read ${quote(original)} as a time. Try ${EXAMPLES}.`);
+  if (!result) {
+    // An ISO example the requester can use as it is: tomorrow's date, not a fixed one that goes out of range.
+    const tomorrow = addDays(wallAt(ctx.now, ctx.timeZone), 1);
+    const iso = `${tomorrow.year}-${pad2(tomorrow.month)}-${pad2(tomorrow.day)} 09:30`;
+    fail(
+      `I couldn't read ${quote(original)} as a time. ` +
+        `Try ${suggest([], ['tomorrow 10am', 'in 2 hours', 'friday 3pm', iso])}.`,
+    );
+  }
   if (results.length > 1) {
     fail(
       `I found more than one time in ${quote(original)} (${results.map((r) => quote(r.text)).join(', ')}). ` +
-        `Give one, e.g. ${example(result.text)}.`,
+        `Give one, e.g. ${suggest(understoodCandidates(results, phraseZone))}.`,
     );
   }
   const leftover = leftoverWords(rest, result);
   if (leftover.length > 0) {
     fail(
       `In ${quote(original)} I understood ${quote(result.text)} as a time, but not ${quote(leftover.join(' '))}. ` +
-        `Write only the time, e.g. ${example(phraseZone ? `${result.text} ${phraseZone}` : result.text)}.`,
+        `Write only the time, e.g. ${suggest(understoodCandidates([result], phraseZone))}.`,
     );
   }
   if (result.end) {
     fail(
-      `${quote(original)} is a range of times. Give the one to call at, e.g. ${example('tomorrow 10am')}.`,
+      `${quote(original)} is a range of times. Give the one to call at, e.g. ${suggest(['tomorrow 10am'])}.`,
     );
   }
 
@@ -429,7 +539,7 @@ export function resolveWhen(phrase: string | undefined, ctx: WhenContext): When 
   if (!relative && !result.start.isCertain('hour')) {
     fail(
       `${quote(original)} doesn't say the time of day, and I won't guess the hour for a call. ` +
-        `Add one, e.g. ${withTimeOfDay(rest, result, ctx)}.`,
+        `Add one, e.g. ${suggest([withTimeOfDay(rest, result, phraseZone)], ['tomorrow 9am', 'today 7pm'])}.`,
     );
   }
 
@@ -442,7 +552,7 @@ export function resolveWhen(phrase: string | undefined, ctx: WhenContext): When 
     // An explicit zone in the text ("10am PST", "…T09:30:00Z") wins over the requester's.
     if (phraseZone) {
       fail(
-        `${quote(original)} names two time zones. Give one, e.g. ${example(`tomorrow 10am ${phraseZone}`)}.`,
+        `${quote(original)} names two time zones. Give one, e.g. ${suggest([`tomorrow 10am ${phraseZone}`])}.`,
       );
     }
     zoneSource = 'phrase';
@@ -461,7 +571,7 @@ export function resolveWhen(phrase: string | undefined, ctx: WhenContext): When 
   if (fromNow < -NOW_GRACE_MS) {
     fail(
       `${quote(original)} is in the past: I read it as ${describeInZone(at, ctx.timeZone)}. ` +
-        `Give a time in the future, e.g. ${example('tomorrow 10am')}, or leave out \`at\` to call now.`,
+        `Give a time in the future, e.g. ${suggest(['tomorrow 10am'])}, or leave out \`at\` to call now.`,
     );
   }
   if (fromNow <= 0) return { kind: 'now' };

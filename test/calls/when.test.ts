@@ -204,7 +204,8 @@ describe('resolveWhen: refusals', () => {
     expect(err).toBeInstanceOf(CallRequestError);
     expect(err.userMessage).toContain("I couldn't read “whenever you like” as a time");
     expect(err.userMessage).toContain('`at "tomorrow 10am"`');
-    expect(err.userMessage).toContain('`at "2026-12-01 09:30"`');
+    // The ISO example is tomorrow's date, so that it is never out of range.
+    expect(err.userMessage).toContain('`at "2026-06-11 09:30"`');
   });
 
   it('a phrase chrono reads only in part', () => {
@@ -220,6 +221,15 @@ describe('resolveWhen: refusals', () => {
     expect(at('tomorrow, 10am.', c)).toBe('2026-06-11T17:00:00.000Z');
   });
 
+  it('"@" reads like "at", with or without spaces around it', () => {
+    expect(at('tomorrow @ 3pm', c)).toBe(at('tomorrow at 3pm', c));
+    expect(at('tomorrow @ 3pm', c)).toBe('2026-06-11T22:00:00.000Z');
+    expect(at('friday @ 2:30pm', c)).toBe('2026-06-12T21:30:00.000Z');
+    expect(at('tomorrow @3pm', c)).toBe('2026-06-11T22:00:00.000Z');
+    expect(at('@ 3pm', c)).toBe('2026-06-10T22:00:00.000Z');
+    expect(scheduled('tomorrow @ 3pm', c).phrase).toBe('tomorrow @ 3pm');
+  });
+
   it('more than one time, or a range', () => {
     expect(whenError('tomorrow 10am and friday 3pm', c).userMessage).toContain('more than one time');
     expect(whenError('10am-11am tomorrow', c).userMessage).toContain('range');
@@ -230,7 +240,14 @@ describe('resolveWhen: refusals', () => {
     expect(tomorrow).toContain("“tomorrow” doesn't say the time of day");
     expect(tomorrow).toContain('`at "tomorrow 10am"`');
     expect(whenError('monday', c).userMessage).toContain('`at "monday 10am"`');
-    expect(whenError('Dec 3', c).userMessage).toContain('`at "Dec 3 10am"`');
+    expect(whenError('Dec 3', ctx('2026-06-10T18:00:00Z', LA, 365)).userMessage).toContain(
+      '`at "Dec 3 10am"`',
+    );
+    // Beyond the scheduling limit "Dec 3 10am" would be refused in turn: plain examples instead.
+    expect(whenError('Dec 3', c).userMessage).toContain('`at "tomorrow 9am"`');
+    expect(whenError('tomorrow Europe/London', c).userMessage).toContain(
+      '`at "tomorrow 10am Europe/London"`',
+    );
     expect(whenError('in 2 days', c).userMessage).toContain('`at "in 2 days 10am"`');
     // "tonight 10am" would be read as 10:00 today: suggest plain examples instead.
     const tonight = whenError('tonight', c).userMessage;
@@ -267,6 +284,125 @@ describe('resolveWhen: refusals', () => {
     expect(message).toContain('&lt;!channel&gt;');
     expect(message).not.toContain('<!channel>');
   });
+});
+
+describe('resolveWhen: suggestions in refusals are phrases it accepts', () => {
+  const c = ctx('2026-06-10T18:00:00Z', LA); // Wednesday 10 June 2026, 11:00 PDT
+
+  /** The phrases suggested in a refusal (`at "…"`). */
+  function suggestions(message: string): string[] {
+    return [...message.matchAll(/`at "([^"`]*)"`/g)].map((m) => m[1] ?? '');
+  }
+
+  it('the part understood, with a time of day when it has none, and without a leading "at"', () => {
+    expect(whenError('tomorrow 10a', c).userMessage).toContain('`at "tomorrow 10am"`');
+    expect(whenError('friday 3', c).userMessage).toContain('`at "friday 10am"`');
+    expect(whenError('tomorrow 10:61', c).userMessage).toContain('`at "tomorrow 10am"`');
+    const fifteenth = whenError('the 15th at 10am', c).userMessage;
+    expect(fifteenth).toContain('`at "10am"`');
+    expect(fifteenth).not.toContain('at "at');
+    expect(whenError('tomorrow blah Europe/London', c).userMessage).toContain(
+      '`at "tomorrow 10am Europe/London"`',
+    );
+    // Of two times, the one that can be used.
+    expect(whenError('tomorrow and friday 3pm', c).userMessage).toContain('`at "friday 3pm"`');
+  });
+
+  it.each([
+    ['UTC', 30],
+    ['UTC', 1],
+    ['Pacific/Kiritimati', 30],
+  ] as const)('every suggestion is accepted (TZ=%s, at most %i days ahead)', (tz, days) => {
+    const saved = process.env.TZ;
+    try {
+      process.env.TZ = tz;
+      const context = ctx('2026-06-10T18:00:00Z', LA, days);
+      for (const phrase of [
+        'tomorrow 10a',
+        'friday 3',
+        'tomorrow 10:61',
+        'tomorrow 25:00',
+        'the 15th at 10am',
+        '10am on the 15th',
+        'tomorrow blah Europe/London',
+        'tomorrow and friday 3pm',
+        'today 9am blah',
+        'Dec 3 10am blah',
+        '10am-11am tomorrow blah',
+        'whenever you like',
+        'tomorrow',
+        'monday',
+        'Dec 3',
+        'in 2 days',
+        'tonight',
+        'today 9am',
+        'last friday 3pm',
+        '10am-11am tomorrow',
+        '10am PST Europe/London',
+        '10am Europe/London America/New_York',
+      ]) {
+        const message = whenError(phrase, context).userMessage;
+        const suggested = suggestions(message);
+        expect(suggested, message).not.toEqual([]);
+        for (const suggestion of suggested) {
+          expect(() => resolveWhen(suggestion, context), `${suggestion} (from ${message})`).not.toThrow();
+        }
+      }
+    } finally {
+      process.env.TZ = saved;
+    }
+  });
+});
+
+describe('resolveWhen: "this", "next" and "last" with a weekday', () => {
+  // Monday 4 May 2026, 12:00 UTC: 14:00 in Berlin, 17:30 in Kolkata, 05:00 in Los Angeles.
+  const monday = '2026-05-04T12:00:00Z';
+  const BERLIN = 'Europe/Berlin';
+
+  it.each(['UTC', 'Pacific/Chatham', 'America/Los_Angeles', 'Asia/Kolkata', 'Pacific/Kiritimati'])(
+    'TZ=%s',
+    (tz) => {
+      const saved = process.env.TZ;
+      try {
+        process.env.TZ = tz;
+        const berlin = ctx(monday, BERLIN);
+        // "this monday 3pm" is the bare weekday: today at 15:00, still ahead in Berlin.
+        expect(at('monday 3pm', berlin)).toBe('2026-05-04T13:00:00.000Z');
+        expect(at('this monday 3pm', berlin)).toBe('2026-05-04T13:00:00.000Z');
+        expect(at('this monday at 3pm', berlin)).toBe('2026-05-04T13:00:00.000Z');
+        expect(at('3pm this monday', berlin)).toBe('2026-05-04T13:00:00.000Z');
+        expect(at('this friday 3pm', berlin)).toBe('2026-05-08T13:00:00.000Z');
+        // 13:00 is gone today: a week later, with or without "this".
+        expect(at('monday 1pm', berlin)).toBe('2026-05-11T11:00:00.000Z');
+        expect(at('this monday 1pm', berlin)).toBe('2026-05-11T11:00:00.000Z');
+        // 15:00 is gone in Kolkata (17:30 there): a week later, with or without "this".
+        const kolkata = ctx(monday, KOLKATA);
+        expect(at('monday 3pm', kolkata)).toBe('2026-05-11T09:30:00.000Z');
+        expect(at('this monday 3pm', kolkata)).toBe('2026-05-11T09:30:00.000Z');
+        // "next" is that weekday in the week after this one (weeks from Monday), as chrono reads it.
+        expect(at('next monday 3pm', berlin)).toBe('2026-05-11T13:00:00.000Z');
+        expect(at('next friday 3pm', berlin)).toBe('2026-05-15T13:00:00.000Z');
+        expect(at('friday next week 3pm', berlin)).toBe('2026-05-15T13:00:00.000Z');
+        expect(at('next sunday 3pm', berlin)).toBe('2026-05-17T13:00:00.000Z');
+        expect(at('next monday 3pm', kolkata)).toBe('2026-05-11T09:30:00.000Z');
+        // "last" is in the past: refused, not moved to the next one.
+        const last = whenError('last friday 3pm', berlin).userMessage;
+        expect(last).toContain('“last friday 3pm” is in the past');
+        expect(last).toContain('Fri 1 May 2026, 15:00');
+        expect(whenError('past monday 3pm', berlin).userMessage).toContain('is in the past');
+        expect(whenError('monday of last week 3pm', berlin).userMessage).toContain('is in the past');
+        // Sunday 23:30 in Kiritimati (+14), 09:30 UTC: 23:45 is still ahead today.
+        const kiritimati = ctx('2026-05-03T09:30:00Z', 'Pacific/Kiritimati');
+        expect(at('this sunday 11:45pm', kiritimati)).toBe('2026-05-03T09:45:00.000Z');
+        expect(at('sunday 11:45pm', kiritimati)).toBe('2026-05-03T09:45:00.000Z');
+        expect(at('next monday 1am', kiritimati)).toBe('2026-05-03T11:00:00.000Z');
+        expect(at('next sunday 11:45pm', kiritimati)).toBe('2026-05-10T09:45:00.000Z');
+        expect(whenError('last sunday 11am', kiritimati).userMessage).toContain('is in the past');
+      } finally {
+        process.env.TZ = saved;
+      }
+    },
+  );
 });
 
 describe('resolveWhen: the process’s own zone does not matter', () => {
