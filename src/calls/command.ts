@@ -3,6 +3,8 @@
  *
  *   /call <number> [agent=A] [from=N] [campaign=C] [at "<when>" | at <words>] [Key=Value ...] [meta.Key=Value ...]
  *
+ * An unquoted time (`at friday 3pm`) runs up to the next `key=value`, the word `force` or the end.
+ *
  * This module only reads the text Slack sends: it removes Slack's markup, decodes its entities and splits the text
  * into the parts of a call request. It does not check that the number, agent or time make sense; that is done later.
  */
@@ -61,11 +63,20 @@ const HELP_WORDS = new Set(['help', '?', '--help']);
 const QUOTES = new Set(['"', '\u201C', '\u201D', '\u201E', '\u201F']);
 /** A token that is (part of) a phone number: digits, `+`, parentheses, dots and dashes, maybe `tel:` first. */
 const NUMBER_TOKEN = /^(?:tel:)?[\d+().\-\u2010-\u2015\u2212]+$/i;
+/**
+ * Unicode format characters: invisible, but contact cards, Outlook and right-to-left text put them around or inside
+ * what they copy (direction marks and isolates such as U+202A…U+202C, U+200E, U+2066…U+2069, zero-width spaces,
+ * byte-order marks). Pasted with a number, they made it unreadable, and the message quoted them invisibly.
+ */
+const FORMAT_CHARACTERS = /\p{Cf}/gu;
 const NUMBER_EXAMPLE = '/call +14155552671 agent=sales';
 const WHEN_EXAMPLE = 'at "tomorrow 10am"';
 
 interface Token {
-  /** The token as typed, Slack markup resolved and entities decoded, quotes kept. For messages. */
+  /**
+   * The token as typed, Slack markup resolved, entities decoded and format characters removed, quotes kept.
+   * For messages.
+   */
   source: string;
   /** The text before the first `=` that is outside quotes and markup; undefined when there is no such `=`. */
   key?: string;
@@ -78,9 +89,8 @@ interface Token {
 }
 
 export function parseCallCommand(text: string): ParsedCommand {
-  const trimmed = text.trim();
-  const plain = decodeEntities(trimmed);
-  if (trimmed === '' || HELP_WORDS.has(plain.toLowerCase())) return { kind: 'help' };
+  const plain = withoutFormatCharacters(decodeEntities(text)).trim();
+  if (plain === '' || HELP_WORDS.has(plain.toLowerCase())) return { kind: 'help' };
   const [word, ...rest] = plain.split(/\s+/);
   if (word?.toLowerCase() === 'history') {
     if (rest.length > 0)
@@ -253,8 +263,10 @@ class Parser {
     const key = token.key ?? name;
     if (token.unterminated) throw unterminated(token, name);
     this.once(name, key, name, `${name}=${OPTION_EXAMPLES[name]}`);
-    checkValue(token.value, key, name, `${key}=${OPTION_EXAMPLES[name]}`);
-    this.command[name] = token.value;
+    // An alias, an id or a number: invisible characters in it are never meant.
+    const value = withoutFormatCharacters(token.value);
+    checkValue(value, key, name, `${key}=${OPTION_EXAMPLES[name]}`);
+    this.command[name] = value;
     this.i++;
   }
 
@@ -262,7 +274,7 @@ class Parser {
     const key = token.key ?? 'at';
     if (token.unterminated) throw unterminated(token, 'when');
     this.i++;
-    const words = [token.value];
+    const words = [withoutFormatCharacters(token.value)];
     if (!token.quoted) words.push(...this.unquotedWords());
     const phrase = collapse(words.join(' '));
     if (phrase === '') {
@@ -294,12 +306,15 @@ class Parser {
     this.setWhen(token.source, phrase);
   }
 
-  /** The bare tokens from here up to the next `key=value` token or the end, consumed. */
+  /**
+   * The bare tokens from here up to the next `key=value` token, `force` or the end, consumed. `force` ends the time
+   * so that it may be written after it (`at friday 3pm force`) as well as before it; no time phrase has that word.
+   */
   private unquotedWords(): string[] {
     const words: string[] = [];
     while (this.i < this.tokens.length) {
       const t = this.at(this.i);
-      if (t.key !== undefined) break;
+      if (t.key !== undefined || isForce(t)) break;
       if (t.unterminated) throw unterminated(t, 'when');
       words.push(t.value);
       this.i++;
@@ -349,13 +364,24 @@ class Parser {
     const words: string[] = [];
     for (let j = this.i; j < this.tokens.length; j++) {
       const t = this.at(j);
-      if (t.key !== undefined || isAtKeyword(t) || t.unterminated) break;
+      if (t.key !== undefined || isAtKeyword(t) || isForce(t) || t.unterminated) break;
       words.push(t.value);
     }
     const time = chrono.parse(collapse(words.join(' ')))[0]?.text;
-    const hint = time
+    const timeHint = time
       ? ` To schedule the call, put \`at\` before the time: ${code(`at "${time}"`)}.`
-      : ` If it is a value, put its name and \`=\` in front of it, e.g. \`agent=sales\` or \`FirstName=Ada\`.`;
+      : '';
+    // Right after a `key=value`, the word is most likely the rest of a value with a space (`Name=Ada Lovelace`).
+    const previous = this.tokens[this.i - 1];
+    const belongsTo =
+      previous?.key !== undefined && !previous.value.includes('"')
+        ? ` If it belongs to ${code(previous.key)}, put the value in quotes: ` +
+          `${code(`${previous.key}="${collapse(`${withoutFormatCharacters(previous.value)} ${words.join(' ')}`)}"`)}.`
+        : '';
+    const hint =
+      belongsTo || timeHint
+        ? `${belongsTo}${timeHint}`
+        : ` If it is a value, put its name and \`=\` in front of it, e.g. \`agent=sales\` or \`FirstName=Ada\`.`;
     throw new CallRequestError(
       'command',
       `I don't understand ${code(token.source)}. After the number, options are written as \`key=value\` ` +
@@ -388,14 +414,26 @@ type SeenKeys = Map<string, string>;
 /** Where a variable or metadata entry was written: in the `/call` text, or as a line of the modal's field. */
 type WrittenIn = 'command' | 'lines';
 
-/** The command's options: in the modal they have fields of their own, so they are not variable names there. */
-const OPTION_FIELDS: Record<string, string> = {
-  agent: 'the agent',
-  from: 'the caller-ID number',
-  campaign: 'the campaign',
-  at: 'the time',
-  when: 'the time',
-};
+/**
+ * The command's options: in the modal they have fields of their own, so they are not variable names there. A Map,
+ * so that a name such as `constructor` or `__proto__` finds nothing (an object would find what it inherits).
+ */
+const OPTION_FIELDS: ReadonlyMap<string, string> = new Map([
+  ['agent', 'the agent'],
+  ['from', 'the caller-ID number'],
+  ['campaign', 'the campaign'],
+  ['at', 'the time'],
+  ['when', 'the time'],
+]);
+
+/**
+ * Variables and metadata are kept in plain objects, where `__proto__` is not a key: setting it changes the object's
+ * prototype, and the value would be lost without a word. It is refused (in any case, so that no later lower-casing
+ * makes it one). Other names objects inherit (`constructor`, `toString`) are ordinary keys once set.
+ */
+function isReservedName(key: string): boolean {
+  return key.toLowerCase() === '__proto__';
+}
 
 function once(seen: SeenKeys, id: string, key: string, field: CallField, example: string): void {
   const previous = seen.get(id);
@@ -423,6 +461,12 @@ function checkVariable(key: string, value: string, seen: SeenKeys, writtenIn: Wr
         `letters, digits, \`_\` and \`-\`, up to 64 characters. Write variables like \`FirstName=Ada\`${options}.`,
     );
   }
+  if (isReservedName(key)) {
+    throw new CallRequestError(
+      'variables',
+      `${code(key)} is not allowed as a variable name. Give the variable another name, e.g. \`Proto=…\`.`,
+    );
+  }
   once(seen, `var:${key.toLowerCase()}`, key, 'variables', `${key}=…`);
   checkValue(
     value,
@@ -447,6 +491,13 @@ function checkMetadata(
       'metadata',
       `${code(typed)} can't be used as a metadata name: ${after} starts with a letter or \`_\` ` +
         `and has only letters, digits, \`_\` and \`-\`, up to 64 characters, e.g. ${example}.`,
+    );
+  }
+  if (isReservedName(key)) {
+    throw new CallRequestError(
+      'metadata',
+      `${code(typed)} is not allowed as a metadata name. Give the entry another name, e.g. ` +
+        `${writtenIn === 'command' ? '`meta.Proto=…`' : '`Proto=…`'}.`,
     );
   }
   const reserved = APP_METADATA.find((name) => name.toLowerCase() === key.toLowerCase());
@@ -491,7 +542,7 @@ export function parseAssignmentLines(text: string, field: 'variables' | 'metadat
       );
     }
     if (field === 'variables') {
-      const option = OPTION_FIELDS[typed.toLowerCase()];
+      const option = OPTION_FIELDS.get(typed.toLowerCase());
       if (option) {
         throw new CallRequestError(
           'variables',
@@ -579,6 +630,10 @@ function digitCount(text: string): number {
   return text.replace(/\D/g, '').length;
 }
 
+function withoutFormatCharacters(text: string): string {
+  return text.replace(FORMAT_CHARACTERS, '');
+}
+
 function collapse(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
@@ -618,6 +673,11 @@ function resolveMarkup(inner: string): string {
  * Splits the text on whitespace (any Unicode whitespace). A quoted section (`"…"` or curly quotes) and a piece of
  * Slack markup (`<…>`) stay in one token even if they contain spaces. Entities are decoded after splitting, so that
  * an escaped `&lt;` is never read as markup.
+ *
+ * Format characters are removed from keys and from bare tokens (the number, `at`, `force`, the words of a time), so
+ * that `\u202A+1 415 555 2671\u202C` is the number and `\u200Eagent=sales` the agent; a token of nothing else is no
+ * token. A value after `=` keeps them, because there they may be part of the text: emoji sequences are joined with
+ * U+200D, Persian words use U+200C. The options take them out of their values themselves.
  */
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -686,13 +746,15 @@ function tokenize(text: string): Token[] {
         i++;
       }
     }
+    const shown = withoutFormatCharacters(decodeEntities(source));
+    if (shown === '') continue;
     const token: Token = {
-      source: decodeEntities(source),
-      value: decodeEntities(sawEq ? after : before),
+      source: shown,
+      value: sawEq ? decodeEntities(after) : withoutFormatCharacters(decodeEntities(before)),
       quoted,
       unterminated: open,
     };
-    if (sawEq) token.key = decodeEntities(before);
+    if (sawEq) token.key = withoutFormatCharacters(decodeEntities(before));
     tokens.push(token);
   }
   return tokens;

@@ -25,6 +25,12 @@ export interface Recipient {
 const EXAMPLE = '+14155552671';
 /** Unicode dashes and the minus sign, which some keyboards and documents put in numbers. */
 const DASHES = /[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]/g;
+/**
+ * Unicode format characters: invisible, but contact cards, Outlook and right-to-left text put them around or inside
+ * numbers they copy (direction marks and isolates such as U+202A…U+202C, U+200E, U+2066…U+2069, zero-width spaces,
+ * byte-order marks). They are no part of a number.
+ */
+const FORMAT_CHARACTERS = /\p{Cf}/gu;
 
 export function isSupportedRegion(code: string): code is CountryCode {
   return isSupportedCountry(code);
@@ -32,8 +38,9 @@ export function isSupportedRegion(code: string): code is CountryCode {
 
 /**
  * Reads a number as typed: with a country code (`+44 20 7183 8750`, `0044 20 7183 8750`, `tel:+442071838750`) or
- * without one, in `defaultRegion` (`(415) 555-2671`). Spaces, dashes, dots and parentheses are allowed. The number
- * must be a valid (not only a possible) number.
+ * without one, in `defaultRegion` (`(415) 555-2671`). Spaces, dashes, dots and parentheses are allowed, also around
+ * the country code (`(+44) 20 7183 8750`); invisible format characters are ignored. The number must be a valid (not
+ * only a possible) number.
  */
 export function normalizeRecipient(raw: string, defaultRegion: CountryCode): Recipient {
   // A command's number is read twice on its way to the ack (is the request complete? then the draft): the second
@@ -48,7 +55,8 @@ export function normalizeRecipient(raw: string, defaultRegion: CountryCode): Rec
 let lastRead: { raw: string; region: CountryCode; recipient: Readonly<Recipient> } | undefined;
 
 function readRecipient(raw: string, defaultRegion: CountryCode): Recipient {
-  const typed = raw.trim();
+  // Without the invisible characters, so that messages quote the number as the rep sees it.
+  const typed = raw.replace(FORMAT_CHARACTERS, '').trim();
   const howTo = howToWrite(defaultRegion);
   if (typed === '') throw new CallRequestError('recipient', `No phone number was given. ${howTo}`);
 
@@ -57,7 +65,9 @@ function readRecipient(raw: string, defaultRegion: CountryCode): Recipient {
     .replace(DASHES, '-')
     .replace(/\s+/g, ' ')
     .trim()
-    .replace(/^00\s*/, '+');
+    .replace(/^00\s*/, '+')
+    // `(+44) 20 7183 8750`: the country code in parentheses. libphonenumber reads the `+` only before them.
+    .replace(/^\(\s*\+/, '+(');
   if (!/^\+?[\d\s().-]+$/.test(text) || !/\d/.test(text)) {
     const letters = /[a-z]/i.test(text)
       ? ' A phone number has only digits (and spaces, dashes or dots).'

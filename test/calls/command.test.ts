@@ -234,6 +234,147 @@ describe('parseCallCommand', () => {
   });
 });
 
+describe('force', () => {
+  it.each<[string, ParsedCommand]>([
+    [`${NUMBER} force`, call(NUMBER, { force: true })],
+    [`${NUMBER} force at friday 3pm`, call(NUMBER, { when: 'friday 3pm', force: true })],
+    // `force` ends an unquoted time, as a `key=value` does.
+    [`${NUMBER} at friday 3pm force`, call(NUMBER, { when: 'friday 3pm', force: true })],
+    [
+      `${NUMBER} at friday 3pm FORCE agent=sales`,
+      call(NUMBER, { when: 'friday 3pm', force: true, agent: 'sales' }),
+    ],
+    [
+      `${NUMBER} at friday 3pm agent=sales force`,
+      call(NUMBER, { when: 'friday 3pm', force: true, agent: 'sales' }),
+    ],
+    [`${NUMBER} at=friday 3pm force`, call(NUMBER, { when: 'friday 3pm', force: true })],
+    [`${NUMBER} when=friday 3pm force`, call(NUMBER, { when: 'friday 3pm', force: true })],
+    // Only the word itself: other words, and a quoted "force", stay in the time.
+    [`${NUMBER} at friday 3pm forced`, call(NUMBER, { when: 'friday 3pm forced' })],
+    [`${NUMBER} at friday 3pm "force"`, call(NUMBER, { when: 'friday 3pm force' })],
+  ])('reads %j', (text, expected) => {
+    expect(parseCallCommand(text)).toEqual(expected);
+  });
+
+  it('refuses it twice, and an `at` that only has `force` after it', () => {
+    expect(parseError(`${NUMBER} at friday 3pm force force`).userMessage).toContain('`force` is given twice');
+    const error = parseError(`${NUMBER} at force`);
+    expect(error.field).toBe('when');
+    expect(error.userMessage).toContain('`at` needs a time after it');
+  });
+});
+
+describe('invisible format characters (pasted from contact cards and Outlook)', () => {
+  const FORMAT = /\p{Cf}/u;
+
+  it.each<[string, ParsedCommand]>([
+    ['\u202A+1 415 555 2671\u202C', call('+1 415 555 2671')],
+    [`\u200E${NUMBER}`, call(NUMBER)],
+    [`\u200F${NUMBER}\u200F`, call(NUMBER)],
+    ['+1415555\u200B2671', call(NUMBER)],
+    [`\u2066${NUMBER}\u2069 agent=sales`, call(NUMBER, { agent: 'sales' })],
+    [`\u2067${NUMBER}\u2068`, call(NUMBER)],
+    [`\uFEFF${NUMBER}`, call(NUMBER)],
+    ['\u202A+1 415 555 2671\u202C \u202Aagent=sales\u202C', call('+1 415 555 2671', { agent: 'sales' })],
+    [
+      `${NUMBER} \u200E at \u200Efriday 3pm\u200E force\u200E`,
+      call(NUMBER, { when: 'friday 3pm', force: true }),
+    ],
+    [
+      `${NUMBER} \u200Ecampaign=q3\u200E \u200Bfrom=+14155550100\u200B`,
+      call(NUMBER, { campaign: 'q3', from: '+14155550100' }),
+    ],
+    [`${NUMBER} \u200ECustomerName=Ada`, call(NUMBER, { variables: { CustomerName: 'Ada' } })],
+    ['\u200Ehelp\u200E', HELP],
+    ['\u200Ehistory', { kind: 'history' }],
+    [
+      'dnc add \u202A+1 415 555 2671\u202C spam',
+      { kind: 'dnc', op: 'add', number: '+1 415 555 2671', reason: 'spam' },
+    ],
+    // In a variable's value they are part of the text: emoji sequences are joined by U+200D.
+    [
+      `${NUMBER} Family=\u{1F468}\u200D\u{1F469}\u200D\u{1F467}`,
+      call(NUMBER, { variables: { Family: '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}' } }),
+    ],
+  ])('reads %j', (text, expected) => {
+    expect(parseCallCommand(text)).toEqual(expected);
+  });
+
+  it('leaves them out of the messages', () => {
+    for (const text of [`\u200E${NUMBER} \u200Esales\u200E`, `\u202A${NUMBER}\u202C \u202A1st=x`]) {
+      expect(parseError(text).userMessage, text).not.toMatch(FORMAT);
+    }
+  });
+});
+
+describe('variable and metadata names that are also names of object properties', () => {
+  it('reads constructor, toString and hasOwnProperty as ordinary names', () => {
+    const parsed = parseCallCommand(`${NUMBER} constructor=a toString=b hasOwnProperty=c meta.valueOf=d`);
+    expect(parsed).toEqual(
+      call(NUMBER, {
+        variables: { constructor: 'a', toString: 'b', hasOwnProperty: 'c' },
+        metadata: { valueOf: 'd' },
+      }),
+    );
+    expect(parseAssignmentLines('constructor=a\ntoString=b', 'variables')).toEqual({
+      constructor: 'a',
+      toString: 'b',
+    });
+    expect(parseAssignmentLines('constructor=a', 'metadata')).toEqual({ constructor: 'a' });
+  });
+
+  it.each<[string, CallField, string]>([
+    [`${NUMBER} __proto__=x`, 'variables', '`__proto__` is not allowed as a variable name'],
+    [`${NUMBER} __PROTO__=x`, 'variables', 'is not allowed as a variable name'],
+    [`${NUMBER} meta.__proto__=x`, 'metadata', '`meta.__proto__` is not allowed as a metadata name'],
+  ])('refuses %j', (text, field, message) => {
+    const error = parseError(text);
+    expect(error.field).toBe(field);
+    expect(error.userMessage).toContain(message);
+  });
+
+  it.each([
+    ['__proto__=x', 'variables', '`__proto__` is not allowed as a variable name'],
+    ['__proto__=x', 'metadata', '`__proto__` is not allowed as a metadata name'],
+    ['meta.__proto__=x', 'metadata', 'is not allowed as a metadata name'],
+  ] as const)('refuses %j in the %s field', (text, field, message) => {
+    const error = linesError(text, field);
+    expect(error.field).toBe(field);
+    expect(error.userMessage).toContain(message);
+    expect(error.userMessage).not.toContain('[object Object]');
+  });
+});
+
+describe('a value with a space, not quoted', () => {
+  it.each<[string, string]>([
+    [`${NUMBER} Name=Ada Lovelace`, '`Name="Ada Lovelace"`'],
+    [`${NUMBER} Name=Ada King Lovelace agent=sales`, '`Name="Ada King Lovelace"`'],
+    [`${NUMBER} meta.Source=Spring webinar`, '`meta.Source="Spring webinar"`'],
+    [`${NUMBER} agent=Sales Team`, '`agent="Sales Team"`'],
+  ])('suggests quotes for %j', (text, example) => {
+    const error = parseError(text);
+    expect(error.field).toBe('command');
+    expect(error.userMessage).toContain("I don't understand");
+    expect(error.userMessage).toContain('options are written as `key=value`');
+    expect(error.userMessage).toContain(`put the value in quotes: ${example}`);
+  });
+
+  it('names the key the word may belong to', () => {
+    expect(parseError(`${NUMBER} Name=Ada Lovelace`).userMessage).toContain(
+      "I don't understand `Lovelace`. After the number, options are written as `key=value`",
+    );
+    expect(parseError(`${NUMBER} Name=Ada Lovelace`).userMessage).toContain('If it belongs to `Name`');
+  });
+
+  it('does not suggest quotes for a word that does not follow a value', () => {
+    for (const text of [`${NUMBER} sales`, `sales ${NUMBER}`, `${NUMBER} at "tomorrow" 10am`]) {
+      expect(parseError(text).userMessage, text).not.toContain('put the value in quotes');
+    }
+    expect(parseError(`${NUMBER} sales`).userMessage).toContain('put its name and `=` in front of it');
+  });
+});
+
 describe('USAGE', () => {
   it('is one line that shows every part of the grammar', () => {
     expect(USAGE).not.toContain('\n');

@@ -105,6 +105,48 @@ describe('normalizeRecipient', () => {
   });
 });
 
+describe('normalizeRecipient, as pasted', () => {
+  it.each<[string, CountryCode, Recipient]>([
+    // The country code in parentheses, as some address books and signatures write it.
+    ['(+44) 20 7183 8750', 'US', LONDON],
+    ['(+44)2071838750', 'US', LONDON],
+    ['( +44 ) 20 7183 8750', 'US', LONDON],
+    ['(+44) (0)20 7183 8750', 'US', LONDON],
+    ['(+1) 415 555 2671', 'GB', SF],
+    ['tel:(+1) 415 555 2671', 'GB', SF],
+    // Invisible format characters that contact cards and Outlook put around or inside numbers.
+    ['\u202A+1 415 555 2671\u202C', 'US', SF],
+    ['\u200E+14155552671', 'US', SF],
+    ['\u200F+14155552671\u200F', 'US', SF],
+    ['+1415555\u200B2671', 'US', SF],
+    ['\u2066+14155552671\u2069', 'US', SF],
+    ['\u2067+1 415 555 2671\u2068', 'US', SF],
+    ['\uFEFF+14155552671', 'US', SF],
+    ['\u2066(+44) 20 7183 8750\u2069', 'US', LONDON],
+  ])('reads %j (default region %s)', (raw, region, expected) => {
+    expect(normalizeRecipient(raw, region)).toEqual(expected);
+  });
+
+  it.each<[string, string[]]>([
+    ['(+44) abc', ['`(+44) abc` is not a phone number', 'only digits']],
+    ['(44+) 20 7183 8750', ['is not a phone number']],
+    ['((+44) 20 7183 8750', ['is not a phone number']],
+    ['+(+44) 20 7183 8750', ['is not a phone number']],
+    ['(+)', ['is not a phone number']],
+    ['\u200E', ['No phone number was given']],
+  ])('refuses %j', (raw, parts) => {
+    const error = refusal(raw, 'US');
+    expect(error.field).toBe('recipient');
+    for (const part of parts) expect(error.userMessage).toContain(part);
+  });
+
+  it('leaves the invisible characters out of its messages', () => {
+    const error = refusal('\u202A+1 415 555 26712\u202C', 'US');
+    expect(error.userMessage).toContain('`+1 415 555 26712` is not a valid number: it is too long');
+    expect(error.userMessage).not.toMatch(/\p{Cf}/u);
+  });
+});
+
 describe('normalizeRecipient, read again', () => {
   it('answers the same text and region with the same reading, and anything else afresh', () => {
     const first = normalizeRecipient('(415) 555-2671', 'US');
@@ -153,6 +195,13 @@ describe('findPhoneNumbers', () => {
   it('ignores digits in links, invalid numbers and plain numbers that are not phone numbers', () => {
     const text = 'see <https://example.com/leads/4155552671|the lead>, order 12345, +1 000 555 2671';
     expect(findPhoneNumbers(text, 'US')).toEqual([]);
+  });
+
+  it('reads numbers with invisible format characters around or inside them', () => {
+    expect(findPhoneNumbers('Mobile: \u202A+1 415 555 2671\u202C', 'GB')).toEqual([SF]);
+    expect(findPhoneNumbers('Mobile: +1415555\u200B2671, office \u2066+44 20 7183 8750\u2069', 'US')).toEqual(
+      [SF, LONDON],
+    );
   });
 
   it('finds nothing in text without numbers', () => {
