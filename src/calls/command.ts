@@ -11,6 +11,7 @@
 // The English parser alone (the one `chrono-node`'s own `parse` uses): the package root loads 15 more languages.
 import * as chrono from 'chrono-node/en';
 import { type CallField, CallRequestError } from './errors.js';
+import { withoutFormatCharacters } from './format-characters.js';
 
 export interface CallCommand {
   kind: 'call';
@@ -63,12 +64,6 @@ const HELP_WORDS = new Set(['help', '?', '--help']);
 const QUOTES = new Set(['"', '\u201C', '\u201D', '\u201E', '\u201F']);
 /** A token that is (part of) a phone number: digits, `+`, parentheses, dots and dashes, maybe `tel:` first. */
 const NUMBER_TOKEN = /^(?:tel:)?[\d+().\-\u2010-\u2015\u2212]+$/i;
-/**
- * Unicode format characters: invisible, but contact cards, Outlook and right-to-left text put them around or inside
- * what they copy (direction marks and isolates such as U+202A…U+202C, U+200E, U+2066…U+2069, zero-width spaces,
- * byte-order marks). Pasted with a number, they made it unreadable, and the message quoted them invisibly.
- */
-const FORMAT_CHARACTERS = /\p{Cf}/gu;
 const NUMBER_EXAMPLE = '/call +14155552671 agent=sales';
 const WHEN_EXAMPLE = 'at "tomorrow 10am"';
 
@@ -628,10 +623,6 @@ function numberText(token: Token): string {
 
 function digitCount(text: string): number {
   return text.replace(/\D/g, '').length;
-}
-
-function withoutFormatCharacters(text: string): string {
-  return text.replace(FORMAT_CHARACTERS, '');
 }
 
 function collapse(text: string): string {

@@ -12,6 +12,7 @@ import {
   validatePhoneNumberLength,
 } from 'libphonenumber-js';
 import { CallRequestError } from './errors.js';
+import { withoutFormatCharacters } from './format-characters.js';
 
 export interface Recipient {
   /** `+14155552671` */
@@ -25,12 +26,6 @@ export interface Recipient {
 const EXAMPLE = '+14155552671';
 /** Unicode dashes and the minus sign, which some keyboards and documents put in numbers. */
 const DASHES = /[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]/g;
-/**
- * Unicode format characters: invisible, but contact cards, Outlook and right-to-left text put them around or inside
- * numbers they copy (direction marks and isolates such as U+202A…U+202C, U+200E, U+2066…U+2069, zero-width spaces,
- * byte-order marks). They are no part of a number.
- */
-const FORMAT_CHARACTERS = /\p{Cf}/gu;
 
 export function isSupportedRegion(code: string): code is CountryCode {
   return isSupportedCountry(code);
@@ -56,7 +51,7 @@ let lastRead: { raw: string; region: CountryCode; recipient: Readonly<Recipient>
 
 function readRecipient(raw: string, defaultRegion: CountryCode): Recipient {
   // Without the invisible characters, so that messages quote the number as the rep sees it.
-  const typed = raw.replace(FORMAT_CHARACTERS, '').trim();
+  const typed = withoutFormatCharacters(raw).trim();
   const howTo = howToWrite(defaultRegion);
   if (typed === '') throw new CallRequestError('recipient', `No phone number was given. ${howTo}`);
 
