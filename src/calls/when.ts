@@ -12,6 +12,10 @@
  * - its DST-dependent abbreviations (ET, CT, MT, PT, CET) are decided with the process's own zone; they are read
  *   here with the rules of the zone they stand for.
  *
+ * One reading of chrono's is refused rather than corrected: a clock time from 1 to 7 without am or pm ("tomorrow at 3",
+ * "friday 4:30"), which chrono takes as the morning. A rep almost always means the afternoon, and a call to a customer
+ * at 3 AM is the worst mistake this can make; the refusal offers the am, pm and 24-hour spellings.
+ *
  * Nothing here depends on the process's `TZ`.
  */
 import type { ParsedComponents } from 'chrono-node';
@@ -46,6 +50,11 @@ const DST_ABBREVIATIONS: Record<string, string> = {
   PT: 'America/Los_Angeles',
   CET: 'Europe/Paris',
 };
+/**
+ * Clock hours that chrono reads as the morning when no am or pm is written, and that are refused then: "3" is far more
+ * likely 3pm. From 8 to 11 the morning is a normal time to call, and chrono's reading stands; 12 is noon.
+ */
+const AMBIGUOUS_HOURS = { first: 1, last: 7 };
 /** What to suggest when nothing better comes from the requester's words: checked like any suggestion. */
 const FALLBACK_EXAMPLES = ['tomorrow 10am', 'in 2 hours'];
 
@@ -244,8 +253,8 @@ function orList(items: string[]): string {
 
 /**
  * Writes the suggestion in a refusal: the first of `candidates` that resolveWhen accepts, else those of `fallback` it
- * accepts. A suggestion the requester copies must not be refused in turn ("tomorrow" has no time of day, "today 9am"
- * may be gone, "2026-12-01 09:30" may be too far ahead).
+ * accepts (else "in 2 hours"; with an empty `fallback`, nothing: ''). A suggestion the requester copies must not be
+ * refused in turn ("tomorrow" has no time of day, "today 9am" may be gone, "2026-12-01 09:30" may be too far ahead).
  */
 type Suggest = (candidates: readonly (string | undefined)[], fallback?: readonly string[]) => string;
 
@@ -256,6 +265,7 @@ function suggester(ctx: WhenContext): Suggest {
   return (candidates, fallback = FALLBACK_EXAMPLES) => {
     const first = candidates.find((text) => text !== undefined && accepts(text, ctx));
     if (first !== undefined) return example(first);
+    if (fallback.length === 0) return '';
     const accepted = fallback.filter((text) => accepts(text, ctx));
     // "in 2 hours" is accepted whenever a call can be scheduled at all (at least a day ahead).
     return orList((accepted.length > 0 ? accepted : ['in 2 hours']).map(example));
@@ -456,10 +466,90 @@ function withTimeOfDay(
   result: chrono.ParsedResult,
   zone: string | undefined,
 ): string | undefined {
-  const tags = result.tags();
   if (result.start.isCertain('hour')) return undefined;
-  if (tags.has('parser/ENCasualTimeParser') || tags.has('casualReference/tonight')) return undefined;
+  if (saysPartOfDay(result)) return undefined;
   return withZone(`${withoutFillers(text)} 10am`, zone);
+}
+
+/** Whether the words name a part of the day ("tonight", "this evening", "tomorrow morning", "noon"). */
+function saysPartOfDay(result: chrono.ParsedResult): boolean {
+  const tags = result.tags();
+  return tags.has('parser/ENCasualTimeParser') || tags.has('casualReference/tonight');
+}
+
+/**
+ * A clock time as written: "3", "4:30", "3.30", "3:15:30", "3 o'clock", "03:00"; not a part of a date ("2026-12-01",
+ * "12/1") or of a longer number.
+ */
+const CLOCK_TIME =
+  /(?<![\d:/-])(?<!\d\.)(\d{1,2})(?:[:.](\d{2})(?::\d{2})?)?(?:\s*o['’]?\s*clock)?(?![\d:/-]|\.\d)/gi;
+
+interface ClockTime {
+  index: number;
+  text: string;
+  /** Written with a leading zero ("03:00", "07:30"): 24-hour time, meant as written. */
+  leadingZero: boolean;
+}
+
+/**
+ * Where in `text` the clock time chrono read as `hour`:`minute` is written. Of several that fit ("Dec 3 at 3"), one
+ * with minutes or "o'clock" first, then one after "at", then the last.
+ */
+function findClockTime(text: string, hour: number, minute: number): ClockTime | undefined {
+  let best: { time: ClockTime; rank: number } | undefined;
+  for (const match of text.matchAll(CLOCK_TIME)) {
+    const [written, hours = '', minutes] = match;
+    if (Number(hours) !== hour || Number(minutes ?? 0) !== minute) continue;
+    const index = match.index ?? 0;
+    const rank = written !== hours ? 2 : /\bat\s+$/i.test(text.slice(0, index)) ? 1 : 0;
+    if (best === undefined || rank >= best.rank) {
+      best = {
+        time: { index, text: written, leadingZero: hours.length === 2 && hours.startsWith('0') },
+        rank,
+      };
+    }
+  }
+  return best?.time;
+}
+
+/**
+ * Whether chrono's reading is a morning hour it guessed: 1 to 7 with no am or pm written ("tomorrow at 3", "4:30",
+ * "3 o'clock"). Not when the words say the part of the day ("tomorrow morning at 7", "tonight at 3" is 15:00 anyway),
+ * nor for 24-hour time with a leading zero ("03:00", "2026-12-01 07:30") or an ISO time ("2026-12-01T03:00").
+ */
+function guessedMorning(result: chrono.ParsedResult): boolean {
+  const c = result.start;
+  const hour = c.get('hour');
+  if (hour === null || hour < AMBIGUOUS_HOURS.first || hour > AMBIGUOUS_HOURS.last) return false;
+  if (c.isCertain('meridiem') || saysPartOfDay(result) || result.tags().has('parser/ISOFormatParser'))
+    return false;
+  const written = findClockTime(result.text, hour, c.get('minute') ?? 0);
+  // No clock time found in the words to show it was 24-hour time: refused too, a call at night being the worse mistake.
+  return !written?.leadingZero;
+}
+
+/**
+ * Refuses a clock time without am or pm, with the requester's words spelled three ways (pm, am and 24-hour time), each
+ * only if accepted. `rewrite` gives the requester's words with the time written as given, or undefined.
+ */
+function refuseWithoutMeridiem(
+  original: string,
+  hour: number,
+  minute: number,
+  rewrite: (time: string) => string | undefined,
+  suggest: Suggest,
+): never {
+  const clock = (h: number): string => (minute === 0 ? `${h}` : `${h}:${pad2(minute)}`);
+  const pm = suggest([rewrite(`${clock(hour)}pm`)], []);
+  const am = suggest([rewrite(`${clock(hour)}am`)], []);
+  const h24 = suggest([rewrite(`${hour + 12}:${pad2(minute)}`)], []);
+  const ways = [pm, am, h24 && `24-hour time ${h24}`].filter((way) => way !== '');
+  const [first, ...others] = ways;
+  const fix =
+    first === undefined
+      ? `Write the time with am or pm, e.g. ${suggest([], [`tomorrow ${clock(hour)}pm`, `tomorrow ${clock(hour)}am`])}.`
+      : `Write ${first}${others.length > 0 ? ` (or ${others.join(', or ')})` : ''}.`;
+  fail(`${quote(original)} doesn't say am or pm. ${fix}`);
 }
 
 /** A phrase with the zone the requester named in it, so that a suggestion keeps that zone. */
@@ -479,6 +569,16 @@ function understoodCandidates(
     ...results.map((r) => withZone(withoutFillers(r.text), zone)),
     ...results.map((r) => withTimeOfDay(r.text, r, zone)),
   ];
+}
+
+/**
+ * The hour left out of chrono's reading when the requester's words are a day and a bare number ("tomorrow 3", "friday
+ * 9", "3 tomorrow", "this evening 6"), or undefined. "03" is 24-hour time, not a bare hour.
+ */
+function bareHourAfter(result: chrono.ParsedResult, leftover: string[]): number | undefined {
+  const [word] = leftover;
+  if (leftover.length !== 1 || word === undefined || !/^(?:[1-9]|1[0-2])$/.test(word)) return undefined;
+  return result.start.isCertain('hour') ? undefined : Number(word);
 }
 
 /**
@@ -524,9 +624,28 @@ function read(phrase: string | undefined, ctx: WhenContext, suggest: Suggest): W
   }
   const leftover = leftoverWords(rest, result);
   if (leftover.length > 0) {
+    const understood = withoutFillers(result.text);
+    const withTime = (time: string): string => withZone(`${understood} ${time}`, phraseZone);
+    // A bare hour after a day ("tomorrow 3", "friday 9", "this evening 6"): chrono leaves the number out.
+    const bareHour = bareHourAfter(result, leftover);
+    const partOfDay = saysPartOfDay(result);
+    if (
+      bareHour !== undefined &&
+      !partOfDay &&
+      bareHour >= AMBIGUOUS_HOURS.first &&
+      bareHour <= AMBIGUOUS_HOURS.last
+    ) {
+      refuseWithoutMeridiem(original, bareHour, 0, withTime, suggest);
+    }
+    const bareHourCandidates =
+      bareHour === undefined
+        ? []
+        : partOfDay
+          ? [withTime(`at ${bareHour}`)]
+          : [withTime(bareHour === 12 ? '12pm' : `${bareHour}am`)];
     fail(
       `In ${quote(original)} I understood ${quote(result.text)} as a time, but not ${quote(leftover.join(' '))}. ` +
-        `Write only the time, e.g. ${suggest(understoodCandidates([result], phraseZone))}.`,
+        `Write only the time, e.g. ${suggest([...bareHourCandidates, ...understoodCandidates([result], phraseZone)])}.`,
     );
   }
   if (result.end) {
@@ -541,6 +660,21 @@ function read(phrase: string | undefined, ctx: WhenContext, suggest: Suggest): W
       `${quote(original)} doesn't say the time of day, and I won't guess the hour for a call. ` +
         `Add one, e.g. ${suggest([withTimeOfDay(rest, result, phraseZone)], ['tomorrow 9am', 'today 7pm'])}.`,
     );
+  }
+
+  if (!relative && guessedMorning(result)) {
+    const hour = result.start.get('hour') ?? 0;
+    const minute = result.start.get('minute') ?? 0;
+    const written = findClockTime(result.text, hour, minute);
+    const rewrite = (time: string): string | undefined =>
+      written &&
+      withZone(
+        withoutFillers(
+          `${result.text.slice(0, written.index)}${time}${result.text.slice(written.index + written.text.length)}`,
+        ),
+        phraseZone,
+      );
+    refuseWithoutMeridiem(original, hour, minute, rewrite, suggest);
   }
 
   let at: Date;

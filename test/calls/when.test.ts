@@ -296,7 +296,7 @@ describe('resolveWhen: suggestions in refusals are phrases it accepts', () => {
 
   it('the part understood, with a time of day when it has none, and without a leading "at"', () => {
     expect(whenError('tomorrow 10a', c).userMessage).toContain('`at "tomorrow 10am"`');
-    expect(whenError('friday 3', c).userMessage).toContain('`at "friday 10am"`');
+    expect(whenError('friday 3', c).userMessage).toContain('`at "friday 3pm"`');
     expect(whenError('tomorrow 10:61', c).userMessage).toContain('`at "tomorrow 10am"`');
     const fifteenth = whenError('the 15th at 10am', c).userMessage;
     expect(fifteenth).toContain('`at "10am"`');
@@ -340,6 +340,16 @@ describe('resolveWhen: suggestions in refusals are phrases it accepts', () => {
         '10am-11am tomorrow',
         '10am PST Europe/London',
         '10am Europe/London America/New_York',
+        'tomorrow 3',
+        'tomorrow at 3',
+        'friday at 4:30',
+        '4:30',
+        'today at 3',
+        'Dec 3 at 3',
+        'in 2 days 3',
+        'tomorrow at 3 Europe/London',
+        'this evening 6',
+        'tomorrow 8',
       ]) {
         const message = whenError(phrase, context).userMessage;
         const suggested = suggestions(message);
@@ -351,6 +361,110 @@ describe('resolveWhen: suggestions in refusals are phrases it accepts', () => {
     } finally {
       process.env.TZ = saved;
     }
+  });
+});
+
+describe('resolveWhen: a clock time from 1 to 7 without am or pm', () => {
+  const c = ctx('2026-06-10T18:00:00Z', LA); // Wednesday 10 June 2026, 11:00 PDT
+
+  it.each([
+    'tomorrow at 3',
+    '3:30',
+    'at 3',
+    '@ 3',
+    '3:00',
+    "3 o'clock",
+    'tomorrow 3.30',
+    'tomorrow at 1',
+    'tomorrow at 7:59',
+    'friday at 4:30',
+    'friday 4:30',
+    '4:30',
+    'Jun 13 at 3',
+    '2026-06-20 3:00',
+    'tomorrow at 3 PST',
+    'in 2 days at 3',
+    // chrono leaves a bare number after a day out ("tomorrow" and "3"): the same refusal, not "tomorrow 10am".
+    'tomorrow 3',
+    'friday 3',
+    '3 tomorrow',
+  ])('%j is refused: chrono would read it as the morning', (phrase) => {
+    expect(whenError(phrase, c).userMessage).toContain(`“${phrase}” doesn't say am or pm.`);
+  });
+
+  it('says what to write instead: pm, am or 24-hour time, in the requester’s words', () => {
+    expect(whenError('tomorrow 3', c).userMessage).toBe(
+      "“tomorrow 3” doesn't say am or pm. " +
+        'Write `at "tomorrow 3pm"` (or `at "tomorrow 3am"`, or 24-hour time `at "tomorrow 15:00"`).',
+    );
+    expect(whenError('friday at 4:30', c).userMessage).toBe(
+      "“friday at 4:30” doesn't say am or pm. " +
+        'Write `at "friday at 4:30pm"` (or `at "friday at 4:30am"`, or 24-hour time `at "friday at 16:30"`).',
+    );
+    expect(whenError("3 o'clock", c).userMessage).toContain(
+      'Write `at "3pm"` (or `at "3am"`, or 24-hour time `at "15:00"`).',
+    );
+    // Of the two 3s, the time of day is the one rewritten.
+    expect(whenError('Dec 3 at 3', ctx('2026-06-10T18:00:00Z', LA, 365)).userMessage).toContain(
+      '`at "Dec 3 at 3pm"`',
+    );
+    // A zone in the phrase stays in the suggestion.
+    expect(whenError('tomorrow at 3 Europe/London', c).userMessage).toContain(
+      '`at "tomorrow at 3pm Europe/London"`',
+    );
+    expect(whenError('tomorrow 3 Europe/London', c).userMessage).toContain(
+      '`at "tomorrow 3pm Europe/London"`',
+    );
+    // 3am today is gone: only what can be used is offered.
+    expect(whenError('today at 3', c).userMessage).toBe(
+      '“today at 3” doesn\'t say am or pm. Write `at "today at 3pm"` (or 24-hour time `at "today at 15:00"`).',
+    );
+    // Beyond the scheduling limit, a plain example.
+    expect(whenError('Dec 3 at 3', c).userMessage).toContain('`at "tomorrow 3pm"`');
+  });
+
+  it('the suggestions are read as the afternoon, the morning and the afternoon', () => {
+    expect(at('tomorrow 3pm', c)).toBe('2026-06-11T22:00:00.000Z');
+    expect(at('tomorrow 3am', c)).toBe('2026-06-11T10:00:00.000Z');
+    expect(at('tomorrow 15:00', c)).toBe('2026-06-11T22:00:00.000Z');
+    expect(at('friday at 4:30pm', c)).toBe('2026-06-12T23:30:00.000Z');
+  });
+
+  it('am or pm written, a part of the day named, or 24-hour time: read as written', () => {
+    expect(at('3 a.m.', c)).toBe('2026-06-11T10:00:00.000Z');
+    expect(at('tomorrow at 3 in the morning', c)).toBe('2026-06-11T10:00:00.000Z');
+    expect(at('tomorrow morning at 7', c)).toBe('2026-06-11T14:00:00.000Z');
+    expect(at('tonight at 9', c)).toBe('2026-06-11T04:00:00.000Z');
+    expect(at('this evening at 6', c)).toBe('2026-06-11T01:00:00.000Z');
+    expect(at('tomorrow afternoon at 3', c)).toBe('2026-06-11T22:00:00.000Z');
+    expect(at('3:30 tonight', c)).toBe('2026-06-10T22:30:00.000Z');
+    // A leading zero is 24-hour time, meant as written.
+    expect(at('03:00', c)).toBe('2026-06-11T10:00:00.000Z');
+    expect(at('07:30', c)).toBe('2026-06-11T14:30:00.000Z');
+    expect(at('tomorrow 03:00', c)).toBe('2026-06-11T10:00:00.000Z');
+    expect(at('15:00', c)).toBe('2026-06-10T22:00:00.000Z');
+    expect(at('tomorrow 0:30', c)).toBe('2026-06-11T07:30:00.000Z');
+    expect(at('2026-06-20 03:00', c)).toBe('2026-06-20T10:00:00.000Z');
+    expect(at('2026-06-20T03:00', c)).toBe('2026-06-20T10:00:00.000Z');
+    expect(at('2026-06-20T03:00:00Z', c)).toBe('2026-06-20T03:00:00.000Z');
+    expect(at('noon', c)).toBe('2026-06-10T19:00:00.000Z');
+    expect(at('midnight', c)).toBe('2026-06-11T07:00:00.000Z');
+    expect(at('in 3 hours', c)).toBe('2026-06-10T21:00:00.000Z');
+  });
+
+  it('8 to 11 without am or pm stay the morning, and 12 is noon', () => {
+    expect(at('tomorrow at 8', c)).toBe('2026-06-11T15:00:00.000Z');
+    expect(at('tomorrow 10', c)).toBe('2026-06-11T17:00:00.000Z');
+    expect(at('friday at 11:30', c)).toBe('2026-06-12T18:30:00.000Z');
+    expect(at('friday at 12', c)).toBe('2026-06-12T19:00:00.000Z');
+    expect(at('tomorrow 12', c)).toBe('2026-06-11T19:00:00.000Z');
+    expect(at('12:30', c)).toBe('2026-06-10T19:30:00.000Z');
+  });
+
+  it('a bare number after a day or a part of the day suggests the time it stands for', () => {
+    expect(whenError('tomorrow 8', c).userMessage).toContain('`at "tomorrow 8am"`');
+    expect(whenError('this evening 6', c).userMessage).toContain('`at "this evening at 6"`');
+    expect(whenError('tonight 9', c).userMessage).toContain('`at "tonight at 9"`');
   });
 });
 
