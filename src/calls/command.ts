@@ -7,11 +7,15 @@
  *
  * This module only reads the text Slack sends: it removes Slack's markup, decodes its entities and splits the text
  * into the parts of a call request. It does not check that the number, agent or time make sense; that is done later.
+ * It only asks libphonenumber where a number ends when something follows it (`/call dnc add <number> <reason>`), and
+ * recognises what is plainly not a number to call: an extension, letters, a word where the number should be.
  */
 // The English parser alone (the one `chrono-node`'s own `parse` uses): the package root loads 15 more languages.
 import * as chrono from 'chrono-node/en';
+import type { CountryCode } from 'libphonenumber-js';
 import { type CallField, CallRequestError } from './errors.js';
 import { withoutFormatCharacters } from './format-characters.js';
+import { extensionError, numberWordCount, splitExtension, vanityError } from './phone.js';
 
 export interface CallCommand {
   kind: 'call';
@@ -65,6 +69,8 @@ const QUOTES = new Set(['"', '\u201C', '\u201D', '\u201E', '\u201F']);
 /** A token that is (part of) a phone number: digits, `+`, parentheses, dots and dashes, maybe `tel:` first. */
 const NUMBER_TOKEN = /^(?:tel:)?[\d+().\-\u2010-\u2015\u2212]+$/i;
 const NUMBER_EXAMPLE = '/call +14155552671 agent=sales';
+/** A word of a number written with letters, in capitals as such numbers are (`FLOWERS`, `GOT-JUNK`, `2FLOWERS`). */
+const VANITY_WORD = /^[A-Z\d]*[A-Z][A-Z\d]*(?:-[A-Z\d]+)*$/;
 const WHEN_EXAMPLE = 'at "tomorrow 10am"';
 
 interface Token {
@@ -83,7 +89,12 @@ interface Token {
   unterminated: boolean;
 }
 
-export function parseCallCommand(text: string): ParsedCommand {
+/**
+ * `defaultRegion` is the region numbers without a country code are read in (`DEFAULT_PHONE_REGION`). It is only
+ * needed to tell where such a number ends when a reason follows it (`/call dnc add 415 555 2671 3 complaints`);
+ * numbers with their country code are read without it.
+ */
+export function parseCallCommand(text: string, defaultRegion?: CountryCode): ParsedCommand {
   const plain = withoutFormatCharacters(decodeEntities(text)).trim();
   if (plain === '' || HELP_WORDS.has(plain.toLowerCase())) return { kind: 'help' };
   const [word, ...rest] = plain.split(/\s+/);
@@ -108,7 +119,14 @@ export function parseCallCommand(text: string): ParsedCommand {
     }
     return { kind: 'status', id };
   }
-  if (word?.toLowerCase() === 'dnc') return parseDnc(rest);
+  if (word?.toLowerCase() === 'dnc') {
+    // A number pasted as a Slack phone link is its tel: target, as in a call (its label may have spaces).
+    const words = plain
+      .replace(/<tel:([^|<>]*)(?:\|[^<>]*)?>/gi, ' $1 ')
+      .trim()
+      .split(/\s+/);
+    return parseDnc(words.slice(1), defaultRegion);
+  }
   if (word?.toLowerCase() === 'batch') {
     if (rest.length > 0) {
       throw new CallRequestError(
@@ -140,8 +158,13 @@ export function parseCallCommand(text: string): ParsedCommand {
 const DNC_USAGE =
   '`/call dnc add <number> [reason]`, `/call dnc remove <number>`, `/call dnc check <number>`, `/call dnc list` or `/call dnc import`';
 
-/** The do-not-call subcommands. The number runs up to the first word with a letter; the rest is the reason. */
-function parseDnc(words: string[]): DncCommand {
+/**
+ * The do-not-call subcommands. The number is read from the words before the first word with a letter: it ends where
+ * they stop being a valid number, so that a reason that starts with a digit (`+14155552671 3 complaints`) is not
+ * read as part of it. The rest is the reason. A number without its country code can only be ended so with
+ * `defaultRegion`; without it, it runs up to the first word with a letter.
+ */
+function parseDnc(words: string[], defaultRegion?: CountryCode): DncCommand {
   const [op, ...rest] = words;
   const verb = op?.toLowerCase();
   if (verb === 'list' || verb === 'import') {
@@ -150,22 +173,25 @@ function parseDnc(words: string[]): DncCommand {
     return { kind: 'dnc', op: verb };
   }
   if (verb === 'add' || verb === 'remove' || verb === 'check') {
-    const numberWords: string[] = [];
-    let i = 0;
-    for (; i < rest.length; i++) {
-      const w = rest[i] ?? '';
-      if (numberWords.length > 0 && /[A-Za-z]/.test(w.replace(/^<?tel:/i, ''))) break;
-      numberWords.push(w);
-    }
+    const numberWords = leadingNumberWords(rest, defaultRegion);
     const number = numberWords.join(' ').trim();
     if (!number) {
       throw new CallRequestError('recipient', `Which number? e.g. \`/call dnc ${verb} +14155552671\`.`);
     }
-    const reason = rest.slice(i).join(' ').trim();
+    const after = rest.slice(numberWords.length);
+    const reason = after.join(' ').trim();
     if (verb !== 'add' && reason) {
       throw new CallRequestError(
         'command',
         `\`/call dnc ${verb}\` takes one number, e.g. \`/call dnc ${verb} +14155552671\`.`,
+      );
+    }
+    const second = leadingNumberWords(after, defaultRegion);
+    if (second.length > 0 && numberWordCount(second, defaultRegion) === second.length) {
+      throw new CallRequestError(
+        'command',
+        `I found two numbers: ${code(number)} and ${code(second.join(' '))}. \`/call dnc add\` takes one number ` +
+          `at a time, e.g. ${code(`/call dnc add ${number}`)}; to add a list, use \`/call dnc import\`.`,
       );
     }
     return verb === 'add'
@@ -175,12 +201,28 @@ function parseDnc(words: string[]): DncCommand {
   throw new CallRequestError('command', `Write ${DNC_USAGE}.`);
 }
 
+/**
+ * The words a number is written in at the start of `words`: up to the first word with a letter, and of those the
+ * longest start that is a valid number, if one is.
+ */
+function leadingNumberWords(words: string[], defaultRegion?: CountryCode): string[] {
+  const candidates: string[] = [];
+  for (const w of words) {
+    if (candidates.length > 0 && /[A-Za-z]/.test(w.replace(/^<?tel:/i, ''))) break;
+    candidates.push(w);
+  }
+  const complete = numberWordCount(candidates, defaultRegion);
+  return complete > 0 ? candidates.slice(0, complete) : candidates;
+}
+
 class Parser {
   private readonly command: CallCommand = { kind: 'call', recipient: '', variables: {}, metadata: {} };
   /** Lower-cased keys already given ('agent', 'when', 'var:name', 'meta:name') → the key as typed. */
   private readonly seen: SeenKeys = new Map();
   private numberParts: string[] = [];
   private numberState: 'none' | 'open' | 'closed' = 'none';
+  /** The index of the token after the number's last token (where an extension would be). */
+  private numberEnd = -1;
   private i = 0;
 
   constructor(private readonly tokens: Token[]) {}
@@ -232,11 +274,64 @@ class Parser {
     this.numberParts.push(numberText(token));
     this.numberState = 'open';
     this.i++;
+    this.numberEnd = this.i;
+  }
+
+  /** The number's parts when the token at `this.i` follows it directly (`+1 415 555 2671 x123`), else none. */
+  private partsBefore(): string[] {
+    return this.i === this.numberEnd ? this.numberParts : [];
+  }
+
+  /**
+   * Refuses the token at `this.i` when it, with the number right before it, is a number with an extension
+   * (`+1 415 555 2671 x123`, `… ext. 123`, `… #123`, `+14155552671x123`, `+14155552671;ext=123`): Iqra can't dial
+   * one, and it would be lost without a word.
+   */
+  private checkExtension(token: Token): void {
+    const before = this.partsBefore();
+    const text = token.key === undefined ? token.value : `${token.key}=${token.value}`;
+    const candidates = [[...before, text]];
+    // `ext 123`, `# 123`: the digits are the next token.
+    const next = this.tokens[this.i + 1];
+    if (
+      token.key === undefined &&
+      next?.key === undefined &&
+      !next?.quoted &&
+      /^\d{1,10}#?$/.test(next?.value ?? '')
+    ) {
+      candidates.unshift([...before, text, next?.value ?? '']);
+    }
+    for (const words of candidates) {
+      const typed = collapse(words.join(' '));
+      const split = splitExtension(typed);
+      if (split) throw extensionError(typed, split, `/call ${split.main} Extension=${split.extension}`);
+    }
+  }
+
+  /**
+   * Refuses a number written with letters, `1-800-FLOWERS` or `+1 800 FLOWERS`, naming its digits. Letters in a word
+   * of their own count only in capitals after the start of a number, so that `+1 415 sales` is a stray word.
+   */
+  private checkVanity(token: Token): void {
+    const before = this.partsBefore();
+    if (this.numberParts.length > 0 && before.length === 0) return;
+    const words = [...before, token.value];
+    if (!/\d/.test(token.value)) {
+      if (before.length === 0 || !VANITY_WORD.test(token.value)) return;
+      for (let j = this.i + 1; j < this.tokens.length; j++) {
+        const t = this.at(j);
+        if (t.key !== undefined || t.quoted || !VANITY_WORD.test(t.value)) break;
+        words.push(t.value);
+      }
+    }
+    const error = vanityError(collapse(words.join(' ')));
+    if (error) throw error;
   }
 
   private keyValue(token: Token): void {
     const key = token.key ?? '';
     const lower = key.toLowerCase();
+    if (lower.endsWith(';ext')) this.checkExtension(token);
     if (key.trim() === '') {
       throw new CallRequestError(
         'command',
@@ -356,10 +451,14 @@ class Parser {
 
   private strayWord(token: Token): never {
     if (token.unterminated) throw unterminated(token, 'command');
+    this.checkExtension(token);
+    this.checkVanity(token);
     const words: string[] = [];
     for (let j = this.i; j < this.tokens.length; j++) {
       const t = this.at(j);
       if (t.key !== undefined || isAtKeyword(t) || isForce(t) || t.unterminated) break;
+      // A number after the word is not part of it (`Name=Ada Lovelace +14155552671`).
+      if (j > this.i && t.key === undefined && isNumberToken(t) && digitCount(t.value) >= 7) break;
       words.push(t.value);
     }
     const time = chrono.parse(collapse(words.join(' ')))[0]?.text;
@@ -373,6 +472,7 @@ class Parser {
         ? ` If it belongs to ${code(previous.key)}, put the value in quotes: ` +
           `${code(`${previous.key}="${collapse(`${withoutFormatCharacters(previous.value)} ${words.join(' ')}`)}"`)}.`
         : '';
+    if (this.numberParts.length === 0 && !belongsTo) this.notANumber(token, time);
     const hint =
       belongsTo || timeHint
         ? `${belongsTo}${timeHint}`
@@ -381,6 +481,19 @@ class Parser {
       'command',
       `I don't understand ${code(token.source)}. After the number, options are written as \`key=value\` ` +
         `(e.g. \`agent=sales\`) and a time as ${code(WHEN_EXAMPLE)}.${hint}`,
+    );
+  }
+
+  /** A word where the number should be: `/call Jane +14155552671`, `/call tomorrow 10am`. */
+  private notANumber(token: Token, time: string | undefined): never {
+    const after = time
+      ? ` To schedule the call, write the time after the number, with \`at\` before it: ` +
+        `${code(`/call +14155552671 at "${time}"`)}.`
+      : ' Anything else goes after the number, e.g. `FirstName=Ada`.';
+    throw new CallRequestError(
+      'recipient',
+      `${code(token.source)} is not a phone number. A call needs the number first, with its country code, ` +
+        `e.g. ${code(NUMBER_EXAMPLE)}.${after}`,
     );
   }
 

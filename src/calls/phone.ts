@@ -54,16 +54,24 @@ function readRecipient(raw: string, defaultRegion: CountryCode): Recipient {
   const typed = withoutFormatCharacters(raw).trim();
   const howTo = howToWrite(defaultRegion);
   if (typed === '') throw new CallRequestError('recipient', `No phone number was given. ${howTo}`);
+  const extension = splitExtension(typed);
+  if (extension) throw extensionError(typed, extension);
+  try {
+    return readOne(typed, defaultRegion, howTo);
+  } catch (error) {
+    // `+14155552671 +14155552672`: two numbers, not one wrong one.
+    const numbers = error instanceof CallRequestError ? splitNumbers(typed, defaultRegion) : undefined;
+    if (numbers) throw severalNumbersError(typed, numbers, defaultRegion);
+    throw error;
+  }
+}
 
-  const text = typed
-    .replace(/^tel:/i, '')
-    .replace(DASHES, '-')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/^00\s*/, '+')
-    // `(+44) 20 7183 8750`: the country code in parentheses. libphonenumber reads the `+` only before them.
-    .replace(/^\(\s*\+/, '+(');
+/** One number, `typed` as the rep wrote it (format characters removed, trimmed, not empty). */
+function readOne(typed: string, defaultRegion: CountryCode, howTo: string): Recipient {
+  const text = prepare(typed);
   if (!/^\+?[\d\s().-]+$/.test(text) || !/\d/.test(text)) {
+    const vanity = vanityError(typed);
+    if (vanity) throw vanity;
     const letters = /[a-z]/i.test(text)
       ? ' A phone number has only digits (and spaces, dashes or dots).'
       : '';
@@ -134,6 +142,172 @@ function readRecipient(raw: string, defaultRegion: CountryCode): Recipient {
     );
   }
   return toRecipient(parsed);
+}
+
+/** `typed` as libphonenumber reads it: no `tel:`, plain dashes, single spaces, `00` as `+`, `(+44)` as `+(44)`. */
+function prepare(typed: string): string {
+  return (
+    typed
+      .replace(/^tel:/i, '')
+      .replace(DASHES, '-')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .replace(/^00\s*/, '+')
+      // `(+44) 20 7183 8750`: the country code in parentheses. libphonenumber reads the `+` only before them.
+      .replace(/^\(\s*\+/, '+(')
+  );
+}
+
+/**
+ * `text` read as one valid number, or undefined. Without `defaultRegion` only a number with its country code (`+`,
+ * `00`) can be read.
+ */
+function validNumber(text: string, defaultRegion?: CountryCode): PhoneNumber | undefined {
+  const prepared = prepare(withoutFormatCharacters(text).trim());
+  if (!/^\+?[\d\s().-]+$/.test(prepared) || !/\d/.test(prepared)) return undefined;
+  if (!prepared.startsWith('+') && !defaultRegion) return undefined;
+  try {
+    const parsed = parsePhoneNumberWithError(
+      prepared,
+      defaultRegion ? { defaultCountry: defaultRegion } : {},
+    );
+    return parsed.isValid() ? parsed : undefined;
+  } catch (error) {
+    if (error instanceof ParseError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * How many of `words` (a number written in groups, then maybe more) form the longest valid number at their start; 0
+ * when no start of them is one. `+1 415 555 2671 3 complaints` → 4. Without `defaultRegion` only a number with its
+ * country code (`+`, `00`) is found.
+ */
+export function numberWordCount(words: readonly string[], defaultRegion?: CountryCode): number {
+  for (let count = words.length; count > 0; count--) {
+    if (validNumber(words.slice(0, count).join(' '), defaultRegion)) return count;
+  }
+  return 0;
+}
+
+/** The most groups a text is split into when looking for several numbers in it. */
+const MAX_GROUPS = 12;
+
+/**
+ * `typed` read as two or more valid numbers one after the other (`+14155552671 +14155552672`), each as typed; undefined
+ * when it can't be. The first number is the longest that leaves valid numbers after it.
+ */
+function splitNumbers(typed: string, defaultRegion: CountryCode): string[] | undefined {
+  const groups = typed.split(/\s+/);
+  if (groups.length < 2 || groups.length > MAX_GROUPS) return undefined;
+  const dead = new Set<number>();
+  const from = (start: number): string[] | undefined => {
+    if (start === groups.length) return [];
+    if (dead.has(start)) return undefined;
+    for (let end = groups.length; end > start; end--) {
+      const piece = groups.slice(start, end).join(' ');
+      const digits = piece.replace(/\D/g, '').length;
+      if (digits < 3 || digits > 17 || !validNumber(piece, defaultRegion)) continue;
+      const rest = from(end);
+      if (rest) return [piece, ...rest];
+    }
+    dead.add(start);
+    return undefined;
+  };
+  const numbers = from(0);
+  return numbers && numbers.length > 1 ? numbers : undefined;
+}
+
+function severalNumbersError(typed: string, numbers: string[], defaultRegion: CountryCode): CallRequestError {
+  const e164 = new Set(numbers.map((n) => validNumber(n, defaultRegion)?.number ?? n));
+  const named = listed(numbers.map(code));
+  if (e164.size === 1) {
+    const spellings = new Set(numbers).size > 1 ? ` (${named})` : '';
+    return new CallRequestError(
+      'recipient',
+      `${code(typed)} is the same number written ${numbers.length === 2 ? 'twice' : `${numbers.length} times`}` +
+        `${spellings}. Write it once, e.g. ${code(`/call ${numbers[0]}`)}.`,
+    );
+  }
+  const others =
+    numbers.length === 2 ? 'the other one with a second command' : 'the others with a command each';
+  return new CallRequestError(
+    'recipient',
+    `I found ${numbers.length === 2 ? 'two' : numbers.length} phone numbers: ${named}. One call per command: ` +
+      `call one of them, e.g. ${code(`/call ${numbers[0]}`)}, and ${others} (or call a list with \`/call batch\`).`,
+  );
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: string[]): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+export interface Extension {
+  /** The number before the extension, as typed. */
+  main: string;
+  /** The extension's digits. */
+  extension: string;
+}
+
+/**
+ * A number followed by an extension: `+1 415 555 2671 x123`, `… ext. 123`, `… extension 123`, `… #123`,
+ * `tel:+14155552671;ext=123`. Undefined for anything else.
+ */
+const EXTENSION =
+  /^((?:tel:)?[+(]?[\d\s().-]*\d\)?)\s*,?\s*(?:;\s*ext\s*=|(?:ext(?:ension|n)?|x)\s*[.:]?|#)\s*(\d{1,10})\s*#?$/i;
+
+export function splitExtension(typed: string): Extension | undefined {
+  const match = EXTENSION.exec(withoutFormatCharacters(typed).replace(DASHES, '-').trim());
+  const main = match?.[1]?.trim();
+  const extension = match?.[2];
+  if (!main || !extension || main.replace(/\D/g, '').length < 3) return undefined;
+  return { main, extension };
+}
+
+/**
+ * Iqra dials the number only, so an extension would be lost without a word. `command`, when given, is the command
+ * that writes the main number and the extension as a variable, as an example.
+ */
+export function extensionError(
+  typed: string,
+  { main, extension }: Extension,
+  command?: string,
+): CallRequestError {
+  const example = command ? `: ${code(command)}` : '';
+  return new CallRequestError(
+    'recipient',
+    `${code(typed)} has an extension (${code(extension)}). The AI agent can't dial extensions: give the main number ` +
+      `only, ${code(main)}, and put the extension in a variable, e.g. ${code(`Extension=${extension}`)}, which the ` +
+      `agent can read${example}.`,
+  );
+}
+
+/** The digits of the letters on a phone keypad (ITU E.161). */
+const KEYPAD: Record<string, string> = Object.fromEntries(
+  ['abc', 'def', 'ghi', 'jkl', 'mno', 'pqrs', 'tuv', 'wxyz'].flatMap((letters, index) =>
+    [...letters].map((letter) => [letter, String(index + 2)]),
+  ),
+);
+
+/**
+ * A number written with letters (`1-800-FLOWERS`, `+1 800 GOT JUNK`): refused with its digits on a phone keypad.
+ * Undefined for text that does not look like one: it starts with at least three digits (so that `10am` is no number)
+ * and has at least three letters, 7 to 15 of them and digits in all.
+ */
+export function vanityError(typed: string): CallRequestError | undefined {
+  const text = withoutFormatCharacters(typed).replace(DASHES, '-').trim();
+  if (!/^\+?\(?\d[\d\s().-]*[a-z][a-z\d\s().-]*$/i.test(text)) return undefined;
+  const lead = text.slice(0, text.search(/[a-z]/i)).replace(/\D/g, '').length;
+  const letters = text.replace(/[^a-z]/gi, '').length;
+  const symbols = text.replace(/[^a-z\d]/gi, '').length;
+  if (lead < 3 || lead > 9 || letters < 3 || symbols < 7 || symbols > 15) return undefined;
+  const digits = text.replace(/[a-z]/gi, (letter) => KEYPAD[letter.toLowerCase()] ?? letter);
+  return new CallRequestError(
+    'recipient',
+    `${code(typed)} has letters in it, and only digits can be dialled. Write it in digits: on a phone keypad, it is ` +
+      `${code(digits)}.`,
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { CountryCode } from 'libphonenumber-js';
 import { describe, expect, it } from 'vitest';
 import {
   type CallCommand,
@@ -8,6 +9,7 @@ import {
   USAGE,
 } from '../../src/calls/command.js';
 import { type CallField, CallRequestError } from '../../src/calls/errors.js';
+import { normalizeRecipient } from '../../src/calls/phone.js';
 
 const HELP: ParsedCommand = { kind: 'help' };
 
@@ -185,7 +187,7 @@ const refused: [string, Failure][] = [
   [`${NUMBER} sales`, failure('command', "I don't understand `sales`")],
   [`${NUMBER} sales`, failure('command', 'options are written as `key=value`')],
   [`${NUMBER} at "tomorrow" 10am`, failure('command', "I don't understand `10am`")],
-  ['call +14155552671', failure('command', "I don't understand `call`")],
+  ['call +14155552671', failure('recipient', '`call` is not a phone number')],
   // `at` with nothing after it
   [`${NUMBER} at`, failure('when', '`at` needs a time after it')],
   [`${NUMBER} at agent=sales`, failure('when', 'needs a time after it')],
@@ -468,5 +470,174 @@ describe('parseAssignmentLines (the modal’s variables and metadata fields)', (
       ...values,
       Multi: 'one two',
     });
+  });
+});
+
+/** The command as parsed, then its number read as the call request reads it. */
+function numberError(text: string, region: CountryCode = 'US'): CallRequestError {
+  const parsed = parseCallCommand(text);
+  if (parsed.kind !== 'call') throw new Error(`expected ${JSON.stringify(text)} to be a call`);
+  try {
+    normalizeRecipient(parsed.recipient, region);
+  } catch (error) {
+    if (error instanceof CallRequestError) return error;
+    throw error;
+  }
+  throw new Error(`expected the number of ${JSON.stringify(text)} to be refused`);
+}
+
+describe('two numbers in one command', () => {
+  it.each<[string, string[]]>([
+    [
+      '+14155552671 +14155552672',
+      ['I found two phone numbers: `+14155552671` and `+14155552672`', 'One call per command'],
+    ],
+    [
+      '+1 415 555 2671 +1 415 555 2672 agent=sales',
+      ['two phone numbers: `+1 415 555 2671` and `+1 415 555 2672`', '`/call +1 415 555 2671`'],
+    ],
+    ['(415) 555-2671 (415) 555-2672', ['`(415) 555-2671` and `(415) 555-2672`', 'One call per command']],
+    ['+14155552671 0044 20 7183 8750', ['`+14155552671` and `0044 20 7183 8750`']],
+  ])('names both numbers of %j and says one call per command', (text, parts) => {
+    const error = numberError(text);
+    expect(error.field).toBe('recipient');
+    for (const part of parts) expect(error.userMessage).toContain(part);
+    expect(error.userMessage).not.toContain('is not a phone number');
+  });
+
+  it.each(['+1 415 555 2671', '0044 20 7183 8750', '(415) 555-2671', '1 415 555 2671', '+44 20 7183 8750'])(
+    'still reads %j, a number written in groups, as one number',
+    (text) => {
+      const parsed = parseCallCommand(`${text} agent=sales`);
+      expect(parsed.kind === 'call' && normalizeRecipient(parsed.recipient, 'US').e164).toMatch(/^\+\d+$/);
+    },
+  );
+});
+
+describe('an extension after the number', () => {
+  it.each<[string, string, string]>([
+    ['+1 415 555 2671 x123', '+1 415 555 2671', '123'],
+    ['+14155552671 ext. 123', NUMBER, '123'],
+    ['+14155552671 ext 123 agent=sales', NUMBER, '123'],
+    ['+14155552671 Ext.123', NUMBER, '123'],
+    ['+14155552671 extension 42', NUMBER, '42'],
+    ['+14155552671 #123', NUMBER, '123'],
+    ['+14155552671x123', NUMBER, '123'],
+    ['(415) 555-2671 x 7', '(415) 555-2671', '7'],
+    ['<tel:+14155552671;ext=123|+1 415 555 2671 ext. 123>', NUMBER, '123'],
+    ['+14155552671;ext=123', NUMBER, '123'],
+  ])('says %j has an extension the agent cannot dial', (text, main, extension) => {
+    const error = parseError(text);
+    expect(error.field).toBe('recipient');
+    expect(error.userMessage).toContain(`has an extension (\`${extension}\`)`);
+    expect(error.userMessage).toContain("The AI agent can't dial extensions");
+    expect(error.userMessage).toContain(`give the main number only, \`${main}\``);
+    expect(error.userMessage).toContain(`\`Extension=${extension}\``);
+    expect(error.userMessage).toContain(`which the agent can read: \`/call ${main} Extension=${extension}\``);
+    expect(error.userMessage).not.toContain("I don't understand");
+  });
+});
+
+describe('no number first', () => {
+  it.each<[string, string[]]>([
+    [
+      'Jane +14155552671',
+      ['`Jane` is not a phone number', 'A call needs the number first', '`/call +14155552671 agent=sales`'],
+    ],
+    ['call +14155552671', ['`call` is not a phone number', 'the number first']],
+    ['Jane', ['`Jane` is not a phone number', 'the number first']],
+    ['force Jane +14155552671', ['`Jane` is not a phone number']],
+    ['tomorrow 10am +14155552671', ['the number first', '`/call +14155552671 at "tomorrow 10am"`']],
+  ])('says %j does not start with a number', (text, parts) => {
+    const error = parseError(text);
+    expect(error.field).toBe('recipient');
+    for (const part of parts) expect(error.userMessage).toContain(part);
+    expect(error.userMessage).not.toContain('After the number');
+  });
+
+  it.each<[string, string, string]>([
+    ['1-800-FLOWERS', '1-800-FLOWERS', '1-800-3569377'],
+    ['1-800-flowers agent=sales', '1-800-flowers', '1-800-3569377'],
+    ['+1-800-GOT-JUNK', '+1-800-GOT-JUNK', '+1-800-468-5865'],
+    ['1800FLOWERS', '1800FLOWERS', '18003569377'],
+    ['+1 800 FLOWERS', '+1 800 FLOWERS', '+1 800 3569377'],
+    ['1 800 GOT JUNK agent=sales', '1 800 GOT JUNK', '1 800 468 5865'],
+  ])('asks for the digits of %j, a number with letters', (text, typed, digits) => {
+    const error = parseError(text);
+    expect(error.field).toBe('recipient');
+    expect(error.userMessage).toContain(`\`${typed}\` has letters in it`);
+    expect(error.userMessage).toContain(`Write it in digits: on a phone keypad, it is \`${digits}\``);
+    expect(error.userMessage).not.toContain('After the number');
+  });
+
+  it('still reads a value with a space after an option as that value', () => {
+    expect(parseError('agent=Sales Team +14155552671').userMessage).toContain(
+      'put the value in quotes: `agent="Sales Team"`',
+    );
+    expect(parseError(`${NUMBER} SALES`).userMessage).toContain("I don't understand `SALES`");
+    expect(parseError('415 555 2671 SALES').userMessage).toContain("I don't understand `SALES`");
+  });
+});
+
+describe('/call dnc: where the number ends and the reason begins', () => {
+  it.each<[string, ParsedCommand]>([
+    ['dnc add +14155552671 3 complaints', { kind: 'dnc', op: 'add', number: NUMBER, reason: '3 complaints' }],
+    [
+      'dnc add +1 415 555 2671 called twice',
+      { kind: 'dnc', op: 'add', number: '+1 415 555 2671', reason: 'called twice' },
+    ],
+    [
+      'dnc add +1 415 555 2671 2 calls, 1 complaint',
+      { kind: 'dnc', op: 'add', number: '+1 415 555 2671', reason: '2 calls, 1 complaint' },
+    ],
+    [
+      'dnc add 0044 20 7183 8750 12 calls',
+      { kind: 'dnc', op: 'add', number: '0044 20 7183 8750', reason: '12 calls' },
+    ],
+    ['dnc add +14155552671', { kind: 'dnc', op: 'add', number: NUMBER }],
+    ['dnc add +1 (415) 555-2671', { kind: 'dnc', op: 'add', number: '+1 (415) 555-2671' }],
+    ['dnc add +14155552671 #123', { kind: 'dnc', op: 'add', number: NUMBER, reason: '#123' }],
+    [
+      'dnc add <tel:+14155552671|+1 415-555-2671> 2 complaints',
+      { kind: 'dnc', op: 'add', number: NUMBER, reason: '2 complaints' },
+    ],
+    ['dnc remove +1 415 555 2671', { kind: 'dnc', op: 'remove', number: '+1 415 555 2671' }],
+    ['dnc check (415) 555-2671', { kind: 'dnc', op: 'check', number: '(415) 555-2671' }],
+  ])('reads %j', (text, expected) => {
+    expect(parseCallCommand(text)).toEqual(expected);
+  });
+
+  it('ends a number without a country code where it is complete in the default region', () => {
+    expect(parseCallCommand('dnc add 415 555 2671 3 complaints', 'US')).toEqual({
+      kind: 'dnc',
+      op: 'add',
+      number: '415 555 2671',
+      reason: '3 complaints',
+    });
+    expect(parseCallCommand('dnc add 020 7183 8750 2 calls', 'GB')).toEqual({
+      kind: 'dnc',
+      op: 'add',
+      number: '020 7183 8750',
+      reason: '2 calls',
+    });
+    expect(parseCallCommand('dnc add 415 555 2671 spam', 'US')).toEqual({
+      kind: 'dnc',
+      op: 'add',
+      number: '415 555 2671',
+      reason: 'spam',
+    });
+  });
+
+  it.each<[string, string[]]>([
+    ['dnc check +14155552671 3', ['`/call dnc check` takes one number']],
+    ['dnc remove +1 415 555 2671 2', ['`/call dnc remove` takes one number']],
+    [
+      'dnc add +14155552671 +14155552672',
+      ['one number at a time', '`/call dnc add +14155552671`', '`/call dnc import`'],
+    ],
+    ['dnc remove +14155552671 +14155552672', ['`/call dnc remove` takes one number']],
+  ])('refuses %j', (text, parts) => {
+    const error = parseError(text);
+    for (const part of parts) expect(error.userMessage).toContain(part);
   });
 });

@@ -58,7 +58,12 @@ describe('normalizeRecipient', () => {
     ['empty', '', 'US', ['No phone number was given', '`+14155552671`']],
     ['blank', '   ', 'US', ['No phone number was given']],
     ['letters', 'abc', 'US', ['`abc` is not a phone number', 'only digits']],
-    ['an extension', '+1 415 555 2671 ext 5', 'US', ['is not a phone number']],
+    [
+      'an extension',
+      '+1 415 555 2671 ext 5',
+      'US',
+      ['has an extension (`5`)', "can't dial extensions", '`+1 415 555 2671`', '`Extension=5`'],
+    ],
     ['a plus sign alone', '+', 'US', ['`+` is not a phone number']],
     ['a plus in the middle', '415+5552671', 'US', ['is not a phone number']],
     [
@@ -206,5 +211,58 @@ describe('findPhoneNumbers', () => {
 
   it('finds nothing in text without numbers', () => {
     expect(findPhoneNumbers('no numbers here', 'US')).toEqual([]);
+  });
+});
+
+describe('normalizeRecipient, more than one number', () => {
+  it.each<[string, CountryCode, string[]]>([
+    ['+14155552671 +14155552672', 'US', ['I found two phone numbers: `+14155552671` and `+14155552672`']],
+    ['415 555 2671 415 555 2672', 'US', ['`415 555 2671` and `415 555 2672`']],
+    ['+1 415 555 2671 020 7183 8750', 'GB', ['`+1 415 555 2671` and `020 7183 8750`']],
+    [
+      '+14155552671 +14155552672 +442071838750',
+      'US',
+      ['I found 3 phone numbers: `+14155552671`, `+14155552672` and `+442071838750`', 'the others'],
+    ],
+  ])('names each number of %j (default region %s), and says one call per command', (raw, region, parts) => {
+    const error = refusal(raw, region);
+    expect(error.field).toBe('recipient');
+    for (const part of [...parts, 'One call per command']) expect(error.userMessage).toContain(part);
+  });
+
+  it('says when the same number is written twice', () => {
+    expect(refusal('+14155552671 +14155552671', 'US').userMessage).toContain(
+      '`+14155552671 +14155552671` is the same number written twice. Write it once, e.g. `/call +14155552671`.',
+    );
+    expect(refusal('+14155552671 +1 415 555 2671', 'US').userMessage).toContain(
+      '`+14155552671 +1 415 555 2671` is the same number written twice (`+14155552671` and `+1 415 555 2671`)',
+    );
+  });
+
+  it('reads a number in groups as one number, and a wrong one as one wrong number', () => {
+    expect(normalizeRecipient('+1 415 555 2671', 'US')).toEqual(SF);
+    expect(normalizeRecipient('0044 20 7183 8750', 'US')).toEqual(LONDON);
+    expect(normalizeRecipient('1 415 555 2671', 'US')).toEqual(SF);
+    expect(refusal('+1 415 555 2671 3', 'US').userMessage).toContain('too long');
+  });
+});
+
+describe('normalizeRecipient, with an extension or letters', () => {
+  it.each<[string, string, string]>([
+    ['+1 415 555 2671 x123', '+1 415 555 2671', '123'],
+    ['+14155552671 ext. 123', '+14155552671', '123'],
+    ['(415) 555-2671 #9', '(415) 555-2671', '9'],
+    ['tel:+14155552671;ext=123', 'tel:+14155552671', '123'],
+  ])('says %j has an extension the agent cannot dial', (raw, main, extension) => {
+    const message = refusal(raw, 'US').userMessage;
+    expect(message).toContain(`has an extension (\`${extension}\`). The AI agent can't dial extensions`);
+    expect(message).toContain(`give the main number only, \`${main}\``);
+    expect(message).toContain(`\`Extension=${extension}\``);
+  });
+
+  it('gives the digits of a number written with letters', () => {
+    expect(refusal('1-800-FLOWERS', 'US').userMessage).toContain(
+      '`1-800-FLOWERS` has letters in it, and only digits can be dialled. Write it in digits: on a phone keypad, it is `1-800-3569377`.',
+    );
   });
 });

@@ -81,6 +81,11 @@ describe('the do-not-call list', () => {
     expect(ack(await a.command('dnc add +14155552671', { user: ADMIN }))).toContain(
       'already on the do-not-call list',
     );
+    // A national number (read in DEFAULT_PHONE_REGION) ends where the reason begins, even a reason with a digit first.
+    expect(ack(await a.command('dnc add 212 555 0143 3 complaints', { user: ADMIN }))).toContain(
+      'Added *+1 212 555 0143*',
+    );
+    expect(ack(await a.command('dnc check +12125550143', { user: ADMIN }))).toContain('3 complaints');
     expect(ack(await a.command('dnc check 415.555.2671'))).not.toContain('asked us to stop');
     expect(ack(await a.command('dnc check 415.555.2671', { user: ADMIN }))).toContain('asked us to stop');
     expect(ack(await a.command('dnc list', { user: ADMIN }))).toContain('+1 415 555 2671');

@@ -110,7 +110,7 @@ export function callCommand(deps: CallCommandDeps) {
     let draft: ReturnType<typeof draftCallRequest> | undefined;
     let completion: { values: CallModalValues; open: OpenChoice[] } | undefined;
     try {
-      parsed = parseCallCommand(command.text ?? '');
+      parsed = parseCallCommand(command.text ?? '', deps.catalog.defaultRegion);
       if (parsed.kind === 'help') {
         await ack(ephemeral(helpMessage(deps.catalog, USAGE, deps.maxScheduleDays)));
         return;
