@@ -314,8 +314,21 @@ function networkError(err: unknown): SlackFileError {
   return new SlackFileError('unavailable', SLACK_FILE_MESSAGES.unavailable, true, what);
 }
 
-/** UTF-8 (a BOM kept, for the CSV reader to see), else Windows-1252 rather than U+FFFD replacement characters. */
+/**
+ * UTF-16 with its byte-order mark (Excel's "Unicode Text", which Slack takes as a text file), else UTF-8 (a BOM kept,
+ * for the CSV reader to see), else Windows-1252 rather than U+FFFD replacement characters.
+ */
 export function decodeText(bytes: Uint8Array): string {
+  const utf16 =
+    bytes[0] === 0xff && bytes[1] === 0xfe
+      ? 'utf-16le'
+      : bytes[0] === 0xfe && bytes[1] === 0xff
+        ? 'utf-16be'
+        : undefined;
+  if (utf16) {
+    // The BOM goes: the CSV reader looks for UTF-8's, decoded as U+FEFF, and drops that as well.
+    return new TextDecoder(utf16).decode(bytes);
+  }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {

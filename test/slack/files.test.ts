@@ -77,6 +77,18 @@ describe('downloadSlackFile', () => {
     expect(text).not.toMatch(/[\uFFFD\u0080-\u009F]/);
   });
 
+  it("reads Excel's Unicode Text (UTF-16 with its byte-order mark), little- and big-endian", async () => {
+    const text = 'phone\tName\r\n+14155552671\tJosé\r\n';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = Buffer.from(le);
+    be.swap16();
+    for (const content of [le, be]) {
+      const id = fake.addFile({ name: 'leads.txt', content, mimetype: 'text/plain' });
+      const got = await downloadSlackFile(client, id, { token: TOKEN, maxBytes: MB });
+      expect(got.text).toBe(text);
+    }
+  });
+
   it('accepts a .csv that Windows labels application/vnd.ms-excel, and plain text files', async () => {
     const csv = fake.addFile({
       name: 'leads.csv',
