@@ -230,6 +230,33 @@ const NUMBER_NAMES = new Set([
   'e164',
 ]);
 
+/**
+ * Words that make a header a phone number column when no header is exactly one of NUMBER_NAMES (`Phone_1`,
+ * `Primary Phone`, `Work Phone`, `Phone #`, `MobilePhone2`, `Telefon`). Not `number`: `Account Number` is no phone.
+ */
+const PHONE_WORDS = new Set([
+  'phone',
+  'phones',
+  'mobile',
+  'cell',
+  'cellphone',
+  'tel',
+  'telephone',
+  'telefon',
+  'telefono',
+  'telefone',
+  'msisdn',
+]);
+
+/** Whether a header's words (split at spaces, punctuation, digits and camelCase) include a phone word. */
+function namesAPhone(name: string): boolean {
+  const words = name
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z]+/);
+  return words.some((word) => PHONE_WORDS.has(word));
+}
+
 /** Per-row choices, by header name (any case). `at` is the command's word for the time. */
 const OPTION_ROLES: Record<string, Exclude<Role, 'number' | 'variable'>> = {
   agent: 'agent',
@@ -255,7 +282,8 @@ interface Layout {
 }
 
 /**
- * Which column holds what. The number column is the one named like a phone number, or else the first. Throws a
+ * Which column holds what. The number column is the one named like a phone number (`phone`, `mobile`, ...), else the
+ * one whose name has a phone word in it (`Phone_1`, `Work Phone`), else the first. Throws a
  * CallRequestError for a list whose columns can't be read: variables without a header row, a cell under no column
  * name, two columns with the same name, or a name that can't be a dynamic variable.
  */
@@ -279,7 +307,10 @@ function layoutOf(table: BatchTable): Layout {
     return { number: 0, variables: [] };
   }
 
-  const numberColumns = header.flatMap((name, index) => (columnRole(name) === 'number' ? [index] : []));
+  const named = header.flatMap((name, index) => (columnRole(name) === 'number' ? [index] : []));
+  // `CustomerID,Name,Phone_1`: the phone column, not the IDs in the first one (they may read as valid numbers).
+  const numberColumns =
+    named.length > 0 ? named : header.flatMap((name, index) => (namesAPhone(name) ? [index] : []));
   if (numberColumns.length > 1) {
     throw new CallRequestError(
       'recipient',
@@ -359,7 +390,8 @@ function checkVariableName(name: string, index: number): void {
       `The column ${code(name)} (column ${index + 1}) can't be a dynamic variable: a variable's name starts with a ` +
         'letter or `_` and has only letters, digits, `_` and `-`, up to 64 characters. Rename it in the header row, ' +
         'e.g. `CustomerName`. (The number column is the one named `phone`, `number`, `tel`, `mobile` or ' +
-        '`recipient`, or else the first; `agent`, `from`, `campaign` and `when` columns choose those per row.)',
+        '`recipient`, else the one with a phone word in its name, else the first; `agent`, `from`, `campaign` and ' +
+        '`when` columns choose those per row.)',
     );
   }
   checkHygiene({ [name]: '' }, {});
@@ -466,7 +498,8 @@ export function previewBatch(
   for (const row of table.rows.slice(0, max)) {
     const cell = (index: number | undefined): string | undefined =>
       index === undefined ? undefined : present(row.cells[index]);
-    const raw = cell(layout.number) ?? '';
+    // A leading `'` is a spreadsheet's "keep as text" mark (this app's own result file writes `'+1 415 555 2671`).
+    const raw = (cell(layout.number) ?? '').replace(/^'/, '');
     try {
       const recipient = normalizeRecipient(raw, catalog.defaultRegion);
       if (numbers.has(recipient.e164)) {

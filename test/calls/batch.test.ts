@@ -167,6 +167,34 @@ describe('previewBatch', () => {
     ]);
   });
 
+  it('takes the column whose name has a phone word in it over the first column, when none is named exactly', () => {
+    // The IDs in the first column read as valid US numbers: calling them would dial strangers.
+    const result = preview(
+      'CustomerID,Name,Phone_1\n2125550123,Jane,+14155552671\n6465550199,John,+442071838750\n',
+    );
+    expect(result.valid.map((r) => [r.recipient.e164, r.variables])).toEqual([
+      ['+14155552671', { CustomerID: '2125550123', Name: 'Jane' }],
+      ['+442071838750', { CustomerID: '6465550199', Name: 'John' }],
+    ]);
+    for (const header of ['Work Phone', 'PrimaryPhone', 'MobilePhone2', 'Telefon']) {
+      const one = preview(`Ref,${header}\n2125550123,+14155552671\n`);
+      expect(one.valid.map((r) => r.recipient.e164)).toEqual(['+14155552671']);
+    }
+    // "Account Number" is no phone: with no phone-named column, the first column is the number, as before.
+    expect(preview('Contact,AccountNumber\n+14155552671,12345\n').valid[0]?.recipient.e164).toBe(
+      '+14155552671',
+    );
+    expect(
+      refusal(() => preview('Ref,Work Phone,Home Phone\n1,+14155552671,+14155552672\n')).userMessage,
+    ).toContain('more than one phone number column');
+  });
+
+  it("reads a number kept as text with a leading ' (as this app's result file writes it)", () => {
+    const result = preview("phone,Name\n'+1 415 555 2671,Jane\n");
+    expect(result.valid.map((r) => r.recipient.e164)).toEqual(['+14155552671']);
+    expect(result.skipped).toEqual([]);
+  });
+
   it('previews pasted numbers with the batch defaults', () => {
     const result = preview('+14155552671\n(646) 555-0199\n', { agent: 'support', when: 'tomorrow 9am' });
     expect(
