@@ -383,9 +383,15 @@ export class BatchDesk {
     const rows = rowsOf(batch);
     const place: StoredRow[] = [...rows.calls];
     const skipped = [...rows.skipped];
-    for (const row of rows.outside) {
+    // Rows moved to the same window start one after another at the batch's pace, not all when it opens: Iqra places
+    // a scheduled call at its time, and the callees' phones would all ring at once.
+    const interval = MINUTE / settings.pacePerMinute;
+    const movedTo = new Map<number, number>();
+    for (const row of [...rows.outside].sort((a, b) => a.line - b.line)) {
       if (outsideHours === 'schedule' && row.nextAllowed !== undefined) {
-        place.push({ ...row, request: scheduledAt(row.request, row.nextAllowed) });
+        const before = movedTo.get(row.nextAllowed) ?? 0;
+        movedTo.set(row.nextAllowed, before + 1);
+        place.push({ ...row, request: scheduledAt(row.request, row.nextAllowed + before * interval) });
       } else {
         const recipient = (row.request as { recipient: { display: string } }).recipient;
         skipped.push({ line: row.line, raw: recipient.display, reason: row.reason });

@@ -461,6 +461,10 @@ describe('batch approval, calling hours and history', () => {
     // 08:00 in Los Angeles, the next morning.
     expect(a.iqra.requests[0]?.fields.ScheduledTime).toBe('2026-11-27T16:00:00.000Z');
     expect((await a.store.batchCalls(batchId))[0]?.state).toBe('queued');
+    // The second row at the pace after it (60 a minute), not at the same moment.
+    const second = (await a.store.batchCalls(batchId))[1];
+    const secondWhen = (second?.request as { when?: { at?: string } } | undefined)?.when;
+    expect(secondWhen?.at).toBe('2026-11-27T16:00:01.000Z');
     // The batch's message says so.
     await a.running.delivery.flush();
     a.running.board.changed(batchId);
