@@ -69,6 +69,8 @@ function readRecipient(raw: string, defaultRegion: CountryCode): Recipient {
 /** One number, `typed` as the rep wrote it (format characters removed, trimmed, not empty). */
 function readOne(typed: string, defaultRegion: CountryCode, howTo: string): Recipient {
   const text = prepare(typed);
+  const spreadsheet = spreadsheetNumberError(text, typed);
+  if (spreadsheet) throw spreadsheet;
   if (!/^\+?[\d\s().-]+$/.test(text) || !/\d/.test(text)) {
     const vanity = vanityError(typed);
     if (vanity) throw vanity;
@@ -142,6 +144,31 @@ function readOne(typed: string, defaultRegion: CountryCode, howTo: string): Reci
     );
   }
   return toRecipient(parsed);
+}
+
+/**
+ * A number a spreadsheet turned into a number of its own: `1.41555E+10` (scientific notation, the last digits lost) or
+ * `4155552671.0` (a decimal, as pandas and some exports write a number column). Neither can be read back as it was.
+ */
+function spreadsheetNumberError(text: string, typed: string): CallRequestError | undefined {
+  const fix =
+    'Format the phone column as Text in the spreadsheet (or write the numbers with their `+` and country code, e.g. ' +
+    '`+14155552671`), then export it again.';
+  if (/^\+?\d(?:\.\d+)?e\+?\d+$/i.test(text)) {
+    return new CallRequestError(
+      'recipient',
+      `${code(typed)} is a number in scientific notation, as a spreadsheet shows a long number: its last digits are ` +
+        `lost. ${fix}`,
+    );
+  }
+  if (/^\+?\d{6,}\.0+$/.test(text)) {
+    return new CallRequestError(
+      'recipient',
+      `${code(typed)} was written as a decimal number (\`.0\` at the end), as a spreadsheet or script exports a number ` +
+        `column. ${fix}`,
+    );
+  }
+  return undefined;
 }
 
 /** `typed` as libphonenumber reads it: no `tel:`, plain dashes, single spaces, `00` as `+`, `(+44)` as `+(44)`. */

@@ -266,3 +266,24 @@ describe('normalizeRecipient, with an extension or letters', () => {
     );
   });
 });
+
+describe('numbers a spreadsheet turned into numbers of its own', () => {
+  it.each(['1.41555E+10', '1.41555e10', '4.42071838750E+11'])(
+    '%s is scientific notation, with how to fix it',
+    (raw) => {
+      const message = refusal(raw, 'US').userMessage;
+      expect(message).toContain('scientific notation');
+      expect(message).toContain('Format the phone column as Text');
+    },
+  );
+
+  it.each(['4155552671.0', '+442071838750.00'])('%s is a decimal number, with how to fix it', (raw) => {
+    const message = refusal(raw, 'US').userMessage;
+    expect(message).toContain('decimal number');
+    expect(message).toContain('Format the phone column as Text');
+  });
+
+  it('a dotted number is still a number', () => {
+    expect(normalizeRecipient('415.555.2671', 'US').e164).toBe('+14155552671');
+  });
+});
