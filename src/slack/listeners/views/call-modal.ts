@@ -156,7 +156,15 @@ export function callModalSubmission(deps: CallModalDeps) {
         checked = false;
       }
     }
-    const draft = checked ? draftCallRequest(command, deps.catalog, origin, requestId) : undefined;
+    let draft: ReturnType<typeof draftCallRequest> | undefined;
+    if (checked) {
+      try {
+        // Also checks the variables and metadata for secrets and card numbers (hygiene): shown on their field.
+        draft = draftCallRequest(command, deps.catalog, origin, requestId);
+      } catch (err) {
+        refuse(err);
+      }
+    }
     // Usually cached: the lookup started when the modal opened.
     const { timeZone, zoneSource } = await requesterZone(client, deps, userId);
     let when: When | undefined;

@@ -180,6 +180,26 @@ describe('the call modal checks the form like the command', () => {
     expect(a.iqra.requests).toHaveLength(0);
   });
 
+  it('shows a card number or a secret in the variables or metadata on its field, and sends nothing', async () => {
+    const a = await start();
+    for (const [values, field] of [
+      [{ variables: 'Card=4242424242424242' }, 'variables'],
+      [{ metadata: 'password=hunter2' }, 'metadata'],
+    ] as const) {
+      const view = await modalFromCommand(a);
+      const answer = await submit(a, view, { recipient: '+14155552671', ...values });
+      expect(answer.status).toBe(200);
+      expect(answer.body?.response_action).toBe('errors');
+      const errors = answer.body?.errors as Record<string, string>;
+      expect(Object.keys(errors)).toEqual([field]);
+      expect(errors[field]).not.toContain('4242424242424242');
+      expect(errors[field]).not.toContain('hunter2');
+    }
+    await settle(a);
+    expect(a.iqra.requests).toHaveLength(0);
+    expect(await a.store.recentCalls('T0001', 'U0MARIA1', 5)).toHaveLength(0);
+  });
+
   it('says so on the first field when the database does not answer, and sends nothing', async () => {
     const a = await start();
     const view = await modalFromCommand(a);
