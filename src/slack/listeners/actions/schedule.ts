@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { CallRequest } from '../../../calls/call-request.js';
 import type { Logger } from '../../../log.js';
 import type { CallDesk } from '../../../services/call-desk.js';
 import { requestOf } from '../../../services/stored-request.js';
@@ -10,11 +11,14 @@ export interface ScheduleDeps {
   store: Store;
   logger: Logger;
   newRequestId: () => string;
+  now: () => Date;
 }
 
 /**
  * "Schedule for <time>" on a call refused for calling hours: the same call as a new request at the next allowed time,
  * checked again by every guard. Only the requester may press it, and it makes one request however often it is pressed.
+ * Pressed after that time (the next day, say), the call is for now, and the calling-hours guard looks at now: a time
+ * already gone would be placed at once by Iqra, whatever the hour where the callee is.
  */
 export function scheduleAction(deps: ScheduleDeps) {
   return async ({
@@ -42,17 +46,17 @@ export function scheduleAction(deps: ScheduleDeps) {
       return;
     }
     const requestId = deps.newRequestId();
-    const request = {
-      ...resolved.request,
-      requestId,
-      when: {
-        kind: 'scheduled' as const,
-        at: new Date(at),
-        timeZone: resolved.request.requesterTimeZone,
-        zoneSource: 'requester' as const,
-        phrase: 'the next time within calling hours',
-      },
-    };
+    const when: CallRequest['when'] =
+      at > deps.now().getTime()
+        ? {
+            kind: 'scheduled',
+            at: new Date(at),
+            timeZone: resolved.request.requesterTimeZone,
+            zoneSource: 'requester',
+            phrase: 'the next time within calling hours',
+          }
+        : { kind: 'now' };
+    const request = { ...resolved.request, requestId, when };
     const { created, requestId: existing } = await deps.desk.receiveResolved(
       `schedule:${previousId}`,
       request,
@@ -80,7 +84,11 @@ export function scheduleAction(deps: ScheduleDeps) {
     if (typeof respond === 'function') {
       await respond({
         replace_original: true,
-        text: `🗓️ Scheduled as request \`${requestId}\`: the confirmation follows.`,
+        text:
+          when.kind === 'scheduled'
+            ? `🗓️ Scheduled as request \`${requestId}\`: the confirmation follows.`
+            : `📞 That time has passed, so this is a call for now, as request \`${requestId}\` (checked against ` +
+              'calling hours again): the confirmation follows.',
       }).catch(() => {});
     }
   };
