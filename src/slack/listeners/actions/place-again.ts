@@ -55,6 +55,19 @@ export function placeAgainAction(deps: PlaceAgainDeps) {
       return;
     }
 
+    if (previous.state !== 'unknown') {
+      // Only a call whose outcome is unknown is placed again. Another replica may have recorded Iqra's late answer
+      // (queued) after the button was posted: pressing it then would dial the customer a second time.
+      await ack();
+      log.info('place again refused: the outcome is known now', { state: previous.state });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `The call \`${previousId}\` is not in doubt any more (it is *${previous.state}* now), so I did not place it again.`,
+      });
+      return;
+    }
+
     const now = deps.now();
     const when: When =
       resolved.request.when.kind === 'scheduled' && resolved.request.when.at.getTime() > now.getTime()

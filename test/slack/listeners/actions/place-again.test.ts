@@ -27,6 +27,25 @@ describe('"Place the call again"', () => {
     expect(JSON.stringify(reply.args.blocks)).toContain(`"value":"${requestId}"`);
   });
 
+  it('refuses when the outcome is known by now (another replica recorded Iqra’s answer), and sends nothing more', async () => {
+    app = await startTestApp();
+    const { requestId, parentTs } = await unknownCall(app);
+    await app.store.transition(requestId, ['unknown'], 'queued', {}, Date.now());
+    const res = await app.interact(
+      app.buttonPress({
+        actionId: 'place_call_again',
+        value: requestId,
+        user: 'U0MARIA1',
+        message: { ts: `${parentTs}9` },
+      }),
+    );
+    expect(res.status).toBe(200);
+    const answer = await app.slack.waitFor(() => app?.slack.responses[0], 'the answer');
+    expect(JSON.stringify(answer.body)).toContain('is not in doubt any more');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(app.iqra.requests).toHaveLength(1);
+  });
+
   it('refuses anyone but the requester, and sends nothing', async () => {
     app = await startTestApp();
     const { requestId, parentTs } = await unknownCall(app);
