@@ -317,6 +317,8 @@ export class CallDesk {
     if (done && to === 'queued') log.debug('call transition', { from: 'sending', to, recorded: true });
     else log.info('call transition', { from: 'sending', to, recorded: Boolean(done) });
     if (done) this.metrics.callEnded(to, record.entryPoint);
+    // Iqra surely did not queue it: it does not count against the hourly limits (`unknown` does: it may be placed).
+    if (done && to === 'failed') await this.releaseQuota(requestId);
     await this.announce(sending);
   }
 
@@ -380,6 +382,8 @@ export class CallDesk {
       { by: 'guard', guard: refusal.guard },
     );
     if (!refused) return;
+    // Stopped after the limits were counted (at approval: the do-not-call list, calling hours): nothing was placed.
+    await this.releaseQuota(record.id);
     logger.info('call transition', {
       requestId: record.id,
       from: record.state,
@@ -533,10 +537,25 @@ export class CallDesk {
       { by: decision.by },
     );
     if (!rejected) return { ok: false, reason: 'already_decided', ...(await this.reread(requestId)) };
+    await this.releaseQuota(requestId);
     log.info('call transition', { from: 'pending_approval', to: 'rejected' });
     this.metrics.callEnded('rejected', rejected.entryPoint);
     await this.announceDecision(rejected);
     return { ok: true, record: rejected };
+  }
+
+  /**
+   * Gives back what a request counted against the hourly limits, once it ended without a call being placed (rejected,
+   * expired, refused, or `failed` at Iqra). Called only by whoever won the transition to that end, so once; and the
+   * store deletes the request's own uses, so a second call frees nothing more. A failure is logged, not thrown: the
+   * use then simply leaves the window within the hour.
+   */
+  private async releaseQuota(requestId: string): Promise<void> {
+    try {
+      await this.deps.store.releaseQuota(requestId);
+    } catch (error) {
+      this.deps.logger.warn('could not give back an hourly limit use', { requestId, error });
+    }
   }
 
   private async reread(requestId: string): Promise<{ record?: CallRecord }> {
@@ -555,6 +574,7 @@ export class CallDesk {
       { by: 'expiry', why },
     );
     if (expired) {
+      await this.releaseQuota(record.id);
       this.metrics.callEnded('expired', expired.entryPoint);
       this.deps.logger.info('call transition', {
         requestId: record.id,

@@ -264,6 +264,134 @@ describe('hourly limits, counted in the store', () => {
   });
 });
 
+describe('hourly limits count only calls that may have been placed', () => {
+  const APPROVAL = { CALL_APPROVAL: 'always', CALL_APPROVERS: 'U0BOSS001' };
+
+  /** The rep's latest request, once it has reached `state`. */
+  async function latest(a: TestApp, state: string, count: number) {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const calls = await a.store.recentCalls('T0001', 'U0MARIA1', 10);
+      if (calls.length === count && calls[0]?.state === state) return calls[0];
+      if (Date.now() > deadline)
+        throw new Error(`request ${count} never became ${state}: ${calls[0]?.state}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async function reject(a: TestApp, requestId: string) {
+    const opens = openedViews(a).length;
+    await a.interact(
+      a.buttonPress({ actionId: 'reject_call', value: requestId, user: 'U0BOSS001', message: { ts: '1.1' } }),
+    );
+    const opened = await a.slack.waitFor(() => openedViews(a)[opens], 'the reject modal');
+    await a.interact(viewSubmission(a, opened.view, { user: 'U0BOSS001' }));
+    // The decision is announced after the request's limit use was given back.
+    await a.slack.waitFor(
+      () =>
+        a.slack
+          .callsOf('chat.postMessage')
+          .find((c) => c.args.thread_ts && String(c.args.text).includes('Rejected') && true),
+      'the rejection',
+    );
+    await latest(a, 'rejected', (await a.store.recentCalls('T0001', 'U0MARIA1', 10)).length);
+  }
+
+  it('gives back a rejected request, and one stopped at approval by the do-not-call list', async () => {
+    const a = await start({ CALL_LIMIT_PER_USER_PER_HOUR: '2', ...APPROVAL });
+    for (let n = 1; n <= 2; n += 1) {
+      await a.command('+14155552671');
+      await reject(a, (await latest(a, 'pending_approval', n)).id);
+    }
+    // Two rejected requests placed nothing: the third is not refused by the limit.
+    await a.command('+14155552671');
+    const third = await latest(a, 'pending_approval', 3);
+    expect(JSON.stringify(a.slack.responses.map((r) => r.body))).not.toContain('calls in the last hour');
+
+    // Approved, then stopped by the do-not-call list at approval time: given back too.
+    await a.command('dnc add +14155552671', { user: ADMIN });
+    await a.interact(
+      a.buttonPress({ actionId: 'approve_call', value: third.id, user: 'U0BOSS001', message: { ts: '1.1' } }),
+    );
+    await latest(a, 'refused', 3);
+    await a.command('dnc remove +14155552671', { user: ADMIN });
+    await a.command('+14155552671');
+    await latest(a, 'pending_approval', 4);
+    await a.command('+14155552671');
+    await latest(a, 'pending_approval', 5);
+    // The limit still holds: two requests waiting count.
+    await a.command('+14155552671');
+    await a.slack.waitFor(
+      () =>
+        a.slack.responses.find((r) =>
+          JSON.stringify(r.body).includes('You have placed 2 calls in the last hour'),
+        ),
+      'the limit refusal',
+    );
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('gives back a request that expired waiting for approval', async () => {
+    let offset = 0;
+    const t0 = Date.now();
+    app = await startTestApp({
+      env: { CALL_LIMIT_PER_USER_PER_HOUR: '1', ...APPROVAL },
+      now: () => new Date(DAYTIME.getTime() + (Date.now() - t0) + offset),
+      appOptions: { approvalSweepMs: 50 },
+    });
+    const a = app;
+    await a.command('+14155552671 at "in 30 minutes"');
+    await latest(a, 'pending_approval', 1);
+    // Its time passes undecided: it expires, 31 minutes after its use of the limit was counted.
+    const updates = a.slack.callsOf('chat.update').length;
+    offset = 31 * 60_000;
+    await latest(a, 'expired', 1);
+    // The expiry is announced after the request's limit use was given back.
+    await a.slack.waitFor(() => a.slack.callsOf('chat.update')[updates], 'the expiry');
+    await a.command('+14155552671');
+    await latest(a, 'pending_approval', 2);
+    expect(JSON.stringify(a.slack.responses.map((r) => r.body))).not.toContain('calls in the last hour');
+  });
+
+  it('gives back a call Iqra refused (`failed`): the next one is placed', async () => {
+    const a = await start({ CALL_LIMIT_PER_USER_PER_HOUR: '1' });
+    a.iqra.script({ code: 'INSUFFICIENT_BALANCE' });
+    await a.command('+14155552671');
+    const failed = await latest(a, 'failed', 1);
+    expect(failed.outcomeReason).toBe('INSUFFICIENT_BALANCE');
+    // The outcome is announced after the limit use was given back.
+    await a.slack.waitFor(() => a.slack.callsOf('chat.postMessage')[0], 'the outcome');
+    await a.command('+14155552671');
+    await latest(a, 'queued', 2);
+    expect(a.iqra.requests).toHaveLength(2);
+    await a.command('+14155552671');
+    expect(await refusal(a)).toContain('You have placed 1 calls in the last hour');
+  });
+
+  it('still counts a call whose outcome is unknown (it may have been placed)', async () => {
+    const a = await start({ CALL_LIMIT_PER_USER_PER_HOUR: '1' });
+    a.iqra.script({ status: 500 });
+    await a.command('+14155552671');
+    await latest(a, 'unknown', 1);
+    await a.slack.waitFor(() => a.slack.callsOf('chat.postMessage')[0], 'the outcome');
+    await a.command('+14155552671');
+    expect(await refusal(a)).toContain('You have placed 1 calls in the last hour');
+    expect(a.iqra.requests).toHaveLength(1);
+  });
+
+  it('frees one use per request however often it is given back', async () => {
+    const a = await start();
+    const scopes = [{ key: 'user:T0001:U0MARIA1', limit: 2 }];
+    const at = DAYTIME.getTime();
+    expect(await a.store.claimQuota(scopes, 3_600_000, at, 'req_a')).toEqual({ ok: true });
+    expect(await a.store.claimQuota(scopes, 3_600_000, at + 1, 'req_b')).toEqual({ ok: true });
+    await a.store.releaseQuota('req_a');
+    await a.store.releaseQuota('req_a');
+    expect(await a.store.claimQuota(scopes, 3_600_000, at + 2, 'req_c')).toEqual({ ok: true });
+    expect((await a.store.claimQuota(scopes, 3_600_000, at + 3, 'req_d')).ok).toBe(false);
+  });
+});
+
 describe('metadata hygiene', () => {
   it('refuses a card number or a password in the command, before anything is recorded', async () => {
     const a = await start();
