@@ -436,7 +436,7 @@ export interface GuardStore {
     now: number,
     requestId: string,
   ): Promise<QuotaResult>;
-  /** Gives back what `requestId` counted against the limits (a call that was surely not placed, and will be again). */
+  /** Gives back what `requestId` counted against the limits: it ended without a call, or a batch row will be sent again. */
   releaseQuota(requestId: string): Promise<void>;
 }
 
