@@ -321,6 +321,7 @@ function layoutOf(table: BatchTable): Layout {
   const layout: Layout = { number: numberColumns[0] ?? 0, variables: [] };
   /** Lower-cased names already used → the name as written. */
   const seen = new Map<string, string>();
+  const badNames: { name: string; index: number }[] = [];
   for (let index = 0; index < width; index++) {
     if (index === layout.number) continue;
     const name = header[index] ?? '';
@@ -347,8 +348,8 @@ function layoutOf(table: BatchTable): Layout {
     seen.set(name.toLowerCase(), name);
     const role = columnRole(name);
     if (role === 'variable') {
-      checkVariableName(name, index);
-      layout.variables.push({ index, name });
+      if (isVariableName(name)) layout.variables.push({ index, name });
+      else badNames.push({ name, index });
     } else if (role !== 'number') {
       if (layout[role] !== undefined) {
         throw new CallRequestError(
@@ -359,6 +360,7 @@ function layoutOf(table: BatchTable): Layout {
       layout[role] = index;
     }
   }
+  if (badNames.length > 0) throw badVariableNames(badNames);
   return layout;
 }
 
@@ -374,27 +376,47 @@ const OPTION_TITLES: Record<'agent' | 'from' | 'campaign' | 'when', string> = {
  * parser, so the two can't drift apart) and must not be named like a secret or payment data (the hygiene rules; the
  * whole column would be refused row by row, so it is refused once, for the whole list).
  */
-function checkVariableName(name: string, index: number): void {
-  let problem = /[=\r\n]/.test(name);
-  if (!problem) {
-    try {
-      parseAssignmentLines(`${name}=x`, 'variables');
-    } catch (error) {
-      if (!(error instanceof CallRequestError)) throw error;
-      problem = true;
-    }
-  }
-  if (problem) {
-    throw new CallRequestError(
-      'variables',
-      `The column ${code(name)} (column ${index + 1}) can't be a dynamic variable: a variable's name starts with a ` +
-        'letter or `_` and has only letters, digits, `_` and `-`, up to 64 characters. Rename it in the header row, ' +
-        'e.g. `CustomerName`. (The number column is the one named `phone`, `number`, `tel`, `mobile` or ' +
-        '`recipient`, else the one with a phone word in its name, else the first; `agent`, `from`, `campaign` and ' +
-        '`when` columns choose those per row.)',
-    );
+/**
+ * Whether a header can name a dynamic variable. A name like a secret or payment data is refused at once
+ * (checkHygiene throws); the others that can't be names are all refused together, by badVariableNames.
+ */
+function isVariableName(name: string): boolean {
+  if (/[=\r\n]/.test(name)) return false;
+  try {
+    parseAssignmentLines(`${name}=x`, 'variables');
+  } catch (error) {
+    if (!(error instanceof CallRequestError)) throw error;
+    return false;
   }
   checkHygiene({ [name]: '' }, {});
+  return true;
+}
+
+/**
+ * All the header names that can't be variables, in one answer (a CRM export has several: `First Name`, `Record ID`),
+ * each with a name it could have instead.
+ */
+function badVariableNames(bad: { name: string; index: number }[]): CallRequestError {
+  const rename = (name: string) =>
+    name
+      .replace(/[^A-Za-z0-9_-]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .replace(/^(?=[^A-Za-z_])/, '_')
+      .slice(0, 64) || 'Column';
+  const listed = bad.map(
+    ({ name, index }) => `${code(name)} (column ${index + 1}, e.g. ${code(rename(name))})`,
+  );
+  const which =
+    bad.length === 1
+      ? `The column ${listed[0]} can't be a dynamic variable`
+      : `These columns can't be dynamic variables: ${listed.join(', ')}`;
+  return new CallRequestError(
+    'variables',
+    `${which}: a variable's name starts with a letter or \`_\` and has only letters, digits, \`_\` and \`-\`, up to ` +
+      '64 characters. Rename them in the header row. (The number column is the one named `phone`, `number`, `tel`, ' +
+      '`mobile` or `recipient`, else the one with a phone word in its name, else the first; `agent`, `from`, ' +
+      '`campaign` and `when` columns choose those per row.)',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -287,7 +287,16 @@ describe('previewBatch', () => {
   it('refuses a header name that cannot be a variable, for the whole batch', () => {
     const error = refusal(() => preview('phone,Customer Name\n+14155552671,Jane\n'));
     expect(error.field).toBe('variables');
-    expect(error.userMessage).toMatch(/^The column `Customer Name` \(column 2\) can't be a dynamic variable/);
+    expect(error.userMessage).toMatch(
+      /^The column `Customer Name` \(column 2, e\.g\. `Customer_Name`\) can't be a dynamic variable/,
+    );
+    // A CRM export's columns are all named in one answer, not one per upload.
+    const all = refusal(() =>
+      preview('phone,First Name,Record ID,Phone #2,Plan\n+14155552671,Jane,7,x,Pro\n'),
+    );
+    expect(all.userMessage).toMatch(
+      /^These columns can't be dynamic variables: `First Name` \(column 2, e\.g\. `First_Name`\), `Record ID` \(column 3, e\.g\. `Record_ID`\), `Phone #2` \(column 4, e\.g\. `Phone_2`\):/,
+    );
     expect(refusal(() => preview('phone,meta.Source\n+14155552671,x\n')).field).toBe('variables');
     expect(refusal(() => preview('phone,a=b\n+14155552671,x\n')).userMessage).toMatch(/`a=b`/);
   });
