@@ -94,9 +94,29 @@ function canonicalTimeZone(name: string): string | undefined {
   } catch {
     canonical = undefined;
   }
+  if (canonical !== undefined) canonical = CURRENT_ZONE_NAMES[canonical] ?? canonical;
   if (canonicalZones.size < 5000) canonicalZones.set(name, canonical);
   return canonical;
 }
+
+/**
+ * Zones the IANA database renamed, by the old name Node's ICU still gives as canonical (`Asia/Kolkata` comes back as
+ * `Asia/Calcutta`): the name people use now is the one shown. Intl accepts both.
+ */
+const CURRENT_ZONE_NAMES: Readonly<Record<string, string>> = {
+  'Asia/Calcutta': 'Asia/Kolkata',
+  'Europe/Kiev': 'Europe/Kyiv',
+  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Asia/Rangoon': 'Asia/Yangon',
+  'Asia/Katmandu': 'Asia/Kathmandu',
+  'America/Godthab': 'America/Nuuk',
+  'Africa/Asmera': 'Africa/Asmara',
+  'Atlantic/Faeroe': 'Atlantic/Faroe',
+  'Pacific/Truk': 'Pacific/Chuuk',
+  'Pacific/Ponape': 'Pacific/Pohnpei',
+  'Pacific/Enderbury': 'Pacific/Kanton',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires',
+};
 
 /** True for a zone name Intl accepts (`Europe/London`, `UTC`); false for `Mars/Olympus`, `PST8`, ''. */
 export function isValidTimeZone(name: string): boolean {

@@ -184,6 +184,21 @@ describe('resolveWhen: a zone in the phrase wins', () => {
     });
   });
 
+  it('a renamed zone keeps its current name (Node’s ICU calls Asia/Kolkata Asia/Calcutta)', () => {
+    for (const [written, name] of [
+      ['asia/kolkata', 'Asia/Kolkata'],
+      ['Asia/Calcutta', 'Asia/Kolkata'],
+      ['Europe/Kyiv', 'Europe/Kyiv'],
+      ['Asia/Ho_Chi_Minh', 'Asia/Ho_Chi_Minh'],
+    ]) {
+      expect(scheduled(`tomorrow 10am ${written}`, ctx('2026-06-10T05:00:00Z', LA)).timeZone).toBe(name);
+    }
+    // 10:00 in Kolkata (UTC+5:30) on 11 June.
+    expect(at('tomorrow 10am Asia/Kolkata', ctx('2026-06-10T05:00:00Z', LA))).toBe(
+      '2026-06-11T04:30:00.000Z',
+    );
+  });
+
   it('an IANA name in any case, with DST care in that zone', () => {
     expect(scheduled('tomorrow 10am america/new_york', ctx('2026-06-10T17:00:00Z', LA))).toMatchObject({
       at: new Date('2026-06-11T14:00:00.000Z'),
