@@ -13,6 +13,7 @@ import {
 } from 'libphonenumber-js';
 import { CallRequestError } from './errors.js';
 import { withoutFormatCharacters } from './format-characters.js';
+import { listWords } from './listing.js';
 
 export interface Recipient {
   /** `+14155552671` */
@@ -247,7 +248,7 @@ function splitNumbers(typed: string, defaultRegion: CountryCode): string[] | und
 
 function severalNumbersError(typed: string, numbers: string[], defaultRegion: CountryCode): CallRequestError {
   const e164 = new Set(numbers.map((n) => validNumber(n, defaultRegion)?.number ?? n));
-  const named = listed(numbers.map(code));
+  const named = listWords(numbers.map(code));
   if (e164.size === 1) {
     const spellings = new Set(numbers).size > 1 ? ` (${named})` : '';
     return new CallRequestError(
@@ -263,11 +264,6 @@ function severalNumbersError(typed: string, numbers: string[], defaultRegion: Co
     `I found ${numbers.length === 2 ? 'two' : numbers.length} phone numbers: ${named}. One call per command: ` +
       `call one of them, e.g. ${code(`/call ${numbers[0]}`)}, and ${others} (or call a list with \`/call batch\`).`,
   );
-}
-
-/** `a`, `a and b`, `a, b and c`. */
-function listed(items: string[]): string {
-  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 export interface Extension {

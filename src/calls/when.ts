@@ -22,6 +22,7 @@ import type { ParsedComponents } from 'chrono-node';
 // The English parser alone (the one `chrono-node`'s own `parse` uses): the package root loads 15 more languages.
 import * as chrono from 'chrono-node/en';
 import { CallRequestError } from './errors.js';
+import { listWords } from './listing.js';
 
 export type When =
   | { kind: 'now' }
@@ -264,13 +265,6 @@ function example(text: string): string {
   return `\`at "${escapeMrkdwn(text.replace(/[`"]/g, ''))}"\``;
 }
 
-/** `a`, `a or b`, `a, b or c`. */
-function orList(items: string[]): string {
-  return items.length <= 1
-    ? items.join('')
-    : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
-}
-
 /**
  * Writes the suggestion in a refusal: the first of `candidates` that resolveWhen accepts, else those of `fallback` it
  * accepts (else "in 2 hours"; with an empty `fallback`, nothing: ''). A suggestion the requester copies must not be
@@ -288,7 +282,7 @@ function suggester(ctx: WhenContext): Suggest {
     if (fallback.length === 0) return '';
     const accepted = fallback.filter((text) => accepts(text, ctx));
     // "in 2 hours" is accepted whenever a call can be scheduled at all (at least a day ahead).
-    return orList((accepted.length > 0 ? accepted : ['in 2 hours']).map(example));
+    return listWords((accepted.length > 0 ? accepted : ['in 2 hours']).map(example), 'or');
   };
 }
 

@@ -7,6 +7,7 @@ import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from '@slack/
 import type { CallCatalog, OpenChoice } from '../../calls/call-request.js';
 import type { Directory, DirectoryEntry } from '../../calls/directory.js';
 import type { CallField } from '../../calls/errors.js';
+import { listWords } from '../../calls/listing.js';
 import type { Recipient } from '../../calls/phone.js';
 import { describeInZone, type When } from '../../calls/when.js';
 import { clip, escapeMrkdwn } from './mrkdwn.js';
@@ -105,13 +106,9 @@ const CHOICE_WORDS: Record<OpenChoice, string> = {
   campaign: 'the campaign',
 };
 
-function andList(words: string[]): string {
-  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
-}
-
 export function noteText(note: ModalNote): string {
   if (note.kind === 'no_number') return NO_NUMBER_NOTE;
-  const choices = andList(note.choices.map((c) => CHOICE_WORDS[c]));
+  const choices = listWords(note.choices.map((c) => CHOICE_WORDS[c]));
   return `Your \`/call\` needs a little more: choose ${choices} below (no default is set), check the rest, and press *Place call*.`;
 }
 
