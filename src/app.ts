@@ -315,7 +315,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     zoneOf: (userId) => zones.zoneOf(app.client, userId),
     onOutbox: () => delivery.kick(),
     onBatchRow: (batchId, hold) => batches.rowChanged(batchId, hold),
-    batchSchedulesOutsideHours: (batchId) => batches.schedulesOutsideHours(batchId),
+    batchWindowSlot: (batchId, requestId, window) => batches.nextWindowSlot(batchId, requestId, window),
     logger,
     now,
     instanceId,

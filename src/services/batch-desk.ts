@@ -383,15 +383,13 @@ export class BatchDesk {
     const rows = rowsOf(batch);
     const place: StoredRow[] = [...rows.calls];
     const skipped = [...rows.skipped];
-    // Rows moved to the same window start one after another at the batch's pace, not all when it opens: Iqra places
-    // a scheduled call at its time, and the callees' phones would all ring at once.
     const interval = MINUTE / settings.pacePerMinute;
-    const movedTo = new Map<number, number>();
+    const moved = new Set<number>();
     for (const row of [...rows.outside].sort((a, b) => a.line - b.line)) {
       if (outsideHours === 'schedule' && row.nextAllowed !== undefined) {
-        const before = movedTo.get(row.nextAllowed) ?? 0;
-        movedTo.set(row.nextAllowed, before + 1);
-        place.push({ ...row, request: scheduledAt(row.request, row.nextAllowed + before * interval) });
+        const at = windowSlot(row.nextAllowed, interval, moved);
+        moved.add(at);
+        place.push({ ...row, request: scheduledAt(row.request, at) });
       } else {
         const recipient = (row.request as { recipient: { display: string } }).recipient;
         skipped.push({ line: row.line, raw: recipient.display, reason: row.reason });
@@ -625,10 +623,24 @@ export class BatchDesk {
     this.deps.onChange?.(batchId);
   }
 
-  /** Whether the batch schedules rows outside calling hours for the callee's next window. */
-  async schedulesOutsideHours(batchId: string): Promise<boolean> {
-    const batch = await this.deps.store.getBatch(batchId);
-    return batch ? settingsOf(batch).outsideHours === 'schedule' : false;
+  /**
+   * When a row found outside calling hours only as it is sent (after a pause at an hourly limit, or a slow batch
+   * crossing the window's end) starts in its callee's next window (`window`: its opening): at the batch's pace after
+   * the rows already moved there, at confirm time or since, as at confirm time. Undefined when the batch skips rows
+   * outside calling hours.
+   */
+  async nextWindowSlot(batchId: string, requestId: string, window: Date): Promise<Date | undefined> {
+    const { store } = this.deps;
+    const batch = await store.getBatch(batchId);
+    if (!batch || settingsOf(batch).outsideHours !== 'schedule') return undefined;
+    const moved = new Set<number>();
+    for (const call of await store.batchCalls(batchId)) {
+      const when = call.request.when as { phrase?: unknown; at?: unknown } | undefined;
+      if (call.id !== requestId && when?.phrase === NEXT_WINDOW_PHRASE && typeof when.at === 'string') {
+        moved.add(Date.parse(when.at));
+      }
+    }
+    return new Date(windowSlot(window.getTime(), MINUTE / settingsOf(batch).pacePerMinute, moved));
   }
 
   /** The batch with its rows and counts (skipped rows included), for its message and `/call status`. */
@@ -739,6 +751,18 @@ function placingMinutes(
   );
   if (rows <= perHour) return atPace;
   return Math.max(atPace, Math.floor((rows - 1) / perHour) * 60);
+}
+
+/**
+ * When a row moved to its callee's next calling window (`window`: its opening) starts. Rows moved to the same window
+ * start one after another at the batch's pace, not all when it opens: Iqra places a scheduled call at its time, and
+ * the callees' phones would all ring at once. So the row takes the window's first slot (its opening, then one every
+ * `interval`) that no row already moved (`moved`: their times) holds. Whole milliseconds, as the store keeps them.
+ */
+function windowSlot(window: number, interval: number, moved: ReadonlySet<number>): number {
+  let slot = 0;
+  while (moved.has(Math.round(window + slot * interval))) slot += 1;
+  return Math.round(window + slot * interval);
 }
 
 /** A stored request moved to its callee's next calling window (the store keeps times as ISO strings). */

@@ -29,8 +29,12 @@ export interface CallDeskDeps {
    * when a row has to wait (`holdUntil`: an hourly limit, or Iqra asking to slow down) so that the batch pauses.
    */
   onBatchRow?: (batchId: string, hold?: { until: number; reason: 'limit' | 'iqra' }) => void | Promise<void>;
-  /** Whether a batch schedules rows that are outside calling hours for the callee's next window (else skips them). */
-  batchSchedulesOutsideHours?: (batchId: string) => Promise<boolean>;
+  /**
+   * When a batch's row found outside calling hours as it is sent starts in its callee's next window (`window`: its
+   * opening), staggered at the batch's pace after the rows already moved there; undefined when the batch skips such
+   * rows instead.
+   */
+  batchWindowSlot?: (batchId: string, requestId: string, window: Date) => Promise<Date | undefined>;
   logger: Logger;
   now: () => Date;
   instanceId: string;
@@ -324,8 +328,8 @@ export class CallDesk {
 
   /**
    * A guard stopped a batch's row. An hourly limit: the row goes back to waiting and the batch pauses until the
-   * limit frees up (`'waits'`). Calling hours, when the batch schedules such rows: the request, rescheduled for the
-   * callee's next window. Otherwise undefined: the row is refused like any call (and shows as skipped).
+   * limit frees up (`'waits'`). Calling hours, when the batch schedules such rows: the request, rescheduled for its
+   * slot in the callee's next window. Otherwise undefined: the row is refused like any call (and shows as skipped).
    */
   private async batchRowRefused(
     record: CallRecord,
@@ -350,12 +354,9 @@ export class CallDesk {
       await this.deps.onBatchRow?.(batchId, { until: refusal.detail.retryAt, reason: 'limit' });
       return 'waits';
     }
-    if (
-      refusal.guard === 'hours' &&
-      refusal.nextAllowed &&
-      (await this.deps.batchSchedulesOutsideHours?.(batchId))
-    ) {
-      return { ...request, when: atNextWindow(refusal.nextAllowed, request.requesterTimeZone) };
+    if (refusal.guard === 'hours' && refusal.nextAllowed) {
+      const at = await this.deps.batchWindowSlot?.(batchId, record.id, refusal.nextAllowed);
+      if (at) return { ...request, when: atNextWindow(at, request.requesterTimeZone) };
     }
     return undefined;
   }

@@ -473,6 +473,41 @@ describe('batch approval, calling hours and history', () => {
     expect(JSON.stringify(update?.args.blocks)).toContain("scheduled for the callee's next calling window");
   });
 
+  it('staggers rows found outside calling hours only when sent after those moved at confirm time', async () => {
+    // 19:59:53 in Los Angeles, 7 seconds before the end of the 08:00–20:00 window: at 20 calls a minute, rows 1–3
+    // are due before 20:00 and rows 4–5 after, so only those two are moved when the batch is confirmed.
+    const c = clock(Date.parse('2026-11-27T03:59:53.000Z'));
+    const a = await start({ env: { CALLING_HOURS: '08:00-20:00' }, now: c.now });
+    const rows = Array.from({ length: 5 }, (_, i) => `+1415555${String(1001 + i)}`).join('\n');
+    const { shown } = await submitList(a, { batch_paste: rows, batch_pace: '20' });
+    await a.interact(viewSubmission(a, shown, { input: { batch_outside: 'schedule' } }));
+    const batchId = shown.private_metadata ?? '';
+    // The batch is slow (the app was busy, or restarted): its first slot comes after 20:00, and rows 1–3, inside
+    // calling hours at confirm time, are found outside only as they are sent.
+    c.advance(17_000);
+    for (let i = 0; i < 5; i++) {
+      await a.running.batches.tick();
+      c.advance(3000);
+    }
+    expect(a.iqra.requests.map((r) => r.fields.RecipientNumber)).toEqual([
+      '+14155551001',
+      '+14155551002',
+      '+14155551003',
+      '+14155551004',
+      '+14155551005',
+    ]);
+    // 08:00 in Los Angeles the next morning, one row every 3 seconds: rows 4–5 in the first two slots (moved at
+    // confirm time), rows 1–3 in the slots after them; never two at the same moment.
+    expect(a.iqra.requests.map((r) => r.fields.ScheduledTime)).toEqual([
+      '2026-11-27T16:00:06.000Z',
+      '2026-11-27T16:00:09.000Z',
+      '2026-11-27T16:00:12.000Z',
+      '2026-11-27T16:00:00.000Z',
+      '2026-11-27T16:00:03.000Z',
+    ]);
+    expect((await a.store.batchCalls(batchId)).map((call) => call.state)).toEqual(Array(5).fill('queued'));
+  });
+
   it('skips them instead when the rep chooses so', async () => {
     const at = Date.parse('2026-11-27T05:00:00.000Z');
     const a = await start({ env: { CALLING_HOURS: '08:00-20:00' }, now: () => new Date(at) });
