@@ -134,6 +134,21 @@ describe('the do-not-call list', () => {
     expect((await a.store.findDnc('T0001', '+442071838750'))?.reason).toBe('Ada Lovelace, moved');
   });
 
+  it('refuses an import form sent by a non-admin on the form, in plain words, and imports nothing', async () => {
+    const a = await start();
+    await a.command('dnc import', { user: ADMIN });
+    const opened = await a.slack.waitFor(() => openedViews(a)[0], 'the import form');
+    // Sent by someone who is not an admin (a forged submission, or one no longer an admin).
+    const res = await a.interact(
+      viewSubmission(a, opened.view, { user: 'U0MARIA1', input: { dnc_lines: '+14155552671' } }),
+    );
+    const answer = JSON.parse(res.body) as { response_action: string; errors: Record<string, string> };
+    expect(answer.response_action).toBe('errors');
+    // Slack shows a form's errors as plain text: the admins' mention would read `<@U0ADMIN01>` there.
+    expect(Object.values(answer.errors)).toEqual(['Only admins can import numbers. Ask one of them.']);
+    expect((await a.store.listDnc('T0001', 10)).total).toBe(0);
+  });
+
   it('refuses a non-admin every admin action', async () => {
     const a = await start();
     for (const text of ['dnc add +14155552671', 'dnc remove +14155552671', 'dnc list', 'audit']) {

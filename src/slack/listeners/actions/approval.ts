@@ -36,19 +36,32 @@ export interface ApprovalDeps {
 
 export const NOT_AN_APPROVER = (approvers: string) =>
   `Only the approvers (${approvers}) can approve or reject calls. Ask one of them.`;
+/** NOT_AN_APPROVER on the reject form, where the approvers' mentions would not read (see `Where`). */
+export const NOT_AN_APPROVER_ON_FORM = 'Only the approvers can approve or reject calls. Ask one of them.';
 export const OWN_REQUEST = 'You asked for this call, so someone else must approve or reject it.';
 export const NOT_FOUND = "I can't find this call request any more.";
 
-function stateWords(record: CallRecord | undefined): string {
+/**
+ * Where an answer is shown. In a message (mrkdwn), people are named by mention. On the reject form, as the form's
+ * `errors`, which Slack shows as plain text (a mention reads `<@U0123>` there), they are named in words, from the
+ * point of view of `userId`: nobody's name is at hand, and looking one up would hold up the form's 3-second ack.
+ */
+type Where = { on: 'message' } | { on: 'form'; userId: string };
+
+const IN_MESSAGE: Where = { on: 'message' };
+
+function stateWords(record: CallRecord | undefined, where: Where = IN_MESSAGE): string {
   if (!record) return 'It was already decided.';
+  const by = (userId: string | undefined) =>
+    where.on === 'message' ? `<@${userId}>` : userId === where.userId ? 'you' : 'another approver';
   switch (record.state) {
     case 'rejected':
-      return `It was already rejected by <@${record.decidedBy}>.`;
+      return `It was already rejected by ${by(record.decidedBy)}.`;
     case 'expired':
       return 'It has expired: nobody approved it in time.';
     default:
       return record.decidedBy
-        ? `It was already approved by <@${record.decidedBy}>.`
+        ? `It was already approved by ${by(record.decidedBy)}.`
         : 'It was already decided.';
   }
 }
@@ -64,11 +77,12 @@ async function refusal(
   client: webApi.WebClient,
   userId: string,
   record: CallRecord | undefined,
+  where: Where = IN_MESSAGE,
 ): Promise<string | undefined> {
   if (!record) return NOT_FOUND;
   if (!(await deps.audiences.includes(client, deps.approvers, userId))) {
     deps.logger.warn('approval refused: not an approver', { requestId: record.id, userId });
-    return NOT_AN_APPROVER(deps.approvalContext.approvers);
+    return where.on === 'form' ? NOT_AN_APPROVER_ON_FORM : NOT_AN_APPROVER(deps.approvalContext.approvers);
   }
   if (userId === record.userId) {
     deps.logger.warn('approval refused: own request', { requestId: record.id, userId });
@@ -106,7 +120,7 @@ async function tell(
   if (deps.homeTab && user.teamId) await deps.homeTab.publish(user.id, user.teamId);
 }
 
-function answerFor(result: DecisionResult): string | undefined {
+function answerFor(result: DecisionResult, where: Where = IN_MESSAGE): string | undefined {
   if (result.ok) return undefined;
   switch (result.reason) {
     case 'not_found':
@@ -114,7 +128,7 @@ function answerFor(result: DecisionResult): string | undefined {
     case 'expired':
       return 'This request has expired: nobody approved it in time. The requester can ask again.';
     case 'already_decided':
-      return stateWords(result.record);
+      return stateWords(result.record, where);
     case 'time_passed':
       return undefined;
   }
@@ -203,7 +217,8 @@ export function rejectSubmission(deps: ApprovalDeps) {
       // handled as not found
     }
     const record = requestId ? await deps.store.getCall(requestId) : undefined;
-    const refused = await refusal(deps, client, body.user.id, record);
+    const onForm: Where = { on: 'form', userId: body.user.id };
+    const refused = await refusal(deps, client, body.user.id, record, onForm);
     if (refused) {
       await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: refused } });
       return;
@@ -214,7 +229,7 @@ export function rejectSubmission(deps: ApprovalDeps) {
       by: body.user.id,
       ...(reason ? { reason } : {}),
     });
-    const answer = answerFor(result);
+    const answer = answerFor(result, onForm);
     if (answer) {
       await ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: answer } });
       return;

@@ -37,10 +37,17 @@ interface Who {
   client: webApi.WebClient;
 }
 
-export function onlyAdmins(deps: AdminDeps, what: string): string {
-  return deps.adminMentions
-    ? `Only admins (${deps.adminMentions}) can ${what}.`
-    : `Only admins can ${what}, and none are configured: ask whoever runs the app to set CALL_ADMINS.`;
+/**
+ * Why a non-admin can't do `what`. In a message the admins are named by mention; on a form (`on: 'form'`), as its
+ * `errors`, which Slack shows as plain text (a mention reads `<@U0123>` there), they are not named.
+ */
+export function onlyAdmins(deps: AdminDeps, what: string, on: 'message' | 'form' = 'message'): string {
+  if (!deps.adminMentions) {
+    return `Only admins can ${what}, and none are configured: ask whoever runs the app to set CALL_ADMINS.`;
+  }
+  return on === 'form'
+    ? `Only admins can ${what}. Ask one of them.`
+    : `Only admins (${deps.adminMentions}) can ${what}.`;
 }
 
 async function isAdmin(deps: AdminDeps, who: Who): Promise<boolean> {
@@ -200,7 +207,7 @@ export function dncImportSubmission(deps: AdminDeps) {
     if (!(await isAdmin(deps, who))) {
       await ack({
         response_action: 'errors',
-        errors: { [DNC_IMPORT_BLOCK]: onlyAdmins(deps, 'import numbers') },
+        errors: { [DNC_IMPORT_BLOCK]: onlyAdmins(deps, 'import numbers', 'form') },
       });
       return;
     }

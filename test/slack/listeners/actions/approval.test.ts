@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackApiCall } from '../../../support/fake-slack.js';
+import { openedViews, viewSubmission } from '../../../support/slack-payloads.js';
 import { startTestApp, type TestApp } from '../../../support/test-app.js';
 
 // Requests need a manager's approval: U0BOSS001 directly, and the members of the user group S0MANAGER (U0BOSS002).
@@ -196,6 +197,44 @@ describe('a call that needs approval', () => {
     );
     expect(late).toBeDefined();
     expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('answers on the reject form in plain words, without the mentions Slack would show raw there', async () => {
+    const { a } = await start();
+    const { requestId } = await pendingCall(a);
+    await press(a, 'reject_call', requestId, 'U0BOSS001');
+    const form = await a.slack.waitFor(() => openedViews(a)[0]?.view, 'the reject modal');
+    const errorsOf = (res: { body: string }) => {
+      const answer = JSON.parse(res.body) as { response_action?: string; errors?: Record<string, string> };
+      expect(answer.response_action).toBe('errors');
+      return Object.values(answer.errors ?? {}).join(' ');
+    };
+
+    // Someone who is not an approver (a forged submission): refused on the form, and nothing is rejected.
+    const stranger = errorsOf(
+      await a.interact(viewSubmission(a, form, { input: { reject_reason: 'No.' }, user: 'U0RANDOM1' })),
+    );
+    expect(stranger).toBe('Only the approvers can approve or reject calls. Ask one of them.');
+    expect((await a.store.getCall(requestId))?.state).toBe('pending_approval');
+
+    // The other approver approves meanwhile: the form says so, and rejects nothing.
+    await press(a, 'approve_call', requestId, 'U0BOSS002');
+    await stateOf(a, requestId, 'queued');
+    const late = errorsOf(
+      await a.interact(viewSubmission(a, form, { input: { reject_reason: 'Too late.' }, user: 'U0BOSS001' })),
+    );
+    expect(late).toBe('It was already approved by another approver.');
+    expect(`${stranger} ${late}`).not.toMatch(/<[@#!]/);
+    expect(await a.store.getCall(requestId)).toMatchObject({ state: 'queued', decidedBy: 'U0BOSS002' });
+    expect(a.iqra.requests).toHaveLength(1);
+
+    // The same answers given as messages (mrkdwn) still name people by mention.
+    await press(a, 'approve_call', requestId, 'U0BOSS001');
+    await a.slack.waitFor(
+      () =>
+        a.slack.responses.find((r) => JSON.stringify(r.body).includes('already approved by <@U0BOSS002>')),
+      'the ephemeral answer, with its mention',
+    );
   });
 
   it('posts the approval request in CALL_APPROVAL_CHANNEL, and rewrites it with the decision', async () => {
