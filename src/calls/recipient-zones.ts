@@ -177,11 +177,15 @@ function countryName(parsed: PhoneNumber): string | undefined {
   const type = parsed.getType();
   if (type !== undefined && PLACELESS_TYPES.has(type)) return undefined;
   try {
-    return new Intl.DisplayNames(['en'], { type: 'region' }).of(parsed.country);
+    regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
+    return regionNames.of(parsed.country);
   } catch {
     return undefined;
   }
 }
+
+/** English region names, made once: building one takes longer than naming a region with it. */
+let regionNames: Intl.DisplayNames | undefined;
 
 /** The valid zones of `listed`, one per group of zones that keep the same time, sorted. */
 function collapseZones(listed: readonly string[], parsed: PhoneNumber): readonly string[] {
