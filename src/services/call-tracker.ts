@@ -8,7 +8,7 @@ import {
   readQueueEntry,
 } from '../calls/progress.js';
 import type { Logger } from '../log.js';
-import type { CallChanges, CallRecord, Store } from '../store/store.js';
+import type { CallChanges, CallRecord, NewJob, Store } from '../store/store.js';
 import { TurnQueue, type Turns } from '../turns.js';
 import { type CallMetrics, noMetrics } from './call-metrics.js';
 import { requestOf } from './stored-request.js';
@@ -126,6 +126,19 @@ export class CallTracker {
     return true;
   }
 
+  /**
+   * Takes one token from the shared budget, waiting for it up to `maxWaitMs` (of the app's clock) when the budget is
+   * spent. False when none came in time, or tracking stopped meanwhile.
+   */
+  private async takeWithin(maxWaitMs: number): Promise<boolean> {
+    const deadline = this.deps.now().getTime() + maxWaitMs;
+    while (!this.take()) {
+      if (this.stopped || this.deps.now().getTime() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return true;
+  }
+
   /** How many requests the budget allows right now. */
   private available(): number {
     const now = this.deps.now().getTime();
@@ -155,9 +168,16 @@ export class CallTracker {
     return when?.kind === 'scheduled' ? when.at.getTime() : undefined;
   }
 
-  /** When the call was meant to start: its scheduled time, or when it was queued. */
-  private startOf(call: CallRecord): number {
-    return this.scheduledAt(call) ?? call.createdAt;
+  /**
+   * When the call was meant to start: its scheduled time, or when it was queued. A request asked for long before it
+   * was queued (it waited for an approval, or for its turn in a batch) counts from when Iqra queued it.
+   */
+  private async startOf(call: CallRecord, at: number): Promise<number> {
+    const scheduled = this.scheduledAt(call);
+    if (scheduled !== undefined) return scheduled;
+    if (at - call.createdAt <= this.deps.limitMs) return call.createdAt;
+    const queued = (await this.deps.store.transitions(call.id)).find((t) => t.to === 'queued');
+    return queued?.at ?? call.createdAt;
   }
 
   private async poll(call: CallRecord): Promise<void> {
@@ -169,7 +189,7 @@ export class CallTracker {
       await store.updateCall(call.id, { trackAt: null }, at);
       return;
     }
-    if (at - this.startOf(call) > this.deps.limitMs) {
+    if (at - (await this.startOf(call, at)) > this.deps.limitMs) {
       await this.giveUp(call, TRACKING_LIMIT_MESSAGE(Math.round(this.deps.limitMs / 3_600_000)), 'limit');
       return;
     }
@@ -242,7 +262,18 @@ export class CallTracker {
     let durationSeconds = reading.durationSeconds;
     let turns: { role: number; content: string }[] | undefined;
     const sessionId = reading.sessionId ?? call.sessionId;
-    if (reading.progress === 'ended' && sessionId && this.deps.transcripts !== 'off' && this.take()) {
+    // The conversation is read with a token of its own: a poll that used up the budget waits for the next one (other
+    // polls could not go before it anyway), rather than leave the conversation and the duration out for good.
+    const wantsConversation =
+      reading.progress === 'ended' && sessionId !== undefined && this.deps.transcripts !== 'off';
+    const conversationToken = wantsConversation
+      ? source === 'poll'
+        ? await this.takeWithin(60_000)
+        : this.take()
+      : false;
+    // Stopped while waiting: the call is looked at again after the restart (its lease runs out), conversation and all.
+    if (wantsConversation && !conversationToken && source === 'poll' && this.stopped) return false;
+    if (conversationToken && sessionId) {
       try {
         const conversation = await this.deps.reader.getConversation(sessionId);
         if (conversation.startTime && conversation.endTime) {
@@ -271,6 +302,13 @@ export class CallTracker {
       },
       at,
       { by: source, ...(reading.end ? { end: reading.end } : {}) },
+      // Recorded with the step itself: a step taken is never left unsaid (a crash, the database refusing the job).
+      this.jobsFor(call, [
+        ['announce', { step: 'parent', parentOnly: true, progress: true }],
+        ...(reading.progress === 'ended' && this.deps.transcripts !== 'off'
+          ? [['outcome', turns ? { turns } : {}] as const]
+          : []),
+      ]),
     );
     if (!updated) return false;
     this.deps.logger.info('call progress', {
@@ -280,10 +318,7 @@ export class CallTracker {
       end: reading.end,
       source,
     });
-    await this.enqueue(updated, 'announce', { step: 'parent', parentOnly: true, progress: true });
-    if (reading.progress === 'ended' && this.deps.transcripts !== 'off') {
-      await this.enqueue(updated, 'outcome', turns ? { turns } : {});
-    }
+    await this.announced(updated);
     return true;
   }
 
@@ -302,6 +337,7 @@ export class CallTracker {
       { progress: 'status_unknown', userMessage: message, trackAt: null, trackedAt: at },
       at,
       { by: 'tracker', why },
+      this.jobsFor(call, [['announce', { step: 'parent', parentOnly: true, progress: true }]]),
     );
     if (updated) {
       this.deps.logger.warn('call progress', {
@@ -310,19 +346,30 @@ export class CallTracker {
         to: 'status_unknown',
         why,
       });
-      await this.enqueue(updated, 'announce', { step: 'parent', parentOnly: true, progress: true });
+      await this.announced(updated);
     }
   }
 
-  private async enqueue(call: CallRecord, kind: 'announce' | 'outcome', payload: Record<string, unknown>) {
+  /** The Slack messages that say a call moved on (a batch's row has none: its batch's message shows it). */
+  private jobsFor(
+    call: CallRecord,
+    messages: readonly (readonly ['announce' | 'outcome', Record<string, unknown>])[],
+  ): NewJob[] {
+    if (call.batchId) return [];
+    return messages.map(([kind, payload]) => ({
+      kind,
+      requestId: call.id,
+      channelId: call.channelId,
+      payload,
+    }));
+  }
+
+  /** The call moved on and its messages are in the outbox: deliver them now (or tell its batch). */
+  private async announced(call: CallRecord): Promise<void> {
     if (call.batchId) {
       await this.deps.onBatchRow?.(call.batchId);
       return;
     }
-    await this.deps.store.enqueueJob(
-      { kind, requestId: call.id, channelId: call.channelId, payload },
-      this.deps.now().getTime(),
-    );
     this.deps.onOutbox();
   }
 }

@@ -487,6 +487,7 @@ export class KyselyStore implements Store {
     changes: CallChanges,
     now: number,
     detail: Record<string, unknown> = {},
+    jobs: readonly NewJob[] = [],
   ): Promise<CallRecord | undefined> {
     const known = from.filter((p): p is Progress => p !== null);
     const untracked = from.includes(null);
@@ -524,6 +525,7 @@ export class KyselyStore implements Store {
           })
           .execute();
       }
+      for (const job of jobs) await trx.insertInto('slack_jobs').values(jobRow(job, now)).execute();
       return toCallRecord(row);
     });
   }
@@ -831,20 +833,7 @@ export class KyselyStore implements Store {
   async enqueueJob(job: NewJob, now: number): Promise<number> {
     const row = await this.db
       .insertInto('slack_jobs')
-      .values({
-        kind: job.kind,
-        request_id: job.requestId,
-        channel_id: job.channelId,
-        payload: JSON.stringify(job.payload),
-        state: 'pending',
-        attempts: 0,
-        run_at: job.runAt ?? now,
-        lease_owner: null,
-        lease_until: null,
-        last_error: null,
-        created_at: now,
-        updated_at: now,
-      })
+      .values(jobRow(job, now))
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
@@ -1246,6 +1235,24 @@ function newCallRow(call: NewCall, now: number): Insertable<CallRequestsTable> {
     owner: call.owner,
     batch_id: call.batchId ?? null,
     batch_line: call.batchLine ?? null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** A new pending job of the outbox. */
+function jobRow(job: NewJob, now: number): Insertable<SlackJobsTable> {
+  return {
+    kind: job.kind,
+    request_id: job.requestId,
+    channel_id: job.channelId,
+    payload: JSON.stringify(job.payload),
+    state: 'pending',
+    attempts: 0,
+    run_at: job.runAt ?? now,
+    lease_owner: null,
+    lease_until: null,
+    last_error: null,
     created_at: now,
     updated_at: now,
   };

@@ -318,6 +318,7 @@ export interface Store extends GuardStore, BatchStore {
   /**
    * Compare-and-set on tracking progress: applies `changes` (which set `progress`) only if the call's progress is one
    * of `from` (`null` = not tracked yet), and records the step. Returns the updated record, or undefined.
+   * `jobs` (the Slack messages that say so) are added to the outbox in the same transaction, only when it moves.
    */
   advanceProgress(
     id: string,
@@ -325,6 +326,7 @@ export interface Store extends GuardStore, BatchStore {
     changes: CallChanges,
     now: number,
     detail?: Record<string, unknown>,
+    jobs?: readonly NewJob[],
   ): Promise<CallRecord | undefined>;
 
   /**
