@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, MessageShortcut, SlackShortcutMiddlewareArgs } from '@slack/bolt';
 import type { CallCatalog } from '../../../calls/call-request.js';
+import { withoutFormatCharacters } from '../../../calls/format-characters.js';
 import { findPhoneNumbers } from '../../../calls/phone.js';
 import type { Logger } from '../../../log.js';
 import { type CallModalContext, callModal, MAX_FOUND_NUMBERS } from '../../blocks/call-modal.js';
@@ -21,33 +22,58 @@ export const SHORTCUT_MODAL_NOT_OPENED = (slackError: string) =>
 
 /**
  * The text of a message where phone numbers may be: its `text` (Slack markup and entities, read by
- * findPhoneNumbers) and its blocks: rich text (`text` elements, and `link` elements to `tel:` URLs; other links are
- * skipped, so that digits in URLs are not taken for numbers) and the text of section blocks.
+ * findPhoneNumbers), its blocks: rich text (`text` elements, and `link` elements to `tel:` URLs; other links are
+ * skipped, so that digits in URLs are not taken for numbers) and the text objects of section, header and context
+ * blocks; and its legacy attachments (pretext, title, text, fields, blocks), where integrations' bots put a lead's
+ * details. Invisible format characters (direction marks, zero-width spaces) are removed and Unicode spaces (the
+ * narrow no-break space French text groups digits with) read as spaces, as `/call` reads a number.
  */
-export function messagePhoneText(message: { text?: string; blocks?: unknown }): string {
+export function messagePhoneText(message: {
+  text?: string;
+  blocks?: unknown;
+  attachments?: unknown;
+}): string {
   const parts: string[] = [message.text ?? ''];
   const walk = (node: unknown): string => {
     if (Array.isArray(node)) return node.map(walk).join('');
     if (typeof node !== 'object' || node === null) return '';
     const n = node as { type?: unknown; text?: unknown; url?: unknown; elements?: unknown; fields?: unknown };
     switch (n.type) {
+      // Rich text and plain_text hold text as written; it is escaped so that `<`, `>` in it are not read as markup.
       case 'text':
-        return typeof n.text === 'string' ? n.text : '';
+        return typeof n.text === 'string' ? escapeMrkdwn(n.text) : '';
       case 'link':
         return typeof n.url === 'string' && /^tel:/i.test(n.url) ? ` ${n.url.slice('tel:'.length)} ` : ' ';
-      case 'section': {
-        const texts = [n.text, ...(Array.isArray(n.fields) ? n.fields : [])]
-          .map((t) => (typeof t === 'object' && t !== null ? (t as { text?: unknown }).text : undefined))
-          .filter((t): t is string => typeof t === 'string');
-        return `${texts.join('\n')}\n`;
-      }
+      case 'plain_text':
+        return typeof n.text === 'string' ? `${escapeMrkdwn(n.text)}\n` : '';
+      case 'mrkdwn':
+        return typeof n.text === 'string' ? `${n.text}\n` : '';
+      case 'header':
+      case 'section':
+        return [n.text, ...(Array.isArray(n.fields) ? n.fields : [])].map(walk).join('');
       default:
         // Blocks and containers (rich_text, rich_text_section, rich_text_list, …): their elements, one per line.
         return Array.isArray(n.elements) ? `${n.elements.map(walk).join('')}\n` : '';
     }
   };
   if (Array.isArray(message.blocks)) parts.push(...message.blocks.map(walk));
-  return parts.join('\n');
+  if (Array.isArray(message.attachments)) {
+    for (const attachment of message.attachments) {
+      if (typeof attachment !== 'object' || attachment === null) continue;
+      const a = attachment as {
+        pretext?: unknown;
+        title?: unknown;
+        text?: unknown;
+        fields?: unknown;
+        blocks?: unknown;
+      };
+      const fields = Array.isArray(a.fields) ? (a.fields as { title?: unknown; value?: unknown }[]) : [];
+      const texts = [a.pretext, a.title, a.text, ...fields.flatMap((f) => [f?.title, f?.value])];
+      parts.push(...texts.filter((t): t is string => typeof t === 'string'));
+      if (Array.isArray(a.blocks)) parts.push(...a.blocks.map(walk));
+    }
+  }
+  return withoutFormatCharacters(parts.join('\n')).replace(/[^\S\n]/g, ' ');
 }
 
 /**

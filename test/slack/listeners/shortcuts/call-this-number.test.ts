@@ -28,15 +28,15 @@ async function start(): Promise<TestApp> {
 
 const posts = (a: TestApp): SlackApiCall[] => a.slack.callsOf('chat.postMessage');
 
+type ShortcutMessage = { text?: string; blocks?: unknown[]; thread_ts?: string; [key: string]: unknown };
+
 /** Uses "Call this number" on `message`; resolves with the modal it opened. */
-async function shortcutOn(
-  a: TestApp,
-  message: { text?: string; blocks?: unknown[]; thread_ts?: string },
-  channel = 'C0LEADS01',
-): Promise<SentView> {
+async function shortcutOn(a: TestApp, message: ShortcutMessage, channel = 'C0LEADS01'): Promise<SentView> {
+  // Any field of Slack's message (a bot's bot_id, attachments) is passed on as it is.
+  const sent: { ts: string } = { ts: MESSAGE_TS, ...message };
   const payload = messageShortcut(a, {
     callbackId: 'call_this_number',
-    message: { ts: MESSAGE_TS, ...message },
+    message: sent,
     channel,
   });
   const res = await a.interact(payload);
@@ -132,6 +132,65 @@ describe('"Call this number"', () => {
     await a.interact(viewSubmission(a, view, { input: { recipient: '+16465550199' } }));
     await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts && c.args.text), 'the confirmation');
     expect(a.iqra.requests.map((r) => r.fields.RecipientNumber)).toEqual(['+16465550199']);
+  });
+
+  it('finds numbers written with narrow spaces or invisible direction marks, as French and right-to-left text has them', async () => {
+    const a = await start();
+    const view = await shortcutOn(a, {
+      // French typography groups digits with narrow no-break spaces; Arabic text marks a number's direction.
+      text: 'Nouveau client : +33\u202F1\u202F42\u202F68\u202F53\u202F00\nاتصل على \u200E+971\u200E 4 123 4567',
+    });
+    const recipient = inputBlock(view, 'recipient');
+    expect(recipient?.element?.options?.map((o) => o.value)).toEqual(['+33142685300', '+97141234567']);
+    expect(view.blocks.some((b) => b.block_id === 'note')).toBe(false);
+
+    await a.interact(viewSubmission(a, view, { input: { recipient: '+97141234567' } }));
+    await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts && c.args.text), 'the confirmation');
+    expect(a.iqra.requests.map((r) => r.fields.RecipientNumber)).toEqual(['+97141234567']);
+  });
+
+  it('finds the number of a bot message that has it only in an attachment, a context block or rich text', async () => {
+    const a = await start();
+    // A CRM integration's notification: no text, the lead's details in a legacy attachment's fields.
+    const crm = await shortcutOn(a, {
+      text: '',
+      bot_id: 'B0CRM0001',
+      subtype: 'bot_message',
+      attachments: [
+        {
+          color: '#36a64f',
+          pretext: 'New lead assigned to you',
+          title: 'Jane Doe, Acme Corp',
+          fields: [
+            { title: 'Phone', value: '+1 415 555 2671', short: true },
+            { title: 'Source', value: 'Webinar', short: true },
+          ],
+        },
+      ],
+    });
+    expect(crm.blocks.some((b) => b.block_id === 'note')).toBe(false);
+    expect(inputBlock(crm, 'recipient')?.element?.initial_value).toBe('+1 415 555 2671');
+
+    const alert = await shortcutOn(a, {
+      text: '',
+      bot_id: 'B0ALERT01',
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: 'Missed call' } },
+        {
+          type: 'context',
+          elements: [{ type: 'mrkdwn', text: 'Caller: <tel:+442071838750|+44 20 7183 8750>' }],
+        },
+      ],
+    });
+    expect(inputBlock(alert, 'recipient')?.element?.initial_value).toBe('+44 20 7183 8750');
+
+    // Rich text only, the number written in angle brackets as an SMS gateway names a sender.
+    const sms = await shortcutOn(a, {
+      text: '',
+      bot_id: 'B0SMS0001',
+      blocks: richText([{ type: 'text', text: 'SMS from Jane Doe <+1 646 555 0199>: please call me back' }]),
+    });
+    expect(inputBlock(sms, 'recipient')?.element?.initial_value).toBe('+1 646 555 0199');
   });
 
   it('opens the modal with an empty number and a note when the message has no number', async () => {
