@@ -4,13 +4,30 @@ import { atNextWindow } from '../calls/calling-hours.js';
 import { CallRequestError } from '../calls/errors.js';
 import { isValidTimeZone, resolveWhen, type When } from '../calls/when.js';
 import { type Logger, maskPhone } from '../log.js';
-import type { CallRecord, EntryPoint, JobKind, Store } from '../store/store.js';
+import type { CallRecord, EntryPoint, JobKind, NewJob, Store } from '../store/store.js';
 import { TurnQueue, type Turns } from '../turns.js';
 import type { CallGuards, GuardRefusal } from './call-guards.js';
 import { type CallMetrics, noMetrics } from './call-metrics.js';
 import { initialTracking } from './call-tracker.js';
 import { type CallInitiator, placeCall } from './place-call.js';
 import { draftOf, requestOf, storeDraft, storeRequest, type ZoneSource } from './stored-request.js';
+
+/** A Slack message about a call, as the outbox records it: its kind, what it needs, and its channel if not the call's. */
+interface Message {
+  kind: JobKind;
+  payload?: Record<string, unknown>;
+  channelId?: string;
+}
+
+/** The call's parent message, posted or rewritten, with the thread's first reply when it is new. */
+const PARENT: Message = { kind: 'announce', payload: { step: 'parent' } };
+/** The parent message rewritten, nothing more (its thread says the rest). */
+const PARENT_ONLY: Message = { kind: 'announce', payload: { step: 'parent', parentOnly: true } };
+
+/** Whether the call's approval request was posted in a channel of its own, which then hears the decision too. */
+function otherApprovalChannel(record: CallRecord): record is CallRecord & { approvalChannel: string } {
+  return Boolean(record.approvalChannel && record.approvalChannel !== record.channelId);
+}
 
 export interface RequesterZone {
   timeZone: string;
@@ -240,13 +257,14 @@ export class CallDesk {
         },
         now().getTime(),
         { by: 'policy', mode: approval.mode },
+        this.messages((r) => [
+          PARENT,
+          otherApprovalChannel(r) && { kind: 'approval', channelId: r.approvalChannel },
+        ]),
       );
       if (pending) {
         log.info('call transition', { from: 'received', to: 'pending_approval', mode: approval.mode });
-        await this.announce(pending);
-        if (pending.approvalChannel && pending.approvalChannel !== pending.channelId) {
-          await this.enqueue(pending, 'approval', {}, pending.approvalChannel);
-        }
+        await this.messagesRecorded(pending);
       }
       return;
     }
@@ -314,16 +332,23 @@ export class CallDesk {
           };
     // `unknown` too: another replica may have given up on this instance while Iqra was answering; the answer wins.
     const to = dryRun ? 'dry_run' : outcome.state;
-    const done = await store.transition(requestId, ['sending', 'unknown'], to, changes, now().getTime(), {
-      by: 'iqra',
-      attempts: outcome.state === 'queued' ? outcome.attempts : outcome.error.attempts,
-    });
+    const done = await store.transition(
+      requestId,
+      ['sending', 'unknown'],
+      to,
+      changes,
+      now().getTime(),
+      { by: 'iqra', attempts: outcome.state === 'queued' ? outcome.attempts : outcome.error.attempts },
+      this.messages(() => [PARENT]),
+    );
     if (done && to === 'queued') log.debug('call transition', { from: 'sending', to, recorded: true });
     else log.info('call transition', { from: 'sending', to, recorded: Boolean(done) });
     if (done) this.metrics.callEnded(to, record.entryPoint);
     // Iqra surely did not queue it: it does not count against the hourly limits (`unknown` does: it may be placed).
     if (done && to === 'failed') await this.releaseQuota(requestId);
-    await this.announce(sending);
+    // Not moved (another replica recorded an answer first): the parent is rewritten all the same, with what is known.
+    if (done) await this.messagesRecorded(done);
+    else await this.announce(sending);
   }
 
   /**
@@ -381,6 +406,18 @@ export class CallDesk {
       },
       at,
       { by: 'guard', guard: refusal.guard },
+      this.messages((r) => [
+        {
+          kind: 'refusal',
+          payload: {
+            message: refusal.message,
+            guard: refusal.guard,
+            ...(refusal.nextAllowed ? { nextAllowed: refusal.nextAllowed.getTime() } : {}),
+          },
+        },
+        // A call that waited for approval already has a message in the channel: it says the call was stopped.
+        r.parentTs && PARENT_ONLY,
+      ]),
     );
     if (!refused) return;
     // Stopped after the limits were counted (at approval: the do-not-call list, calling hours): nothing was placed.
@@ -401,13 +438,7 @@ export class CallDesk {
       target: record.id,
       detail: { userId: record.userId, recipient: maskPhone(request.recipient.e164), ...refusal.detail },
     });
-    await this.enqueue(refused, 'refusal', {
-      message: refusal.message,
-      guard: refusal.guard,
-      ...(refusal.nextAllowed ? { nextAllowed: refusal.nextAllowed.getTime() } : {}),
-    });
-    // A call that waited for approval already has a message in the channel: it says the call was stopped.
-    if (refused.parentTs) await this.enqueue(refused, 'announce', { step: 'parent', parentOnly: true });
+    await this.messagesRecorded(refused);
   }
 
   /** Reads the time phrase in the requester's zone; a mistake ends the request as `refused`, told to the requester. */
@@ -438,10 +469,11 @@ export class CallDesk {
         { outcomeReason: `invalid_${err.field}`, userMessage: err.userMessage },
         now().getTime(),
         { by: 'validation', field: err.field },
+        this.messages(() => [{ kind: 'refusal', payload: { field: err.field, message: err.userMessage } }]),
       );
       log.info('call transition', { from: 'received', to: 'refused', field: err.field });
       if (refused) this.metrics.callEnded('refused', record.entryPoint);
-      if (refused) await this.enqueue(refused, 'refusal', { field: err.field, message: err.userMessage });
+      if (refused) await this.messagesRecorded(refused);
       return undefined;
     }
     // A scheduled time that passed while the request waited (a restart) means: call now.
@@ -449,37 +481,46 @@ export class CallDesk {
     return { request: { ...draft, when, requesterTimeZone: timeZone }, zoneSource };
   }
 
+  /** The parent message rewritten (and the thread's first reply), on its own: for a move that was not recorded. */
   private async announce(record: CallRecord): Promise<void> {
-    await this.enqueue(record, 'announce', { step: 'parent' });
+    for (const job of this.messages(() => [PARENT])(record)) {
+      await this.deps.store.enqueueJob(job, this.deps.now().getTime());
+    }
+    await this.messagesRecorded(record);
   }
 
-  private async enqueue(
-    record: CallRecord,
-    kind: JobKind,
-    payload: Record<string, unknown>,
-    channelId = record.channelId,
-  ) {
-    if (record.batchId) {
-      // A batch's row has no messages of its own: the batch's message shows it.
-      await this.deps.onBatchRow?.(record.batchId);
-      return;
-    }
-    await this.deps.store.enqueueJob(
-      { kind, requestId: record.id, channelId, payload },
-      this.deps.now().getTime(),
-    );
-    this.deps.onOutbox();
+  /**
+   * The Slack messages a move calls for (`pick`, from the moved record; falsy entries skipped), as outbox jobs that
+   * the store records with the move, in its transaction. None for a batch's row: the batch's message shows it.
+   */
+  private messages(
+    pick: (record: CallRecord) => readonly (Message | false | null | undefined | '')[],
+  ): (record: CallRecord) => NewJob[] {
+    return (record) =>
+      record.batchId
+        ? []
+        : pick(record)
+            .filter((m): m is Message => Boolean(m))
+            .map((m) => ({
+              kind: m.kind,
+              requestId: record.id,
+              channelId: m.channelId ?? record.channelId,
+              payload: m.payload ?? {},
+            }));
   }
 
-  /** Tells everyone concerned about a decision: the parent message, the call's thread, the approval message. */
-  private async announceDecision(record: CallRecord): Promise<void> {
-    // The parent is rewritten; the decision itself goes in the thread (the request's details are there already).
-    await this.enqueue(record, 'announce', { step: 'parent', parentOnly: true });
-    await this.enqueue(record, 'decision', {});
-    if (record.approvalChannel && record.approvalChannel !== record.channelId) {
-      await this.enqueue(record, 'approval', {}, record.approvalChannel);
-    }
+  /** After a move recorded with its messages: the outbox is woken for them, or the row's batch message updated. */
+  private async messagesRecorded(record: CallRecord): Promise<void> {
+    if (record.batchId) await this.deps.onBatchRow?.(record.batchId);
+    else this.deps.onOutbox();
   }
+
+  /** A decision's messages: the parent rewritten, the decision in the call's thread, the approval message. */
+  private readonly decisionMessages = this.messages((r) => [
+    PARENT_ONLY,
+    { kind: 'decision' },
+    otherApprovalChannel(r) && { kind: 'approval', channelId: r.approvalChannel },
+  ]);
 
   /**
    * Approves or rejects a request waiting for approval. Exactly one decision wins, whoever presses first, in any
@@ -516,15 +557,12 @@ export class CallDesk {
         { decidedBy: decision.by, decidedAt: at, owner: instanceId, ...(request ? { request } : {}) },
         at,
         { by: decision.by, ...(callNow ? { callNow: true } : {}) },
+        // The buttons go at once; the parent is rewritten again when Iqra answers.
+        this.decisionMessages,
       );
       if (!approved) return { ok: false, reason: 'already_decided', ...(await this.reread(requestId)) };
       log.info('call transition', { from: 'pending_approval', to: 'approved', callNow });
-      // The buttons go at once; the parent is rewritten again when Iqra answers.
-      await this.enqueue(approved, 'announce', { step: 'parent', parentOnly: true });
-      await this.enqueue(approved, 'decision', {});
-      if (approved.approvalChannel && approved.approvalChannel !== approved.channelId) {
-        await this.enqueue(approved, 'approval', {}, approved.approvalChannel);
-      }
+      await this.messagesRecorded(approved);
       this.start(requestId);
       return { ok: true, record: approved };
     }
@@ -536,12 +574,13 @@ export class CallDesk {
       { decidedBy: decision.by, decidedAt: at, decisionReason: decision.reason?.trim() || null },
       at,
       { by: decision.by },
+      this.decisionMessages,
     );
     if (!rejected) return { ok: false, reason: 'already_decided', ...(await this.reread(requestId)) };
     await this.releaseQuota(requestId);
     log.info('call transition', { from: 'pending_approval', to: 'rejected' });
     this.metrics.callEnded('rejected', rejected.entryPoint);
-    await this.announceDecision(rejected);
+    await this.messagesRecorded(rejected);
     return { ok: true, record: rejected };
   }
 
@@ -573,6 +612,7 @@ export class CallDesk {
       { decisionReason: why, decidedAt: at },
       at,
       { by: 'expiry', why },
+      this.decisionMessages,
     );
     if (expired) {
       await this.releaseQuota(record.id);
@@ -583,7 +623,7 @@ export class CallDesk {
         to: 'expired',
         why,
       });
-      await this.announceDecision(expired);
+      await this.messagesRecorded(expired);
     }
     return expired;
   }
@@ -627,6 +667,7 @@ export class CallDesk {
           { outcomeReason: 'INTERRUPTED', userMessage: INTERRUPTED_MESSAGE, owner: instanceId },
           now().getTime(),
           { by: 'recovery', previousOwner: call.owner },
+          this.messages(() => [PARENT]),
         );
         if (marked) {
           interrupted += 1;
@@ -636,7 +677,7 @@ export class CallDesk {
             to: 'unknown',
             reason: 'INTERRUPTED',
           });
-          await this.announce(marked);
+          await this.messagesRecorded(marked);
         }
       } else {
         resumed += 1;

@@ -432,9 +432,10 @@ export class KyselyStore implements Store {
     changes: CallChanges,
     now: number,
     detail: Record<string, unknown> = {},
+    messages?: (record: CallRecord) => readonly NewJob[],
   ): Promise<CallRecord | undefined> {
     if (from.length === 0) return undefined;
-    const record = await this.transitionIn(id, from, to, changes, now, detail);
+    const record = await this.transitionIn(id, from, to, changes, now, detail, messages);
     // The move to `sending` is flushed to disk before the caller sends anything, so that a power loss can never roll
     // it back to `received` and have recovery send a call Iqra already has.
     if (record && to === 'sending') await this.flushCommitted?.();
@@ -448,6 +449,7 @@ export class KyselyStore implements Store {
     changes: CallChanges,
     now: number,
     detail: Record<string, unknown>,
+    messages: ((record: CallRecord) => readonly NewJob[]) | undefined,
   ): Promise<CallRecord | undefined> {
     return this.db.transaction().execute(async (trx) => {
       // Lock the row (PostgreSQL) so that the state read here is the one the update replaces.
@@ -477,7 +479,11 @@ export class KyselyStore implements Store {
         })
         .execute();
       if (changes.queueIds !== undefined) await replaceQueueIds(trx, id, changes.queueIds);
-      return toCallRecord(row);
+      const record = toCallRecord(row);
+      for (const job of messages?.(record) ?? []) {
+        await trx.insertInto('slack_jobs').values(jobRow(job, now)).execute();
+      }
+      return record;
     });
   }
 

@@ -304,7 +304,9 @@ export interface Store extends GuardStore, BatchStore {
   /**
    * Compare-and-set: moves the call to `to` only if its state is one of `from`, applies `changes`, and records the
    * transition, in one transaction. Returns the updated record, or undefined when the state was not one of `from`.
-   * Of concurrent callers with the same `from`, exactly one succeeds.
+   * Of concurrent callers with the same `from`, exactly one succeeds. `messages`: the Slack messages the move calls
+   * for, as outbox jobs made from the updated record, recorded in the same transaction, so that a move is never
+   * recorded without its messages (a crash between two commits would have lost them) and costs one commit.
    */
   transition(
     id: string,
@@ -313,6 +315,7 @@ export interface Store extends GuardStore, BatchStore {
     changes: CallChanges,
     now: number,
     detail?: Record<string, unknown>,
+    messages?: (record: CallRecord) => readonly NewJob[],
   ): Promise<CallRecord | undefined>;
 
   /**

@@ -291,6 +291,75 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       }
     });
 
+    it('records the messages a transition is given with it, in its transaction, made from the moved record', async () => {
+      await setUp();
+      await store.recordCall('k', newCall('r1'), T0);
+      const seen: string[] = [];
+      const pending = await store.transition(
+        'r1',
+        ['received'],
+        'pending_approval',
+        { approvalChannel: 'C-APPROVALS' },
+        T0 + 1,
+        {},
+        (record) => {
+          seen.push(record.state);
+          return [
+            {
+              kind: 'announce',
+              requestId: record.id,
+              channelId: record.channelId,
+              payload: { step: 'parent' },
+            },
+            { kind: 'approval', requestId: record.id, channelId: record.approvalChannel ?? '', payload: {} },
+          ];
+        },
+      );
+      expect(pending?.state).toBe('pending_approval');
+      expect(seen).toEqual(['pending_approval']);
+      const jobs = await store.claimDueJobs('w1', T0 + 10, 10, 30_000);
+      expect(jobs.map((j) => [j.kind, j.channelId, j.payload])).toEqual([
+        ['announce', 'C1', { step: 'parent' }],
+        ['approval', 'C-APPROVALS', {}],
+      ]);
+
+      // A move that does not happen records no message.
+      const refused = await store.transition('r1', ['received'], 'refused', {}, T0 + 2, {}, (record) => [
+        { kind: 'refusal', requestId: record.id, channelId: record.channelId, payload: {} },
+      ]);
+      expect(refused).toBeUndefined();
+      expect(await store.claimDueJobs('w1', T0 + 10, 10, 30_000)).toEqual([]);
+    });
+
+    it('records neither a move nor its messages when one of the messages cannot be recorded', async () => {
+      await setUp();
+      await store.recordCall('k', newCall('r1'), T0);
+      // A payload JSON cannot hold: the second message fails after the move and the first message were written.
+      const move = store.transition(
+        'r1',
+        ['received'],
+        'queued',
+        { queueIds: ['q-1'] },
+        T0 + 1,
+        {},
+        (record) => [
+          {
+            kind: 'announce',
+            requestId: record.id,
+            channelId: record.channelId,
+            payload: { step: 'parent' },
+          },
+          { kind: 'decision', requestId: record.id, channelId: record.channelId, payload: { n: 1n } },
+        ],
+      );
+      await expect(move).rejects.toThrow(/BigInt/);
+      const call = await store.getCall('r1');
+      expect(call?.state).toBe('received');
+      expect(call?.queueIds ?? []).toEqual([]);
+      expect((await store.transitions('r1')).map((t) => t.to)).toEqual(['received']);
+      expect(await store.claimDueJobs('w1', T0 + 10, 10, 30_000)).toEqual([]);
+    });
+
     it('applies changes with a transition, refuses a transition from another state, records the real from', async () => {
       await setUp();
       await store.recordCall('k', newCall('r1'), T0);
