@@ -436,7 +436,12 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   let port = config.slack.port;
   try {
     if (config.slack.mode === 'socket') {
-      await app.start();
+      // Bolt's Socket Mode receiver listens on PORT (for /healthz) without handling a failure to, which would crash
+      // the process with a stack trace. Its server is private: when it is there, its failure to listen ends the start.
+      const health = (receiver as unknown as { httpServer?: Server }).httpServer;
+      const starting = app.start();
+      starting.catch(() => {});
+      await Promise.race([starting, health ? listenFailure(health) : starting]);
     } else {
       const server = (await app.start(config.slack.port)) as Server;
       port = (server.address() as AddressInfo).port;
@@ -447,7 +452,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     clearInterval(batchTick);
     board.stop();
     await app.stop().catch(() => {});
-    throw new SlackStartError(err, config.slack.mode);
+    throw new SlackStartError(err, (err as ListenError).listenFailed ? 'health' : config.slack.mode);
   }
   let metricsServer: Server | undefined;
   let metricsPort: number | undefined;
@@ -459,8 +464,24 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
         res.end();
       }
     });
-    await new Promise<void>((resolve) => metricsServer?.listen(config.slack.metricsPort, resolve));
-    metricsPort = (metricsServer.address() as AddressInfo).port;
+    const server = metricsServer;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.slack.metricsPort, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      clearInterval(heartbeat);
+      clearInterval(expiry);
+      clearInterval(batchTick);
+      board.stop();
+      await app.stop().catch(() => {});
+      throw new SlackStartError(err, 'metrics');
+    }
+    metricsPort = (server.address() as AddressInfo).port;
   }
   delivery.start();
   tracker.start();
@@ -512,11 +533,27 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   };
 }
 
-/** Slack refused the bot token at start-up (or could not be reached). */
+type ListenError = Error & { listenFailed?: true };
+
+/** Rejects (marked `listenFailed`) if the server fails to start listening; never settles once it listens. */
+function listenFailure(server: Server): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const failed = (err: ListenError) => {
+      err.listenFailed = true;
+      reject(err);
+    };
+    server.once('error', failed);
+    server.once('listening', () => server.off('error', failed));
+  });
+}
+
+/**
+ * Slack refused a token at start-up (or could not be reached), or the app could not listen on PORT or METRICS_PORT.
+ */
 export class SlackStartError extends Error {
   override readonly name = 'SlackStartError';
   readonly slackError: string;
-  constructor(cause: unknown, stage: 'token' | 'socket' | 'http' = 'token') {
+  constructor(cause: unknown, stage: 'token' | 'socket' | 'http' | 'health' | 'metrics' = 'token') {
     const code =
       (cause as { data?: { error?: string }; code?: string })?.data?.error ??
       (cause as { code?: string })?.code;
@@ -533,9 +570,13 @@ export class SlackStartError extends Error {
           : `Could not open the Socket Mode connection (${detail}): check SLACK_APP_TOKEN, the network and SLACK_API_URL.`
         : stage === 'http'
           ? `Could not listen for Slack's requests (${detail}): is PORT free?`
-          : rejected
-            ? `Slack rejected SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again, and reinstall the app if it was revoked.`
-            : `Could not reach Slack to check SLACK_BOT_TOKEN (${detail}): check the network and SLACK_API_URL.`;
+          : stage === 'health'
+            ? `Could not listen on PORT for /healthz (${detail}): is that port free? Choose another one.`
+            : stage === 'metrics'
+              ? `Could not listen on METRICS_PORT (${detail}): is that port free? Choose another one, or leave METRICS_PORT empty.`
+              : rejected
+                ? `Slack rejected SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions again, and reinstall the app if it was revoked.`
+                : `Could not reach Slack to check SLACK_BOT_TOKEN (${detail}): check the network and SLACK_API_URL.`;
     super(message, { cause });
     this.slackError = code ?? 'unknown';
   }

@@ -137,8 +137,9 @@ function url(fallback: string) {
     z
       .string()
       .trim()
-      .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), {
-        error: (i) => `must be an http(s) URL (got "${String(i.input)}")`,
+      .refine((v) => /^https?:\/\/[^\s/]+/i.test(v) && URL.canParse(v), {
+        error: (i) =>
+          `must be an http(s) URL with its scheme, such as ${fallback} (got "${String(i.input)}")`,
       })
       .default(fallback),
   );
@@ -160,9 +161,11 @@ const schema = z.object({
     z
       .string()
       .trim()
-      .regex(/^\d+$/, { error: (i) => `must be a port number (got "${String(i.input)}")` })
+      .regex(/^\d+$/, {
+        error: (i) => `must be a port number from 0 to 65535 (got "${String(i.input)}")`,
+      })
       .transform(Number)
-      .pipe(z.number().min(0).max(65535))
+      .pipe(z.number().max(65535, 'must be at most 65535'))
       .optional(),
   ),
   SLACK_API_URL: url('https://slack.com/api/'),
@@ -297,8 +300,15 @@ function directory(
  * Reads the settings from `env`. Throws a ConfigError that lists every problem at once, each naming its variable.
  */
 export function loadConfig(env: Env): Config {
-  const parsed = schema.safeParse(env);
   const problems: string[] = [];
+  const unquoted = withoutQuotes(env, problems);
+  for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'IQRA_API_KEY']) {
+    // Such a value is one word: a space or line break inside is left from copying it (e.g. wrapped in two lines).
+    if (/\s/.test(unquoted[name]?.trim() ?? '')) {
+      problems.push(`${name}: contains a space or a line break: copy it again, in one piece`);
+    }
+  }
+  const parsed = schema.safeParse(unquoted);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? 'settings');
@@ -308,7 +318,7 @@ export function loadConfig(env: Env): Config {
   // Keep going with what could be read, so that cross-setting problems are reported in the same run.
   const raw = (parsed.success ? parsed.data : undefined) as z.infer<typeof schema> | undefined;
   const text = (name: keyof z.infer<typeof schema>) => {
-    const v = raw?.[name] ?? blankToUndefined(env[name]);
+    const v = raw?.[name] ?? blankToUndefined(unquoted[name]);
     return typeof v === 'string' ? v.trim() : undefined;
   };
 
@@ -339,17 +349,18 @@ export function loadConfig(env: Env): Config {
     // A campaign is never implied by being the only one: only campaign=, the agent's alias or the default pick one.
     false,
   );
-  if (agents.entries.length === 0 && format !== 'config') {
+  const hasProblem = (name: string) => problems.some((p) => p.startsWith(`${name}: `));
+  if (agents.entries.length === 0 && format !== 'config' && !hasProblem('IQRA_AGENTS')) {
     problems.push(
       'IQRA_AGENTS: is required: at least one agent as alias=AgentId (e.g. sales=6650f0c2a1b2c3d4e5f60718)',
     );
   }
-  if (numbers.entries.length === 0 && format !== 'config') {
+  if (numbers.entries.length === 0 && format !== 'config' && !hasProblem('IQRA_NUMBERS')) {
     problems.push(
       'IQRA_NUMBERS: is required: at least one caller-ID number as alias=NumberId (e.g. main=6650f0c2…)',
     );
   }
-  if (format === 'config' && campaigns.entries.length === 0) {
+  if (format === 'config' && campaigns.entries.length === 0 && !hasProblem('IQRA_CAMPAIGNS')) {
     problems.push(
       'IQRA_CAMPAIGNS: is required when IQRA_REQUEST_FORMAT=config: Iqra takes the agent and number from the campaign',
     );
@@ -365,7 +376,9 @@ export function loadConfig(env: Env): Config {
   const allowedChannels = (text('CALL_ALLOWED_CHANNELS') ?? '').split(/[\s,]+/).filter(Boolean);
   for (const c of allowedChannels) {
     if (!/^[CGD][A-Z0-9]{6,}$/.test(c))
-      problems.push(`CALL_ALLOWED_CHANNELS: "${c}" is not a channel ID such as C0123ABCDEF`);
+      problems.push(
+        `CALL_ALLOWED_CHANNELS: "${c}" is not a channel ID such as C0123ABCDEF (open the channel → its name → the ID is at the bottom of "About")`,
+      );
   }
   let hours = { startMinute: 8 * 60, endMinute: 21 * 60 };
   try {
@@ -383,6 +396,14 @@ export function loadConfig(env: Env): Config {
   if (approvalMode !== 'off' && isEmptyAudience(approvers.audience) && approvers.problems.length === 0) {
     problems.push(
       `CALL_APPROVERS: is required when CALL_APPROVAL=${approvalMode}: the Slack user ids (U…) or user group ids (S…) who may approve calls`,
+    );
+  }
+  // Each port as its setting reads it, even when another setting is wrong.
+  const port = schema.shape.PORT.safeParse(unquoted.PORT).data;
+  const metricsPort = schema.shape.METRICS_PORT.safeParse(unquoted.METRICS_PORT).data;
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    problems.push(
+      `METRICS_PORT: must differ from PORT (both are ${port}): choose another port, or leave METRICS_PORT empty (in HTTP mode PORT serves /metrics too)`,
     );
   }
   const appToken = text('SLACK_APP_TOKEN');
@@ -459,11 +480,44 @@ export function loadConfig(env: Env): Config {
   };
 }
 
+/** The quotes a value may have been pasted with, each with its closing one. */
+const QUOTES: Record<string, string> = { '"': '"', "'": "'", '`': '`', '“': '”', '‘': '’' };
+
+/**
+ * `env` with the quotes around a setting's value taken off, and a problem for each: a value pasted with its quotes
+ * (`SLACK_SIGNING_SECRET="…"` in `docker run --env-file` or a Compose `environment:` list keeps them) would otherwise
+ * carry them into the secret or the id. A `.env` file may quote values: they are taken off when it is read.
+ */
+function withoutQuotes(env: Env, problems: string[]): Env {
+  const out: Env = { ...env };
+  for (const name of SETTING_NAMES) {
+    const value = env[name]?.trim();
+    if (!value || value.length < 2) continue;
+    const close = QUOTES[value[0] ?? ''];
+    if (close === undefined || !value.endsWith(close)) continue;
+    problems.push(
+      `${name}: is wrapped in quotes (${value[0]}…${close}), which would be read as part of it: remove the quotes (only a .env file may quote a value)`,
+    );
+    out[name] = value.slice(1, -1);
+  }
+  return out;
+}
+
 /**
  * The process environment, with `.env` (when present in the working directory) underneath it: a variable set in the
  * real environment wins over the file.
  */
 export function readEnvironment(processEnv: Env = process.env, dotenvPath = '.env'): Env {
-  const fromFile = existsSync(dotenvPath) ? parseEnv(readFileSync(dotenvPath, 'utf8')) : {};
+  let fromFile: Env = {};
+  if (existsSync(dotenvPath)) {
+    try {
+      fromFile = parseEnv(readFileSync(dotenvPath, 'utf8'));
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError([
+        `${dotenvPath}: cannot be read (${reason}): make it a file readable by the user that runs the app, or remove it and set the variables in the environment`,
+      ]);
+    }
+  }
   return { ...fromFile, ...processEnv };
 }

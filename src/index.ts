@@ -7,6 +7,14 @@ import { type Store, StoreError } from './store/store.js';
 
 /** The composition root: settings → Iqra client → Slack app → start; SIGTERM/SIGINT stop it cleanly. */
 async function main(): Promise<void> {
+  // The only argument is `--check`: anything else (a typo of it) must not start the bot instead.
+  const unknown = process.argv.slice(2).filter((a) => a !== '--check');
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `Iqra Calls for Slack: unknown argument ${unknown.map((a) => `"${a}"`).join(', ')}. Run it with no argument to start the bot, or with --check (npm start -- --check) to check the settings without starting it.\n`,
+    );
+    process.exit(2);
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(readEnvironment());

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, SETTING_NAMES } from '../src/config.js';
+import { ConfigError, loadConfig, readEnvironment, SETTING_NAMES } from '../src/config.js';
 
 const base = {
   SLACK_BOT_TOKEN: 'xoxb-secret-bot-token',
@@ -183,6 +184,80 @@ describe('loadConfig', () => {
     const found = problems({ ...base, CALL_APPROVAL: 'sometimes', CALL_APPROVERS: 'U0BOSS001,@maria' });
     expect(found.find((p) => p.startsWith('CALL_APPROVAL:'))).toContain('off, always, scheduled, unlisted');
     expect(found.find((p) => p.startsWith('CALL_APPROVERS:'))).toContain('"@maria" is not a Slack user id');
+  });
+
+  it('refuses a value pasted with its quotes, naming the variable and never the secret', () => {
+    const found = problems({
+      ...base,
+      SLACK_SIGNING_SECRET: '"super-secret-signing"',
+      IQRA_API_KEY: " 'iu_secretpart_secretkey' ",
+      CALL_LOG_CHANNEL: '“C0123ABCDEF”',
+    });
+    expect(found).toEqual([
+      expect.stringMatching(/^SLACK_SIGNING_SECRET: is wrapped in quotes \("…"\).*remove the quotes/),
+      expect.stringMatching(/^IQRA_API_KEY: is wrapped in quotes \('…'\)/),
+      expect.stringMatching(/^CALL_LOG_CHANNEL: is wrapped in quotes \(“…”\)/),
+    ]);
+    expect(found.join('\n')).not.toContain('secret');
+    // A quote inside a value is left alone.
+    expect(loadConfig({ ...base, SLACK_SIGNING_SECRET: 'ab"cd"' }).slack.signingSecret).toBe('ab"cd"');
+  });
+
+  it('refuses a token or key with a space or line break inside, without printing it', () => {
+    const found = problems({
+      ...base,
+      SLACK_BOT_TOKEN: 'xoxb-secret-bot\ntoken',
+      IQRA_API_KEY: 'iu_secretpart _secretkey',
+    });
+    expect(found).toEqual([
+      'SLACK_BOT_TOKEN: contains a space or a line break: copy it again, in one piece',
+      'IQRA_API_KEY: contains a space or a line break: copy it again, in one piece',
+    ]);
+    expect(loadConfig({ ...base, IQRA_API_KEY: '  iu_secretpart_secretkey\n' }).iqra.apiKey).toBe(
+      'iu_secretpart_secretkey',
+    );
+  });
+
+  it('refuses METRICS_PORT equal to PORT, and says what range a port has', () => {
+    expect(problems({ ...base, PORT: '8080', METRICS_PORT: '8080' })).toEqual([
+      expect.stringMatching(/^METRICS_PORT: must differ from PORT \(both are 8080\)/),
+    ]);
+    expect(problems({ ...base, METRICS_PORT: '3000' })).toHaveLength(1);
+    expect(problems({ ...base, METRICS_PORT: '70000' })).toEqual(['METRICS_PORT: must be at most 65535']);
+    expect(loadConfig({ ...base, PORT: '0', METRICS_PORT: '0' }).slack.metricsPort).toBe(0);
+    expect(loadConfig({ ...base, METRICS_PORT: '9100' }).slack.metricsPort).toBe(9100);
+  });
+
+  it('asks for the scheme of a URL given without one, and takes one written in capitals', () => {
+    expect(problems({ ...base, IQRA_BASE_URL: 'app.iqra.bot' })).toEqual([
+      'IQRA_BASE_URL: must be an http(s) URL with its scheme, such as https://app.iqra.bot (got "app.iqra.bot")',
+    ]);
+    expect(loadConfig({ ...base, IQRA_BASE_URL: 'HTTPS://iqra.example.com/' }).iqra.baseUrl).toBe(
+      'HTTPS://iqra.example.com',
+    );
+  });
+
+  it('reports a malformed agent or number list once, not also as missing', () => {
+    expect(problems({ ...base, IQRA_AGENTS: 'sales:agent_1' })).toEqual([
+      'IQRA_AGENTS: "sales:agent_1" is not alias=Id (write it like sales=6650f0c2a1b2c3d4e5f60718)',
+    ]);
+    expect(problems({ ...base, IQRA_NUMBERS: 'main num_1' })).toHaveLength(1);
+    expect(problems({ ...base, IQRA_AGENTS: ',' })[0]).toMatch(/^IQRA_AGENTS: is required/);
+  });
+
+  it('says so, naming .env, when the .env file cannot be read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iqra-env-'));
+    mkdirSync(join(dir, '.env'));
+    let caught: unknown;
+    try {
+      readEnvironment({}, join(dir, '.env'));
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toEqual([
+      expect.stringMatching(/\.env: cannot be read \(EISDIR\): make it a file readable/),
+    ]);
   });
 
   it('documents every setting in the README table and in .env.example', () => {

@@ -1,0 +1,106 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AppProcess } from './support/app-process.js';
+import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
+import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
+import { SIGNING_SECRET, testEnv } from './support/test-app.js';
+
+/** The app as an operator starts it, with one setting wrong: a clear reason on stderr, no stack trace, status 1. */
+const processes: AppProcess[] = [];
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const p of processes.splice(0)) if (p.running) p.signal('SIGKILL');
+  for (const close of closers.splice(0)) await close();
+});
+
+async function standIns(): Promise<{ slack: FakeSlack; iqra: FakeIqra }> {
+  const slack = await startFakeSlack();
+  const iqra = await startFakeIqra();
+  closers.push(
+    () => slack.close(),
+    () => iqra.close(),
+  );
+  return { slack, iqra };
+}
+
+function start(
+  env: Record<string, string | undefined>,
+  cwd = mkdtempSync(join(tmpdir(), 'iqra-calls-')),
+  args: string[] = [],
+) {
+  const p = new AppProcess({ DATABASE_PATH: join(cwd, 'calls.sqlite'), ...env }, cwd, args);
+  processes.push(p);
+  return p;
+}
+
+async function busyPort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return (server.address() as { port: number }).port;
+}
+
+const STACK_LINE = /^\s+at /m;
+
+describe('start-up with a wrong setting', () => {
+  it('exits 1 naming METRICS_PORT, without a stack trace, when that port is taken', async () => {
+    const { slack, iqra } = await standIns();
+    const port = await busyPort();
+    const p = start(testEnv(slack, iqra, { METRICS_PORT: String(port) }));
+    expect(await p.exited).toBe(1);
+    const err = p.stderr.join('');
+    expect(err).toContain('Iqra Calls for Slack cannot start: Could not listen on METRICS_PORT (EADDRINUSE)');
+    expect(err).not.toMatch(STACK_LINE);
+  });
+
+  it('exits 1 naming PORT, without a stack trace, when the Socket Mode health port is taken', async () => {
+    const { slack, iqra } = await standIns();
+    const port = await busyPort();
+    const p = start(
+      testEnv(slack, iqra, {
+        SLACK_APP_TOKEN: 'xapp-1-A0001-test',
+        SLACK_SIGNING_SECRET: '',
+        PORT: String(port),
+      }),
+    );
+    expect(await p.exited).toBe(1);
+    const err = p.stderr.join('');
+    expect(err).toContain(
+      'Iqra Calls for Slack cannot start: Could not listen on PORT for /healthz (EADDRINUSE)',
+    );
+    expect(err).not.toMatch(STACK_LINE);
+  });
+
+  it('exits 1 when a secret was pasted with its quotes, naming it and never printing it', async () => {
+    const { slack, iqra } = await standIns();
+    const p = start(testEnv(slack, iqra, { SLACK_SIGNING_SECRET: `"${SIGNING_SECRET}"` }));
+    expect(await p.exited).toBe(1);
+    const err = p.stderr.join('');
+    expect(err).toContain('SLACK_SIGNING_SECRET: is wrapped in quotes');
+    expect(err).not.toContain(SIGNING_SECRET);
+    expect(slack.callsOf('auth.test')).toHaveLength(0);
+  });
+
+  it('refuses an unknown argument (a typo of --check) with status 2, rather than starting the bot', async () => {
+    const { slack, iqra } = await standIns();
+    const p = start(testEnv(slack, iqra), undefined, ['--chek']);
+    expect(await p.exited).toBe(2);
+    expect(p.stderr.join('')).toContain('unknown argument "--chek"');
+    expect(p.stderr.join('')).toContain('--check');
+    expect(slack.callsOf('auth.test')).toHaveLength(0);
+  });
+
+  it('exits 1 naming .env, without a stack trace, when .env cannot be read', async () => {
+    const { slack, iqra } = await standIns();
+    const cwd = mkdtempSync(join(tmpdir(), 'iqra-calls-'));
+    mkdirSync(join(cwd, '.env'));
+    const p = start(testEnv(slack, iqra), cwd);
+    expect(await p.exited).toBe(1);
+    const err = p.stderr.join('');
+    expect(err).toContain('.env: cannot be read (EISDIR)');
+    expect(err).not.toMatch(STACK_LINE);
+  });
+});
