@@ -615,6 +615,75 @@ function bareHourAfter(result: chrono.ParsedResult, leftover: string[]): number 
 }
 
 /**
+ * How chrono's wall-clock reading becomes an instant: in the zone the text names ("10am PST"; "10am ET" with New York's
+ * rules), else in `zone` (the one written as an IANA name, else the requester's).
+ */
+function zoneRule(result: chrono.ParsedResult, zone: string): ZoneRule {
+  if (!result.start.isCertain('timezoneOffset')) return { kind: 'iana', name: zone };
+  const dstZone = dstAbbreviationZone(result.text);
+  return dstZone
+    ? { kind: 'iana', name: dstZone }
+    : { kind: 'fixed', minutes: result.start.get('timezoneOffset') ?? 0 };
+}
+
+/** `30 days`, `1 day`: the scheduling limit in words. */
+function scheduleDays(ctx: WhenContext): string {
+  return `${ctx.maxScheduleDays} day${ctx.maxScheduleDays === 1 ? '' : 's'}`;
+}
+
+/**
+ * The end of a refusal for a time beyond the limit: the limit, the last moment it allows, and an example near it
+ * that is accepted ("in 29 days 10am" when "in 30 days 10am" is a little too far), in the zone the requester named.
+ */
+function tooFarAdvice(ctx: WhenContext, suggest: Suggest, phraseZone: string | undefined): string {
+  const last = new Date(ctx.now.getTime() + ctx.maxScheduleDays * DAY_MS);
+  const inDays = (n: number): string | undefined =>
+    n < 1 ? undefined : withZone(`in ${n} day${n === 1 ? '' : 's'} 10am`, phraseZone);
+  const near = [inDays(ctx.maxScheduleDays), inDays(ctx.maxScheduleDays - 1)];
+  return (
+    `Calls can be scheduled at most ${scheduleDays(ctx)} ahead, up to ${describeInZone(last, ctx.timeZone)}: ` +
+    `give a time before then, e.g. ${suggest(near)}.`
+  );
+}
+
+/**
+ * Refuses a phrase whose day ("in 400 days", "next year", "yesterday", "in 400 days at 3") is wholly in the past or
+ * wholly beyond the scheduling limit, whatever the hour: for a phrase without a time of day (or without am or pm),
+ * chrono's hour is a stand-in, and it is the day that decides.
+ */
+function checkDay(
+  original: string,
+  result: chrono.ParsedResult,
+  rule: ZoneRule,
+  ctx: WhenContext,
+  suggest: Suggest,
+  phraseZone: string | undefined,
+): void {
+  const day = {
+    ...wallIn(resolveWall(result, rule, ctx.now), rule),
+    hour: 0,
+    minute: 0,
+    second: 0,
+    millisecond: 0,
+  };
+  const date = `${WEEKDAYS[weekdayOf(day)]} ${day.day} ${MONTHS[day.month - 1]} ${day.year}`;
+  const start = wallToInstant(day, rule).getTime();
+  const end = wallToInstant(addDays(day, 1), rule).getTime();
+  if (end <= ctx.now.getTime() - NOW_GRACE_MS) {
+    fail(
+      `${quote(original)} is in the past: I read it as ${date}. ` +
+        `Give a time in the future, e.g. ${suggest(['tomorrow 10am'])}, or leave out \`at\` to call now.`,
+    );
+  }
+  if (start - ctx.now.getTime() > ctx.maxScheduleDays * DAY_MS) {
+    fail(
+      `${quote(original)} is on ${date}, more than ${scheduleDays(ctx)} from now. ` +
+        tooFarAdvice(ctx, suggest, phraseZone),
+    );
+  }
+}
+
+/**
  * Reads `phrase` (the text after `at`) as `now` or a time to place the call. Throws `CallRequestError('when', …)` for
  * a phrase that can't be read as exactly one future time of day within `maxScheduleDays`.
  */
@@ -688,7 +757,13 @@ function read(phrase: string | undefined, ctx: WhenContext, suggest: Suggest): W
   }
 
   const relative = result.tags().has('result/relativeDateAndTime');
-  if (!relative && !result.start.isCertain('hour')) {
+  const hourless = !relative && !result.start.isCertain('hour');
+  if (hourless || (!relative && guessedMorning(result))) {
+    // Whatever hour is meant, a day wholly gone or wholly beyond the limit is refused for that: asking for the hour
+    // (or for am or pm) would send the requester to fix the wrong thing ("in 400 days 10am" is still too far).
+    checkDay(original, result, zoneRule(result, zone), ctx, suggest, phraseZone);
+  }
+  if (hourless) {
     fail(
       `${quote(original)} doesn't say the time of day, and I won't guess the hour for a call. ` +
         `Add one, e.g. ${suggest([withTimeOfDay(rest, result, phraseZone)], ['tomorrow 9am', 'today 7pm'])}.`,
@@ -715,23 +790,17 @@ function read(phrase: string | undefined, ctx: WhenContext, suggest: Suggest): W
   if (relative) {
     // "in 2 hours" is elapsed time: exactly 2 hours later, whatever DST does in between.
     at = relativeInstant(result.text, ctx.now, zoneOffsetMinutes(ctx.now, zone));
-  } else if (result.start.isCertain('timezoneOffset')) {
-    // An explicit zone in the text ("10am PST", "…T09:30:00Z") wins over the requester's.
-    if (phraseZone) {
-      fail(
-        `${quote(original)} names two time zones. Give one, e.g. ${suggest([`tomorrow 10am ${phraseZone}`])}.`,
-      );
-    }
-    zoneSource = 'phrase';
-    const dstZone = dstAbbreviationZone(result.text);
-    const offset = result.start.get('timezoneOffset') ?? 0;
-    at = resolveWall(
-      result,
-      dstZone ? { kind: 'iana', name: dstZone } : { kind: 'fixed', minutes: offset },
-      ctx.now,
-    );
   } else {
-    at = resolveWall(result, { kind: 'iana', name: zone }, ctx.now);
+    if (result.start.isCertain('timezoneOffset')) {
+      // An explicit zone in the text ("10am PST", "…T09:30:00Z") wins over the requester's.
+      if (phraseZone) {
+        fail(
+          `${quote(original)} names two time zones. Give one, e.g. ${suggest([`tomorrow 10am ${phraseZone}`])}.`,
+        );
+      }
+      zoneSource = 'phrase';
+    }
+    at = resolveWall(result, zoneRule(result, zone), ctx.now);
   }
 
   const fromNow = at.getTime() - ctx.now.getTime();
@@ -743,10 +812,9 @@ function read(phrase: string | undefined, ctx: WhenContext, suggest: Suggest): W
   }
   if (fromNow <= 0) return { kind: 'now' };
   if (fromNow > ctx.maxScheduleDays * DAY_MS) {
-    const days = `${ctx.maxScheduleDays} day${ctx.maxScheduleDays === 1 ? '' : 's'}`;
     fail(
-      `${quote(original)} is ${describeInZone(at, ctx.timeZone)}, more than ${days} from now. ` +
-        `Calls can be scheduled at most ${days} ahead.`,
+      `${quote(original)} is ${describeInZone(at, ctx.timeZone)}, more than ${scheduleDays(ctx)} from now. ` +
+        tooFarAdvice(ctx, suggest, phraseZone),
     );
   }
   return { kind: 'scheduled', at, timeZone: phraseZone ?? ctx.timeZone, zoneSource, phrase: original };

@@ -258,8 +258,10 @@ describe('resolveWhen: refusals', () => {
     expect(whenError('Dec 3', ctx('2026-06-10T18:00:00Z', LA, 365)).userMessage).toContain(
       '`at "Dec 3 10am"`',
     );
-    // Beyond the scheduling limit "Dec 3 10am" would be refused in turn: plain examples instead.
-    expect(whenError('Dec 3', c).userMessage).toContain('`at "tomorrow 9am"`');
+    // On the limit's last day "Jul 10 10am" is still allowed (up to 11:00); any hour of a day beyond it is not, and
+    // that is what is said (days beyond the limit have tests of their own).
+    expect(whenError('Jul 10', c).userMessage).toContain('`at "Jul 10 10am"`');
+    expect(whenError('Dec 3', c).userMessage).toContain('more than 30 days from now');
     expect(whenError('tomorrow Europe/London', c).userMessage).toContain(
       '`at "tomorrow 10am Europe/London"`',
     );
@@ -285,6 +287,60 @@ describe('resolveWhen: refusals', () => {
     expect(whenError('in 2 days 10am', ctx('2026-06-10T18:00:00Z', LA, 1)).userMessage).toContain(
       'at most 1 day ahead',
     );
+  });
+
+  it('a day beyond the scheduling limit, with no time of day or no am or pm: too far, not "add a time"', () => {
+    // Wed 10 Jun 2026, 11:00 in Los Angeles; the limit is Fri 10 Jul 2026, 11:00 PDT.
+    const tooFar = (phrase: string, context = c): string => whenError(phrase, context).userMessage;
+    for (const phrase of [
+      'in 400 days',
+      'in 2 years',
+      'next year',
+      'in 3 months',
+      'in 31 days',
+      'in 400 days at 3',
+    ]) {
+      const message = tooFar(phrase);
+      expect(message).toContain(`“${phrase}” is on `);
+      expect(message).toContain('more than 30 days from now');
+      expect(message).toContain(
+        'at most 30 days ahead, up to Fri 10 Jul 2026, 11:00 PDT (America/Los_Angeles)',
+      );
+      expect(message).not.toContain('time of day');
+      expect(message).not.toContain('am or pm');
+    }
+    expect(tooFar('in 400 days')).toBe(
+      '“in 400 days” is on Thu 15 Jul 2027, more than 30 days from now. Calls can be scheduled at most 30 days ' +
+        'ahead, up to Fri 10 Jul 2026, 11:00 PDT (America/Los_Angeles): give a time before then, e.g. ' +
+        '`at "in 30 days 10am"`.',
+    );
+    // The example is accepted as it is written.
+    expect(at('in 30 days 10am', c)).toBe('2026-07-10T17:00:00.000Z');
+    // With a time of day, the time itself, with the same advice.
+    expect(tooFar('in 500 days at 10am')).toContain('is Sat 23 Oct 2027, 10:00 PDT');
+    expect(tooFar('in 500 days at 10am')).toContain('e.g. `at "in 30 days 10am"`');
+    // "in 30 days 10am" is past the limit at 09:00 (the limit is 08:00): the day before is offered.
+    const early = ctx('2026-06-10T15:00:00Z', LA, 30);
+    expect(tooFar('in 2 years', early)).toContain('e.g. `at "in 29 days 10am"`');
+    expect(at('in 29 days 10am', early)).toBe('2026-07-09T17:00:00.000Z');
+    // A shorter limit: "in 30 days" is too far for 7 days; a zone in the phrase stays in the example.
+    const week = ctx('2026-06-10T18:00:00Z', LA, 7);
+    expect(tooFar('in 30 days', week)).toContain('more than 7 days from now');
+    expect(tooFar('in 2 years Europe/London', week)).toContain('e.g. `at "in 7 days 10am Europe/London"`');
+    // Within the limit nothing changes: the time of day is asked for, with an example that is accepted.
+    const year = ctx('2026-06-10T18:00:00Z', LA, 365);
+    expect(tooFar('in 30 days')).toContain('`at "in 30 days 10am"`');
+    expect(tooFar('in 3 months', year)).toContain("doesn't say the time of day");
+    expect(at('in 3 months 10am', year)).toBe('2026-09-10T17:00:00.000Z');
+  });
+
+  it('a day wholly in the past, with no time of day: in the past, not "add a time"', () => {
+    for (const phrase of ['yesterday', 'last year', 'last friday']) {
+      const message = whenError(phrase, c).userMessage;
+      expect(message).toContain(`“${phrase}” is in the past: I read it as `);
+      expect(message).not.toContain('time of day');
+    }
+    expect(whenError('yesterday', c).userMessage).toContain('I read it as Tue 9 Jun 2026.');
   });
 
   it('two zones in one phrase', () => {
@@ -434,8 +490,12 @@ describe('resolveWhen: a clock time from 1 to 7 without am or pm', () => {
     expect(whenError('today at 3', c).userMessage).toBe(
       '“today at 3” doesn\'t say am or pm. Write `at "today at 3pm"` (or 24-hour time `at "today at 15:00"`).',
     );
-    // Beyond the scheduling limit, a plain example.
-    expect(whenError('Dec 3 at 3', c).userMessage).toContain('`at "tomorrow 3pm"`');
+    // On the limit's last day 3am is allowed and 3pm (after 11:00) is not: only 3am is offered.
+    expect(whenError('Jul 10 at 3', c).userMessage).toBe(
+      '“Jul 10 at 3” doesn\'t say am or pm. Write `at "Jul 10 at 3am"`.',
+    );
+    // Beyond the limit at either hour: refused as too far, not for am or pm.
+    expect(whenError('Dec 3 at 3', c).userMessage).toContain('more than 30 days from now');
   });
 
   it('the suggestions are read as the afternoon, the morning and the afternoon', () => {

@@ -407,6 +407,49 @@ describe('/call history and /call status', () => {
   });
 });
 
+describe('/call at a time beyond the scheduling limit', () => {
+  it('refuses a time further ahead than CALL_MAX_SCHEDULE_DAYS as too far, with an example that is accepted', async () => {
+    const a = await start();
+    const refusal = async (when: string): Promise<string> => {
+      const before = a.slack.responses.length;
+      await a.command(`+14155552671 at "${when}"`);
+      const reply = await a.slack.waitFor(() => a.slack.responses[before], `the answer to "${when}"`);
+      return String(reply.body.text);
+    };
+    // Days and years ahead, written without a time of day: it is the day that is too far, at any hour.
+    for (const when of ['in 400 days', 'in 2 years', 'next year', 'in 3 months', 'in 500 days at 10am']) {
+      const text = await refusal(when);
+      expect(text).toContain(`“${when}” is`);
+      expect(text).toContain('more than 30 days from now');
+      expect(text).toContain(
+        'Calls can be scheduled at most 30 days ahead, up to Sun 27 Dec 2026, 09:00 PST',
+      );
+      expect(text).not.toContain('time of day');
+    }
+    // The example: "in 30 days 10am" is an hour past the limit at 09:00, so the day before.
+    const example = /e\.g\. `at "([^"`]+)"`/.exec(await refusal('in 400 days'))?.[1];
+    expect(example).toBe('in 29 days 10am');
+    await a.command(`+14155552671 at "${example}"`);
+    await waitForThreadReply(a);
+    expect(a.iqra.requests.map((r) => r.fields.ScheduledTime)).toEqual(['2026-12-26T18:00:00.000Z']);
+  });
+
+  it('answers by CALL_MAX_SCHEDULE_DAYS: "in 30 days" is too far for 7, and only needs a time of day for 30', async () => {
+    const a = await start({ env: { CALL_MAX_SCHEDULE_DAYS: '7' } });
+    await a.command('+14155552671 at "in 30 days"');
+    const week = await a.slack.waitFor(() => a.slack.responses[0], 'the refusal');
+    expect(String(week.body.text)).toContain('more than 7 days from now');
+    expect(String(week.body.text)).toContain('e.g. `at "in 6 days 10am"`');
+    await a.close();
+
+    const b = await start();
+    await b.command('+14155552671 at "in 30 days"');
+    const month = await b.slack.waitFor(() => b.slack.responses[0], 'the refusal');
+    expect(String(month.body.text)).toContain("doesn't say the time of day");
+    expect(String(month.body.text)).not.toContain('more than 30 days');
+  });
+});
+
 describe('health with the store', () => {
   it('answers 503 when the store cannot be reached', async () => {
     const a = await start();
