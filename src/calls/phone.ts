@@ -289,6 +289,14 @@ export function splitExtension(typed: string): Extension | undefined {
 }
 
 /**
+ * The dynamic variable that carries an extension to the agent, as `/call` suggests it and the "Call this number" form
+ * fills it in: `Extension=204`.
+ */
+export function extensionVariable(extension: string): string {
+  return `Extension=${extension}`;
+}
+
+/**
  * Iqra dials the number only, so an extension would be lost without a word. `command`, when given, is the command
  * that writes the main number and the extension as a variable, as an example.
  */
@@ -301,7 +309,7 @@ export function extensionError(
   return new CallRequestError(
     'recipient',
     `${code(typed)} has an extension (${code(extension)}). The AI agent can't dial extensions: give the main number ` +
-      `only, ${code(main)}, and put the extension in a variable, e.g. ${code(`Extension=${extension}`)}, which the ` +
+      `only, ${code(main)}, and put the extension in a variable, e.g. ${code(extensionVariable(extension))}, which the ` +
       `agent can read${example}.`,
   );
 }
@@ -333,22 +341,37 @@ export function vanityError(typed: string): CallRequestError | undefined {
   );
 }
 
+/** A number found in a message, with the extension written after it, if any. */
+export interface FoundNumber extends Recipient {
+  /**
+   * The extension's digits (`+1 415 555 2671 ext. 204`, `x204`, `#204`, `extension 204`, `;ext=204`): Iqra dials the
+   * number only, so whoever fills a form from the message must be told, as `/call` tells (extensionError).
+   */
+  extension?: string;
+}
+
 /**
- * The distinct valid numbers in free text (a Slack message), in the order they appear. Slack markup is read first:
+ * The distinct valid numbers in free text (a Slack message), in the order they appear, each with the extension written
+ * after it (the first one seen, when the number is written more than once). Slack markup is read first:
  * `<tel:+1…|label>` counts as its number, and URLs are skipped so that digits in links are not taken for numbers.
  */
-export function findPhoneNumbers(text: string, defaultRegion: CountryCode): Recipient[] {
+export function findPhoneNumbers(text: string, defaultRegion: CountryCode): FoundNumber[] {
   const plain = text
     .replace(/<([^<>]*)>/g, (_, inner: string) => ` ${markupText(inner)} `)
     .replace(/&(amp|lt|gt|quot|#39);/g, (entity: string, name: string) => ENTITIES[name] ?? entity)
     .replace(DASHES, '-')
     // `00 44 20 …` is an international number even where 00 is not the international prefix.
     .replace(/(^|[^\w+])00[\s.-]?(?=[1-9])/g, '$1+');
-  const found = new Map<string, Recipient>();
+  const found = new Map<string, FoundNumber>();
   for (const match of findPhoneNumbersInText(plain, { defaultCountry: defaultRegion })) {
     if (!match.number.isValid()) continue;
-    const recipient = toRecipient(match.number);
-    if (!found.has(recipient.e164)) found.set(recipient.e164, recipient);
+    // libphonenumber reads an extension after the number as part of it (`ext`): the number itself is without it.
+    const recipient: FoundNumber = toRecipient(match.number);
+    const { ext } = match.number;
+    const seen = found.get(recipient.e164);
+    if (!seen) found.set(recipient.e164, ext ? { ...recipient, extension: ext } : recipient);
+    // "+1 415 555 2671 (ext. 204 for Ada)" then "+1 415 555 2671" again: the extension is kept whichever comes first.
+    else if (ext && seen.extension === undefined) seen.extension = ext;
   }
   return [...found.values()];
 }
@@ -363,8 +386,10 @@ function markupText(inner: string): string {
   return bar === -1 ? '' : inner.slice(bar + 1); // mentions and channels: their label, if any
 }
 
+/** The number as dialled and shown: without its extension (libphonenumber would show `+1 415 555 2671 ext. 204`). */
 function toRecipient(number: PhoneNumber): Recipient {
-  const recipient: Recipient = { e164: number.number, display: number.formatInternational() };
+  const display = number.formatInternational({ formatExtension: (formatted) => formatted });
+  const recipient: Recipient = { e164: number.number, display };
   if (number.country) recipient.country = number.country;
   return recipient;
 }

@@ -209,6 +209,24 @@ describe('findPhoneNumbers', () => {
     );
   });
 
+  it('reports the extension written after a number, and shows the number without it', () => {
+    for (const text of [
+      'Call Ada on +1 415 555 2671 ext. 204',
+      'Call Ada on +1 415 555 2671 x204',
+      'Call Ada on +1 415 555 2671 #204',
+      'Call Ada on +1 415 555 2671 extension 204',
+      'Call Ada on <tel:+14155552671;ext=204|Ada>',
+    ]) {
+      expect(findPhoneNumbers(text, 'US')).toEqual([{ ...SF, extension: '204' }]);
+    }
+    // The number written twice, once with its extension: one number, with the extension.
+    expect(findPhoneNumbers('+1 415 555 2671 (Ada: +1 415 555 2671 x204)', 'US')).toEqual([
+      { ...SF, extension: '204' },
+    ]);
+    // Without one, no extension at all (not even an undefined key).
+    expect(findPhoneNumbers('+1 415 555 2671 about 204 invoices', 'US')[0]).not.toHaveProperty('extension');
+  });
+
   it('finds nothing in text without numbers', () => {
     expect(findPhoneNumbers('no numbers here', 'US')).toEqual([]);
   });

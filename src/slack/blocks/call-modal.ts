@@ -8,7 +8,7 @@ import type { CallCatalog, OpenChoice } from '../../calls/call-request.js';
 import type { Directory, DirectoryEntry } from '../../calls/directory.js';
 import type { CallField } from '../../calls/errors.js';
 import { listWords } from '../../calls/listing.js';
-import type { Recipient } from '../../calls/phone.js';
+import { extensionVariable, type FoundNumber } from '../../calls/phone.js';
 import { describeInZone, type When } from '../../calls/when.js';
 import { clip, escapeMrkdwn } from './mrkdwn.js';
 
@@ -73,13 +73,29 @@ export interface CallModalOrigin {
   responseUrl?: string;
 }
 
-export type ModalNote = { kind: 'no_number' } | { kind: 'open_choices'; choices: OpenChoice[] };
+/** A number found in a message with an extension after it. */
+export interface NumberWithExtension {
+  /** The number as shown, without the extension. */
+  display: string;
+  extension: string;
+}
+
+export type ModalNote =
+  | { kind: 'no_number' }
+  | { kind: 'open_choices'; choices: OpenChoice[] }
+  | {
+      kind: 'extensions';
+      /** The numbers of the message that have an extension, in its order. */
+      numbers: NumberWithExtension[];
+      /** The form opened with the first one's extension in its variables (it is the number filled in or chosen). */
+      filled: boolean;
+    };
 
 /** What the modal carries in private_metadata: where it came from and how it is laid out. */
 export interface CallModalContext {
   origin: CallModalOrigin;
   /** Numbers found in a message: with two or more the recipient field is a menu of them. */
-  numbers?: Recipient[];
+  numbers?: FoundNumber[];
   note?: ModalNote;
 }
 
@@ -106,10 +122,41 @@ const CHOICE_WORDS: Record<OpenChoice, string> = {
   campaign: 'the campaign',
 };
 
-export function noteText(note: ModalNote): string {
+/**
+ * The note above the form. `menu`: the number field is a menu of the message's numbers, so the extension filled in
+ * belongs to the one chosen first only.
+ */
+export function noteText(note: ModalNote, menu = false): string {
   if (note.kind === 'no_number') return NO_NUMBER_NOTE;
+  if (note.kind === 'extensions') return extensionNoteText(note.numbers, note.filled, menu);
   const choices = listWords(note.choices.map((c) => CHOICE_WORDS[c]));
   return `Your \`/call\` needs a little more: choose ${choices} below (no default is set), check the rest, and press *Place call*.`;
+}
+
+/**
+ * Iqra dials the number only: the note says where the extension went, in `/call`'s words (extensionError), so that
+ * it is not lost without a word.
+ */
+function extensionNoteText(numbers: readonly NumberWithExtension[], filled: boolean, menu: boolean): string {
+  const [first] = numbers;
+  if (!first) return '';
+  const variable = (n: NumberWithExtension) => `\`${escapeMrkdwn(extensionVariable(n.extension))}\``;
+  const cannot = "The AI agent can't dial extensions";
+  if (!menu && filled) {
+    return (
+      `The message gives ${escapeMrkdwn(first.display)} with extension ${escapeMrkdwn(first.extension)}. ${cannot}: ` +
+      `the form has the main number only, and the extension in a variable, ${variable(first)}, which the agent can read.`
+    );
+  }
+  const which = listWords(
+    numbers.map((n) => `${escapeMrkdwn(n.display)} has extension ${escapeMrkdwn(n.extension)}`),
+  );
+  const what = filled
+    ? `${escapeMrkdwn(first.display)}, chosen below, has its extension in a variable, ${variable(first)}, which the ` +
+      'agent can read: if you choose another number, change or remove it.'
+    : `If you choose ${numbers.length === 1 ? 'it' : 'one of them'}, put its extension in a variable, e.g. ` +
+      `${variable(first)}, which the agent can read.`;
+  return `In the message, ${which}. ${cannot}: it calls the main number. ${what}`;
 }
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text });
@@ -164,7 +211,10 @@ function recipientInput(context: CallModalContext, value: string | undefined, re
     `With its country code, e.g. +14155552671. Numbers without + are read as ${region === 'GB' ? 'UK' : region} numbers.`,
   );
   if (numbers.length >= 2) {
-    const options = numbers.slice(0, MAX_FOUND_NUMBERS).map((n) => option(n.display, n.e164));
+    // A number's extension is shown with it, so that the rep sees which one has it (the note says where it goes).
+    const options = numbers
+      .slice(0, MAX_FOUND_NUMBERS)
+      .map((n) => option(n.extension ? `${n.display} ext. ${n.extension}` : n.display, n.e164));
     const initial = options.find((o) => o.value === value) ?? options[0];
     return {
       type: 'input',
@@ -280,7 +330,7 @@ export function callModal(
     blocks.push({
       type: 'section',
       block_id: NOTE_BLOCK,
-      text: { type: 'mrkdwn', text: noteText(context.note) },
+      text: { type: 'mrkdwn', text: noteText(context.note, (context.numbers?.length ?? 0) >= 2) },
     });
   }
   if (!context.origin.channelId) {
@@ -430,10 +480,13 @@ interface EncodedContext {
   c?: string;
   t?: string;
   r?: string;
-  /** Found numbers as [e164, display]. */
-  n?: [string, string][];
+  /** Found numbers as [e164, display], or [e164, display, extension]. */
+  n?: ([string, string] | [string, string, string])[];
   /** The note: `no_number`, or the open choices. */
   o?: 'no_number' | OpenChoice[];
+  /** The extensions note: the numbers with one as [display, extension], and `f: 1` when the first was filled in. */
+  x?: [string, string][];
+  f?: 1;
 }
 
 const SOURCES: readonly ModalSource[] = ['command', 'message', 'shortcut', 'home'];
@@ -449,9 +502,15 @@ export function encodeModalContext(context: CallModalContext): string {
     ...(origin.threadTs ? { t: origin.threadTs } : {}),
     ...(origin.responseUrl && origin.responseUrl.length <= 1000 ? { r: origin.responseUrl } : {}),
     ...(context.numbers?.length
-      ? { n: context.numbers.slice(0, MAX_FOUND_NUMBERS).map((n): [string, string] => [n.e164, n.display]) }
+      ? {
+          n: context.numbers
+            .slice(0, MAX_FOUND_NUMBERS)
+            .map((n): [string, string] | [string, string, string] =>
+              n.extension ? [n.e164, n.display, n.extension] : [n.e164, n.display],
+            ),
+        }
       : {}),
-    ...(context.note ? { o: context.note.kind === 'no_number' ? 'no_number' : context.note.choices } : {}),
+    ...encodeNote(context.note),
   };
   let json = JSON.stringify(encoded);
   while (json.length > VIEW_LIMITS.privateMetadata && encoded.n?.length) {
@@ -459,6 +518,16 @@ export function encodeModalContext(context: CallModalContext): string {
     json = JSON.stringify(encoded);
   }
   return json;
+}
+
+function encodeNote(note: ModalNote | undefined): Pick<EncodedContext, 'o' | 'x' | 'f'> {
+  if (!note) return {};
+  if (note.kind === 'no_number') return { o: 'no_number' };
+  if (note.kind === 'open_choices') return { o: note.choices };
+  return {
+    x: note.numbers.slice(0, MAX_FOUND_NUMBERS).map((n): [string, string] => [n.display, n.extension]),
+    ...(note.filled ? { f: 1 as const } : {}),
+  };
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
@@ -481,11 +550,27 @@ export function decodeModalContext(text: string | undefined): CallModalContext |
   const context: CallModalContext = { origin };
   if (Array.isArray(e.n)) {
     const numbers = e.n.filter(
+      (p): p is [string, string] | [string, string, string] =>
+        Array.isArray(p) && isString(p[0]) && isString(p[1]) && (p[2] === undefined || isString(p[2])),
+    );
+    if (numbers.length) {
+      context.numbers = numbers.map(([e164, display, extension]) =>
+        extension ? { e164, display, extension } : { e164, display },
+      );
+    }
+  }
+  if (Array.isArray(e.x)) {
+    const numbers = e.x.filter(
       (p): p is [string, string] => Array.isArray(p) && isString(p[0]) && isString(p[1]),
     );
-    if (numbers.length) context.numbers = numbers.map(([e164, display]) => ({ e164, display }));
-  }
-  if (e.o === 'no_number') context.note = { kind: 'no_number' };
+    if (numbers.length) {
+      context.note = {
+        kind: 'extensions',
+        numbers: numbers.map(([display, extension]) => ({ display, extension })),
+        filled: e.f === 1,
+      };
+    }
+  } else if (e.o === 'no_number') context.note = { kind: 'no_number' };
   else if (Array.isArray(e.o)) {
     const choices = e.o.filter((c): c is OpenChoice => CHOICES.includes(c as OpenChoice));
     if (choices.length) context.note = { kind: 'open_choices', choices };

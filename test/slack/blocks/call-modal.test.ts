@@ -62,6 +62,23 @@ const ORIGINS: CallModalContext[] = [
     origin: { source: 'command', channelId: 'C1' },
     note: { kind: 'open_choices', choices: ['agent', 'from', 'campaign'] },
   },
+  // Every number of the message with a long extension: the menu, the note and private_metadata at their longest.
+  {
+    origin: { source: 'message', channelId: 'C1', threadTs: '1764000100.000200' },
+    numbers: MANY_NUMBERS.slice(0, MAX_FOUND_NUMBERS).map((n) => ({ ...n, extension: '1234567890' })),
+    note: {
+      kind: 'extensions',
+      numbers: MANY_NUMBERS.slice(0, MAX_FOUND_NUMBERS).map((n) => ({
+        display: n.display,
+        extension: '1234567890',
+      })),
+      filled: true,
+    },
+  },
+  {
+    origin: { source: 'message', channelId: 'C1', threadTs: '1764000100.000200' },
+    note: { kind: 'extensions', numbers: [{ display: '+1 415 555 2671', extension: '204' }], filled: true },
+  },
 ];
 
 /** Every text, id and list in `view` checked against Slack's limits for modals and Home tabs. */

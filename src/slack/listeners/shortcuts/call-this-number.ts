@@ -1,9 +1,15 @@
 import type { AllMiddlewareArgs, MessageShortcut, SlackShortcutMiddlewareArgs } from '@slack/bolt';
 import type { CallCatalog } from '../../../calls/call-request.js';
 import { withoutFormatCharacters } from '../../../calls/format-characters.js';
-import { findPhoneNumbers } from '../../../calls/phone.js';
+import { extensionVariable, type FoundNumber, findPhoneNumbers } from '../../../calls/phone.js';
 import type { Logger } from '../../../log.js';
-import { type CallModalContext, callModal, MAX_FOUND_NUMBERS } from '../../blocks/call-modal.js';
+import {
+  type CallModalContext,
+  type CallModalValues,
+  callModal,
+  MAX_FOUND_NUMBERS,
+  type ModalNote,
+} from '../../blocks/call-modal.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import type { UserZones } from '../../user-zones.js';
 import { openCallModal } from '../views/open-call-modal.js';
@@ -77,8 +83,22 @@ export function messagePhoneText(message: {
 }
 
 /**
+ * The note for numbers found with an extension, or undefined when none has one. Iqra dials the main number only, so
+ * the extension of the number filled in (or chosen first) goes in the variables as `/call` suggests, and the note
+ * says so, rather than the extension being lost without a word.
+ */
+function extensionsNote(
+  found: readonly FoundNumber[],
+): Extract<ModalNote, { kind: 'extensions' }> | undefined {
+  const numbers = found.flatMap((n) => (n.extension ? [{ display: n.display, extension: n.extension }] : []));
+  if (numbers.length === 0) return undefined;
+  return { kind: 'extensions', numbers, filled: found[0]?.extension !== undefined };
+}
+
+/**
  * "Call this number" on a message: the call modal with the message's phone number filled in (a menu when it has
- * several; an empty field and a note when it has none). The confirmation goes in the message's thread.
+ * several; an empty field and a note when it has none; with an extension, the main number, the extension in a
+ * variable and a note saying so). The confirmation goes in the message's thread.
  */
 export function callThisNumberShortcut(deps: CallThisNumberDeps) {
   return async ({
@@ -94,6 +114,7 @@ export function callThisNumberShortcut(deps: CallThisNumberDeps) {
       MAX_FOUND_NUMBERS,
     );
     const threadTs = typeof message.thread_ts === 'string' ? message.thread_ts : message.ts;
+    const extensions = extensionsNote(found);
     const context: CallModalContext = {
       origin: {
         source: 'message',
@@ -103,13 +124,17 @@ export function callThisNumberShortcut(deps: CallThisNumberDeps) {
       },
       ...(found.length > 1 ? { numbers: found } : {}),
       ...(found.length === 0 ? { note: { kind: 'no_number' as const } } : {}),
+      ...(extensions ? { note: extensions } : {}),
     };
     const [first] = found;
+    const values: CallModalValues = {};
     const recipient = found.length > 1 ? first?.e164 : first?.display;
+    if (recipient) values.recipient = recipient;
+    if (first?.extension) values.variables = extensionVariable(first.extension);
     const failed = await openCallModal(client, deps, {
       triggerId: shortcut.trigger_id,
       userId: shortcut.user.id,
-      view: callModal(deps.catalog, context, recipient ? { recipient } : {}),
+      view: callModal(deps.catalog, context, values),
     });
     if (failed) {
       await respond({ response_type: 'ephemeral', text: SHORTCUT_MODAL_NOT_OPENED(failed) }).catch(() => {});
@@ -120,6 +145,7 @@ export function callThisNumberShortcut(deps: CallThisNumberDeps) {
       userId: shortcut.user.id,
       channel: shortcut.channel.id,
       numbersFound: found.length,
+      extensionsFound: extensions?.numbers.length ?? 0,
     });
   };
 }

@@ -6,6 +6,7 @@ import {
   messageShortcut,
   openedViews,
   type SentView,
+  viewBlockAction,
   viewSubmission,
 } from '../../../support/slack-payloads.js';
 import { startTestApp, type TestApp } from '../../../support/test-app.js';
@@ -191,6 +192,101 @@ describe('"Call this number"', () => {
       blocks: richText([{ type: 'text', text: 'SMS from Jane Doe <+1 646 555 0199>: please call me back' }]),
     });
     expect(inputBlock(sms, 'recipient')?.element?.initial_value).toBe('+1 646 555 0199');
+  });
+
+  it.each([
+    'Call Ada on +1 415 555 2671 ext. 204',
+    'Call Ada on +1 415 555 2671 x204',
+    'Call Ada on +1 415 555 2671 #204',
+    'Call Ada on +1 415 555 2671 extension 204',
+    'Call Ada on <tel:+14155552671;ext=204|+1 415 555 2671, ext. 204>',
+  ])(
+    'keeps the extension of %j: the main number, Extension=204 in the variables, and a note',
+    async (text) => {
+      const a = await start();
+      const view = await shortcutOn(a, { text });
+      expect(inputBlock(view, 'recipient')?.element?.initial_value).toBe('+1 415 555 2671');
+      expect(inputBlock(view, 'variables')?.element?.initial_value).toBe('Extension=204');
+      // In `/call`'s words: the agent can't dial it, and reads it from the variable.
+      expect(view.blocks[0]?.block_id).toBe('note');
+      expect(view.blocks[0]?.text?.text).toBe(
+        "The message gives +1 415 555 2671 with extension 204. The AI agent can't dial extensions: the form has the " +
+          'main number only, and the extension in a variable, `Extension=204`, which the agent can read.',
+      );
+
+      await a.interact(viewSubmission(a, view));
+      await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts && c.args.text), 'the confirmation');
+      expect(a.iqra.requests).toHaveLength(1);
+      expect(a.iqra.requests[0]?.fields).toMatchObject({
+        RecipientNumber: '+14155552671',
+        'DynamicVariables[Extension]': '204',
+      });
+    },
+  );
+
+  it('shows which numbers of a menu have an extension, and fills in the one chosen first', async () => {
+    const a = await start();
+    const view = await shortcutOn(a, {
+      text: 'Ada: +1 415 555 2671 x204, or her mobile +1 646 555 0199. Front desk +44 20 7183 8750 ext. 12',
+    });
+    const recipient = inputBlock(view, 'recipient');
+    expect(recipient?.element?.options?.map((o) => [o.text.text, o.value])).toEqual([
+      ['+1 415 555 2671 ext. 204', '+14155552671'],
+      ['+1 646 555 0199', '+16465550199'],
+      ['+44 20 7183 8750 ext. 12', '+442071838750'],
+    ]);
+    expect(recipient?.element?.initial_option?.value).toBe('+14155552671');
+    expect(inputBlock(view, 'variables')?.element?.initial_value).toBe('Extension=204');
+    const note = view.blocks[0]?.text?.text;
+    expect(note).toContain(
+      'In the message, +1 415 555 2671 has extension 204 and +44 20 7183 8750 has extension 12. ' +
+        "The AI agent can't dial extensions: it calls the main number.",
+    );
+    expect(note).toContain('if you choose another number, change or remove it');
+
+    // Enter in the time field rebuilds the form from private_metadata: the note and the labels stay.
+    await a.interact(
+      viewBlockAction(view, {
+        blockId: 'when',
+        actionId: 'when_input',
+        action: { type: 'plain_text_input', value: 'in 2 hours' },
+      }),
+    );
+    const update = await a.slack.waitFor(() => a.slack.callsOf('views.update').at(-1), 'views.update');
+    const rebuilt = update.args.view as SentView;
+    expect(rebuilt.blocks[0]?.text?.text).toBe(note);
+    expect(inputBlock(rebuilt, 'recipient')?.element?.options?.[0]?.text.text).toBe(
+      '+1 415 555 2671 ext. 204',
+    );
+
+    // The rep picks the London number and writes its extension instead.
+    await a.interact(
+      viewSubmission(a, view, { input: { recipient: '+442071838750', variables: 'Extension=12' } }),
+    );
+    await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts && c.args.text), 'the confirmation');
+    expect(a.iqra.requests[0]?.fields).toMatchObject({
+      RecipientNumber: '+442071838750',
+      'DynamicVariables[Extension]': '12',
+    });
+  });
+
+  it('says where an extension goes when the number chosen first has none', async () => {
+    const a = await start();
+    const view = await shortcutOn(a, { text: 'Mobile +1 646 555 0199, office +1 415 555 2671 ext. 204' });
+    expect(inputBlock(view, 'recipient')?.element?.initial_option?.value).toBe('+16465550199');
+    expect(inputBlock(view, 'variables')?.element?.initial_value).toBeUndefined();
+    expect(view.blocks[0]?.text?.text).toBe(
+      "In the message, +1 415 555 2671 has extension 204. The AI agent can't dial extensions: it calls the main " +
+        'number. If you choose it, put its extension in a variable, e.g. `Extension=204`, which the agent can read.',
+    );
+  });
+
+  it('fills in a number without an extension as before: no note, no variables', async () => {
+    const a = await start();
+    const view = await shortcutOn(a, { text: 'Call Ada on +1 415 555 2671 about the 204 invoices' });
+    expect(inputBlock(view, 'recipient')?.element?.initial_value).toBe('+1 415 555 2671');
+    expect(inputBlock(view, 'variables')?.element?.initial_value).toBeUndefined();
+    expect(view.blocks.some((b) => b.block_id === 'note')).toBe(false);
   });
 
   it('opens the modal with an empty number and a note when the message has no number', async () => {
