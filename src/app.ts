@@ -433,6 +433,14 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   batchTick?.unref();
   board.start(Math.min(1000, options.batchRefreshMs ?? 1000));
 
+  /** Undoes what started so far, when the start fails: the timers, the batch board, Bolt. */
+  const stopStarted = async () => {
+    clearInterval(heartbeat);
+    clearInterval(expiry);
+    clearInterval(batchTick);
+    board.stop();
+    await app.stop().catch(() => {});
+  };
   let port = config.slack.port;
   try {
     if (config.slack.mode === 'socket') {
@@ -447,11 +455,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       port = (server.address() as AddressInfo).port;
     }
   } catch (err) {
-    clearInterval(heartbeat);
-    clearInterval(expiry);
-    clearInterval(batchTick);
-    board.stop();
-    await app.stop().catch(() => {});
+    await stopStarted();
     throw new SlackStartError(err, (err as ListenError).listenFailed ? 'health' : config.slack.mode);
   }
   let metricsServer: Server | undefined;
@@ -474,11 +478,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
         });
       });
     } catch (err) {
-      clearInterval(heartbeat);
-      clearInterval(expiry);
-      clearInterval(batchTick);
-      board.stop();
-      await app.stop().catch(() => {});
+      await stopStarted();
       throw new SlackStartError(err, 'metrics');
     }
     metricsPort = (server.address() as AddressInfo).port;
