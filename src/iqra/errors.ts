@@ -61,14 +61,15 @@ function technicalMessage(d: IqraErrorDetails): string {
 /**
  * Why reading a queue entry or a conversation from Iqra failed. Reads change nothing on Iqra, so any of them may be
  * tried again; the kind says whether that is worth it and how soon.
- * - `not_found`: Iqra does not know that queue id or session id (a code ending in `NOT_FOUND`, or HTTP 404).
+ * - `not_found`: Iqra does not know that queue id or session id (a code ending in `NOT_FOUND`, in Iqra's answer).
  * - `rate_limited`: HTTP 429; wait `retryAfterMs` when given.
  * - `unavailable`: HTTP 5xx, Iqra's `EXCEPTION` code, a network error or a timeout; try again later (`retryAfterMs`
  *   when a 503 says how long).
  * - `unauthorized`: the API key, its user or the business was refused (API-key and validation codes, HTTP 401 or
  *   403); nothing will work until an admin fixes IQRA_API_KEY or IQRA_BUSINESS_ID.
  * - `bad_response`: an answer this app cannot read (not JSON, missing fields, a redirect, an unexpected 4xx or an
- *   Iqra code it does not know).
+ *   Iqra code it does not know). A bare HTTP 404, without Iqra's answer, is one too, not `not_found`: it comes from a
+ *   wrong IQRA_BASE_URL or route, not from Iqra.
  */
 export type IqraReadErrorKind =
   | 'not_found'

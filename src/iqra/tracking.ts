@@ -508,7 +508,13 @@ export class IqraReader {
         code: error.code,
         retryAfterMs: error.retryAfterMs,
       };
-      if (error.kind === 'unauthorized' || error.kind === 'bad_response')
+      if (error.kind === 'bad_response' && error.httpStatus === 404 && error.code === undefined) {
+        // Every read will fail alike until an admin fixes the setting: say so, and where the request went.
+        log.warn(
+          'iqra read: HTTP 404 without an Iqra answer; IQRA_BASE_URL (or a proxy in front of Iqra) is likely wrong',
+          { ...fields, path: this.pathOf(spec) },
+        );
+      } else if (error.kind === 'unauthorized' || error.kind === 'bad_response')
         log.warn('iqra read: failed', fields);
       else log.info('iqra read: failed', fields);
       throw error;
@@ -539,7 +545,18 @@ export class IqraReader {
     if (status === 503) throw error('unavailable', `HTTP ${status}`, retryAfter());
     if (status >= 500 || status === 408) throw error('unavailable', `HTTP ${status}`);
     if (status === 401 || status === 403) throw error('unauthorized', `HTTP ${status}`);
-    if (status === 404) throw error('not_found', `HTTP ${status}`);
+    // Iqra says "not found" in its envelope, with a code ending in NOT_FOUND (in a 200 from its server), not with a bare
+    // 404: that comes from whatever routes the request (a wrong IQRA_BASE_URL, a proxy, a moved route) and says nothing
+    // about the call. Read as "Iqra no longer knows it", it would give up on every call tracked at once; it is an
+    // answer that is not Iqra's, which callers try again later. A 404 in Iqra's envelope is read by its code below.
+    if (status === 404 && !(iqra?.envelope && iqra.code)) {
+      throw new IqraReadError({
+        kind: 'bad_response',
+        what: spec.what,
+        detail: `HTTP ${status} without an Iqra answer: is IQRA_BASE_URL right?`,
+        httpStatus: status,
+      });
+    }
     if (status < 200 || status >= 300) {
       if (iqra?.code) throw error(readErrorKindOfCode(iqra.code), `HTTP ${status} with an Iqra code`);
       throw error('bad_response', `HTTP ${status}`);
@@ -554,8 +571,20 @@ export class IqraReader {
     return spec.parse(json, ctx);
   }
 
-  /** Iqra's `code` and `message` in a non-2xx answer, when it has them. */
-  private iqraFailure(text: string): { code?: string; message?: string } | undefined {
+  /** The path a read asked for (`/api/v1/business/{id}/queues/outbound/{queueId}`): no host, no query, no key. */
+  private pathOf<T>(spec: ReadSpec<T>): string {
+    try {
+      return this.hide(new URL(`${this.o.businessUrl}${spec.path}`).pathname);
+    } catch {
+      return this.hide(spec.path);
+    }
+  }
+
+  /**
+   * Iqra's `code` and `message` in a non-2xx answer, when it has them; `envelope` when they come in Iqra's envelope
+   * (a `success` field), not in any JSON that has a `code`.
+   */
+  private iqraFailure(text: string): { code?: string; message?: string; envelope: boolean } | undefined {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -564,7 +593,9 @@ export class IqraReader {
     }
     const f = fieldsOf(json);
     if (!f) return undefined;
-    const out: { code?: string; message?: string } = {};
+    const out: { code?: string; message?: string; envelope: boolean } = {
+      envelope: typeof f('success') === 'boolean',
+    };
     const code = f('code');
     const message = f('message');
     if (typeof code === 'string' && code.trim()) out.code = this.hide(code.trim());

@@ -442,13 +442,11 @@ function iqraReadFailure(err: unknown, config: Config): DoctorCheck[] {
       ];
     }
     case 'not_found':
-      if (err.code) {
-        return [
-          answers,
-          fail(`Iqra knows no business ${config.iqra.businessId}${said}.`, 'Check `IQRA_BUSINESS_ID`.'),
-        ];
-      }
-      return [fail(`\`IQRA_BASE_URL\` (${base}) answers, but not as Iqra's API (HTTP 404).`, checkUrl)];
+      // Iqra's own "not found" comes with its code; a bare 404 is a `bad_response` (below).
+      return [
+        answers,
+        fail(`Iqra knows no business ${config.iqra.businessId}${said}.`, 'Check `IQRA_BUSINESS_ID`.'),
+      ];
     case 'rate_limited':
       return [
         {
@@ -485,6 +483,9 @@ function iqraReadFailure(err: unknown, config: Config): DoctorCheck[] {
       ];
     }
     case 'bad_response':
+      if (status === 404 && !err.code) {
+        return [fail(`\`IQRA_BASE_URL\` (${base}) answers, but not as Iqra's API (HTTP 404).`, checkUrl)];
+      }
       if (status === 400) {
         return [
           fail(

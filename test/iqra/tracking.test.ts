@@ -389,11 +389,58 @@ describe.each(MODES)('read errors against the %s fake', (mode) => {
     expect((await readFailure(c.getQueueEntry('q-gone'))).kind).toBe('not_found');
   });
 
-  it('HTTP 404 is not_found', async () => {
+  it('a bare HTTP 404 is not not_found: a bad_response, logged as a likely wrong IQRA_BASE_URL with its path', async () => {
+    const iqra = await fake({ mode });
+    const { client: c, logs } = client(iqra);
+    iqra.lifecycle([{ http: 404 }, { http: 404, body: '<h1>Not Found</h1>' }, { status: 1 }], {
+      queueId: 'q-404',
+    });
+    for (let i = 0; i < 2; i += 1) {
+      const error = await readFailure(c.getQueueEntry('q-404'));
+      expect(error).toMatchObject({ kind: 'bad_response', httpStatus: 404 });
+      expect(error.code).toBeUndefined();
+      expect(error.message).toContain('IQRA_BASE_URL');
+    }
+    const warnings = logs.map((l) => JSON.parse(l)).filter((l) => String(l.msg).includes('HTTP 404'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatchObject({
+      level: 'warn',
+      path: `/api/v1/business/${BUSINESS}/queues/outbound/q-404`,
+      queueId: 'q-404',
+    });
+    expect(String(warnings[0]?.msg)).toContain('IQRA_BASE_URL');
+    expect(logs.join('\n')).not.toContain(KEY);
+    // Nothing was concluded about the call: the caller asks again later.
+    expect((await c.getQueueEntry('q-404')).status).toBe(1);
+  });
+
+  it('a 404 in Iqra’s envelope with a NOT_FOUND code is not_found; a 404 with another JSON is not', async () => {
     const iqra = await fake({ mode });
     const { client: c } = client(iqra);
-    iqra.lifecycle([{ http: 404 }], { queueId: 'q-404' });
-    expect(await readFailure(c.getQueueEntry('q-404'))).toMatchObject({ kind: 'not_found', httpStatus: 404 });
+    const code = 'GetOutboundCallQueues:GetOutboundConversationsMetaDataAsync:NOT_FOUND';
+    iqra.lifecycle(
+      [
+        { http: 404, body: { success: false, code, message: 'Queue entry not found', data: null } },
+        { http: 404, body: { code: 'NOT_FOUND', message: 'no route' } },
+      ],
+      { queueId: 'q-gone' },
+    );
+    expect(await readFailure(c.getQueueEntry('q-gone'))).toMatchObject({
+      kind: 'not_found',
+      httpStatus: 404,
+      code,
+    });
+    expect(await readFailure(c.getQueueEntry('q-gone'))).toMatchObject({
+      kind: 'bad_response',
+      httpStatus: 404,
+    });
+  });
+
+  it('an IQRA_BASE_URL with a path the app adds itself (404 from the route) is not not_found', async () => {
+    const iqra = await fake({ mode });
+    const { client: c } = client({ url: `${iqra.url}/api/v1` });
+    const error = await readFailure(c.getQueueEntry('6650f0c2a1b2c3d4e5f60799'));
+    expect(error).toMatchObject({ kind: 'bad_response', httpStatus: 404 });
   });
 
   it('429 is rate_limited with retryAfterMs from Retry-After seconds; nothing is retried', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackApiCall } from '../support/fake-slack.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { progressOf, startTestApp, type TestApp } from '../support/test-app.js';
 
 const NOW = new Date('2026-11-27T17:00:00.000Z');
 const SPEED = 20;
@@ -26,16 +26,6 @@ async function start(env: Record<string, string> = {}) {
 const updateTexts = (a: TestApp) => a.slack.callsOf('chat.update').map((c) => String(c.args.text));
 const threadReplies = (a: TestApp): SlackApiCall[] =>
   a.slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts);
-
-async function progressOf(a: TestApp, id: string, progress: string) {
-  const deadline = Date.now() + 8000;
-  for (;;) {
-    const call = await a.store.getCall(id);
-    if (call?.progress === progress) return call;
-    if (Date.now() > deadline) throw new Error(`never reached ${progress}: ${call?.progress}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('tracking after a call is queued', () => {
   it('counts CALL_TRACKING_LIMIT_HOURS from when Iqra queued the call, not from when it was asked for (approvals)', async () => {

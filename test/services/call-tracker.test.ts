@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackApiCall } from '../support/fake-slack.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { progressOf, startTestApp, type TestApp } from '../support/test-app.js';
 
 // Calls walk through scripted lifecycles in the fake Iqra; the app's clock runs 20 times faster than the wall clock so
 // that polling schedules of seconds pass in a few hundred milliseconds.
@@ -37,16 +37,6 @@ async function placed(a: TestApp, text = '+14155552671') {
   const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
   if (!call) throw new Error('no call recorded');
   return call;
-}
-
-async function progressOf(a: TestApp, id: string, progress: string) {
-  const deadline = Date.now() + 8000;
-  for (;;) {
-    const call = await a.store.getCall(id);
-    if (call?.progress === progress) return call;
-    if (Date.now() > deadline) throw new Error(`never reached ${progress}: ${call?.progress}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('following a call live', () => {
@@ -195,6 +185,36 @@ describe('following a call live', () => {
     );
     expect(String(parent.args.text)).toContain('no longer knows');
     expect(String(parent.args.text)).not.toMatch(/https?:/);
+  });
+
+  it('reads a 404 in Iqra’s envelope with a NOT_FOUND code as Iqra no longer knowing the call', async () => {
+    const { a } = await start();
+    a.iqra.lifecycle([
+      { status: 0 },
+      {
+        http: 404,
+        body: { success: false, code: 'GetOutboundCallQueues:X:NOT_FOUND', message: 'not found', data: null },
+      },
+    ]);
+    const call = await placed(a);
+    await progressOf(a, call.id, 'status_unknown');
+  });
+
+  it('keeps following a call through bare 404s (a wrong route, not Iqra), and logs the likely misconfiguration', async () => {
+    const { a } = await start();
+    a.iqra.lifecycle([{ status: 0 }, { http: 404 }, { http: 404 }, { status: 3 }]);
+    const call = await placed(a);
+    // "Status unknown" is final: reaching "dialling" means tracking did not give up on the 404s.
+    await progressOf(a, call.id, 'dialling');
+    expect(a.iqra.trackingRequests.length).toBeGreaterThanOrEqual(4);
+    expect(updateTexts(a).some((t) => t.includes('status unknown'))).toBe(false);
+    const warning = a.logs.find((l) => String(l.msg).includes('HTTP 404 without an Iqra answer'));
+    expect(warning).toMatchObject({
+      level: 'warn',
+      path: `/api/v1/business/${a.config.iqra.businessId}/queues/outbound/${call.queueIds[0]}`,
+    });
+    expect(String(warning?.msg)).toContain('IQRA_BASE_URL');
+    expect(JSON.stringify(a.logs)).not.toContain(a.config.iqra.apiKey);
   });
 
   it('gives up on a call that never ends after CALL_TRACKING_LIMIT_HOURS', async () => {

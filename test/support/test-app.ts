@@ -206,3 +206,14 @@ export async function startTestApp(
     },
   };
 }
+
+/** The call once its tracking has reached `progress` (polled from the store, for up to 8 s). */
+export async function progressOf(a: TestApp, id: string, progress: string) {
+  const deadline = Date.now() + 8000;
+  for (;;) {
+    const call = await a.store.getCall(id);
+    if (call?.progress === progress) return call;
+    if (Date.now() > deadline) throw new Error(`never reached ${progress}: ${call?.progress}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
