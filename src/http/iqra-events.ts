@@ -13,6 +13,20 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/**
+ * The token of `Authorization: Bearer <token>`, or `undefined` for another scheme or none. The scheme is matched in any
+ * case (`bearer`, `BEARER`: auth schemes are case-insensitive, RFC 9110 §11.1) and may be followed by more than one
+ * space or a tab, as some senders write it; the token itself is returned as sent (only the whitespace around it
+ * dropped), for `sameSecret` to compare exactly.
+ */
+function bearerToken(header: string | undefined): string | undefined {
+  const text = header ?? '';
+  // Only the scheme is matched by the pattern (anchored, no backtracking over the rest of an unauthenticated header).
+  const scheme = /^bearer[ \t]+/i.exec(text);
+  if (!scheme) return undefined;
+  return text.slice(scheme[0].length).trim() || undefined;
+}
+
 function answer(res: ServerResponse, status: number, body: Record<string, unknown>) {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -38,15 +52,15 @@ function field(body: Record<string, unknown>, ...names: string[]): unknown {
 
 /**
  * `POST /iqra/events`: the calls Iqra's campaign "custom tools" make on initiated / declined / missed / ended. They
- * must carry `Authorization: Bearer <IQRA_WEBHOOK_SECRET>` (anything else: 401, nothing changes). The event feeds the
- * same one-way state machine as polling, so an event out of order, twice, or never is harmless.
+ * must carry `Authorization: Bearer <IQRA_WEBHOOK_SECRET>`, the scheme in any case (anything else: 401, nothing
+ * changes). The event feeds the same one-way state machine as polling, so an event out of order, twice, or never is
+ * harmless.
  * Which event it is comes from `?event=` in the tool's URL or an `event` field; the queue id, status and end type
  * from `call_queue_id`, `call_queue_status`, `conversation_end_type` (Iqra's enum names, or numbers).
  */
 export function iqraEventsHandler(secret: string, tracker: CallTracker, logger: Logger) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const auth = req.headers.authorization ?? '';
-    const given = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : '';
+    const given = bearerToken(req.headers.authorization);
     if (!given || !sameSecret(given, secret)) {
       logger.warn('Iqra event refused: missing or wrong shared secret');
       req.resume();
