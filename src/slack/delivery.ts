@@ -24,6 +24,7 @@ import {
   undeliverableMessage,
 } from './blocks/call-messages.js';
 import { callOutcomeMessage, type Turn } from './blocks/outcome.js';
+import { SlackRequestTimeout } from './web-api-fetch.js';
 
 /** How a Slack delivery failed: worth another try later (and when), or never. */
 export interface DeliveryFailure {
@@ -48,7 +49,13 @@ export function deliveryFailure(err: unknown): DeliveryFailure {
   if (e?.code === 'slack_webapi_rate_limited_error') {
     return { code: 'ratelimited', transient: true, retryAfterMs: (e.retryAfter ?? 1) * 1000 };
   }
-  if (e?.code === 'slack_webapi_request_error') return { code: 'network_error', transient: true };
+  if (e?.code === 'slack_webapi_request_error') {
+    // No answer in time (`SLACK_REQUEST_TIMEOUT_MS`) is retried like any network error, under its own code in the logs
+    // and metrics. The request may have reached Slack: retrying an edit is harmless (it is rendered again from the
+    // call as it is now), a post may show twice, which at least once allows; giving up could lose the message.
+    const timedOut = (err as { original?: unknown }).original instanceof SlackRequestTimeout;
+    return { code: timedOut ? 'timeout' : 'network_error', transient: true };
+  }
   if (e?.code === 'slack_webapi_http_error') {
     const status = e.statusCode ?? 0;
     return { code: `http_${status}`, transient: status >= 500 || status === 429 || status === 408 };

@@ -1,6 +1,10 @@
+import { webApi } from '@slack/bolt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { SlackDelivery } from '../../src/slack/delivery.js';
+import { webApiFetch } from '../../src/slack/web-api-fetch.js';
 import type { SlackApiCall } from '../support/fake-slack.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { BOT_TOKEN, startTestApp, type TestApp } from '../support/test-app.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -146,6 +150,73 @@ describe('the Slack outbox', () => {
     app.running.delivery.kick();
     await app.slack.waitFor(() => replies(app as TestApp).length === 2 && true, 'the second reply');
     expect(parents(app)).toHaveLength(1);
+  });
+
+  it('stops promptly while Slack never answers an edit, and makes the edit later, once, posting nothing new', async () => {
+    let at = Date.parse('2026-11-27T17:00:00.000Z');
+    app = await startTestApp({ now: () => new Date(at) });
+    const a = app;
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => replies(a)[0], 'the thread reply');
+    await waitForEmptyOutbox(a);
+    const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    if (!call?.parentTs) throw new Error('no parent message recorded');
+    // The app's outbox steps aside for one built the same way, whose Web API client has a short deadline.
+    await a.running.delivery.stop();
+    const logs: Record<string, unknown>[] = [];
+    const outbox = new SlackDelivery({
+      store: a.store,
+      client: new webApi.WebClient(BOT_TOKEN, {
+        slackApiUrl: a.slack.apiUrl,
+        fetch: webApiFetch({ timeoutMs: 200 }),
+        rejectRateLimitedCalls: true,
+        retryConfig: { retries: 0 },
+      }),
+      logger: createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) }),
+      instanceId: 'outbox-under-test',
+      now: () => new Date(at),
+      pollMs: 50,
+      minGapMs: 0,
+    });
+    const release = a.slack.hold('chat.update');
+    try {
+      // The call's parent message moves in place (what tracking asks for at each step).
+      await a.store.enqueueJob(
+        {
+          kind: 'announce',
+          requestId: call.id,
+          channelId: 'C0SALES01',
+          payload: { step: 'parent', parentOnly: true, progress: true },
+        },
+        at,
+      );
+      outbox.start();
+      await a.slack.waitFor(() => a.slack.callsOf('chat.update').length === 1 && true, 'the edit asked for');
+      const stopping = Date.now();
+      await outbox.stop();
+      expect(Date.now() - stopping).toBeLessThan(1500);
+      // Nothing lost: the edit waits in the outbox for a later try, recorded as a timeout.
+      const [waiting] = await a.store.pendingJobs();
+      expect(waiting).toMatchObject({ kind: 'announce', attempts: 1, lastError: 'timeout' });
+      expect(logs.some((l) => l.msg === 'Slack delivery will be retried' && l.slackError === 'timeout')).toBe(
+        true,
+      );
+    } finally {
+      release();
+    }
+    // Slack answers again; the retry is due a little later.
+    at += 60_000;
+    outbox.start();
+    try {
+      await waitForEmptyOutbox(a);
+    } finally {
+      await outbox.stop();
+    }
+    const edits = a.slack.callsOf('chat.update');
+    expect(edits).toHaveLength(2);
+    expect(edits.map((e) => e.args.ts)).toEqual([call.parentTs, call.parentTs]);
+    expect(parents(a)).toHaveLength(1);
+    expect(replies(a)).toHaveLength(1);
   });
 
   it("keeps to Slack's pace of about one message per second in a channel", async () => {

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webApiFetch } from '../../src/slack/web-api-fetch.js';
+import { SlackRequestTimeout, webApiFetch } from '../../src/slack/web-api-fetch.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 
 const { ErrorCode, WebClient } = webApi;
@@ -86,6 +86,65 @@ describe('webApiFetch, the Web API client transport', () => {
       expect(hits).toBe(1);
       expect(slack.calls.length).toBe(before);
     } finally {
+      server.close();
+    }
+  });
+
+  it('gives up on a method Slack never answers after the deadline, as a request error', async () => {
+    const release = slack.hold('chat.update');
+    const impatient = new WebClient('xoxb-test', {
+      slackApiUrl: slack.apiUrl,
+      fetch: webApiFetch({ timeoutMs: 150 }),
+      retryConfig: { retries: 0 },
+    });
+    try {
+      const started = Date.now();
+      const error = await impatient.chat
+        .update({ channel: 'C1', ts: '1.2', text: 'x' })
+        .catch((e: unknown) => e);
+      const waited = Date.now() - started;
+      expect(error).toMatchObject({ code: ErrorCode.RequestError });
+      expect((error as webApi.WebAPIRequestError).original).toBeInstanceOf(SlackRequestTimeout);
+      expect(waited).toBeGreaterThanOrEqual(140);
+      expect(waited).toBeLessThan(1500);
+      expect(slack.callsOf('chat.update').at(-1)?.args.ts).toBe('1.2');
+      // Other methods are not held up by it.
+      expect((await impatient.auth.test()).ok).toBe(true);
+    } finally {
+      release();
+    }
+  });
+
+  it('gives up on an answer whose body stops coming after its headers, and on a multipart request', async () => {
+    const sockets = new Set<Socket>();
+    const server: Server = createServer((req, res) => {
+      sockets.add(req.socket);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"ok":tr');
+      // ...and never the rest.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const stalled = new WebClient('xoxb-test', {
+        slackApiUrl: `http://127.0.0.1:${port}/api/`,
+        fetch: webApiFetch({ timeoutMs: 150 }),
+        retryConfig: { retries: 0 },
+      });
+      for (const call of [
+        () => stalled.chat.postMessage({ channel: 'C1', text: 'x' }),
+        // A Buffer argument makes the client send FormData, which goes to the standard fetch.
+        () => stalled.apiCall('files.upload', { channels: 'C1', file: Buffer.from('a,b\n') }),
+      ]) {
+        const started = Date.now();
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: ErrorCode.RequestError });
+        expect((error as webApi.WebAPIRequestError).original).toBeInstanceOf(SlackRequestTimeout);
+        expect(Date.now() - started).toBeLessThan(1500);
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy();
       server.close();
     }
   });
