@@ -1,7 +1,7 @@
-import type { View } from '@slack/types';
+import type { KnownBlock, View } from '@slack/types';
 import type { AuditEntry, DncEntry } from '../../store/store.js';
 import type { SlackMessage } from './call-messages.js';
-import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
+import { clip, escapeMrkdwn, LIMITS, section } from './mrkdwn.js';
 
 export const DNC_IMPORT_MODAL = 'dnc_import_modal';
 export const DNC_IMPORT_BLOCK = 'dnc_lines';
@@ -19,16 +19,40 @@ export function plain(text: string): SlackMessage {
   };
 }
 
+/**
+ * A heading and its lines in as many sections as they need, each within Slack's 3000 characters and never cut in the
+ * middle of a line (a date token or a mention cut in two shows as markup), within the blocks a message may have.
+ */
+function listMessage(head: string, lines: readonly string[]): SlackMessage {
+  const fallback = clip([head, ...lines].join('\n'), LIMITS.fallbackText);
+  const blocks: KnownBlock[] = [];
+  let text = head;
+  for (const [i, line] of lines.entries()) {
+    if (text.length + 1 + line.length <= LIMITS.sectionText) {
+      text = `${text}\n${line}`;
+      continue;
+    }
+    if (blocks.length === LIMITS.blocksPerMessage - 2) {
+      blocks.push(section(text), section(`…and ${lines.length - i} more lines not shown.`));
+      return { text: fallback, blocks };
+    }
+    blocks.push(section(text));
+    text = line;
+  }
+  blocks.push(section(text));
+  return { text: fallback, blocks };
+}
+
 export function dncEntryLine(display: string, entry: DncEntry, withReason: boolean): string {
-  const reason = withReason && entry.reason ? ` · ${escapeMrkdwn(entry.reason)}` : '';
+  const reason = withReason && entry.reason ? ` · ${escapeMrkdwn(clip(entry.reason, 300))}` : '';
   return `*${display}* · added by <@${entry.addedBy}> ${when(entry.addedAt)}${reason}`;
 }
 
 export function dncListMessage(lines: string[], total: number): SlackMessage {
   if (total === 0)
     return plain('The do-not-call list is empty. Add a number with `/call dnc add +14155552671 reason`.');
-  const more = total > lines.length ? `\n…and ${total - lines.length} more.` : '';
-  return plain(`*Do-not-call list* (${total} number${total === 1 ? '' : 's'})\n${lines.join('\n')}${more}`);
+  const more = total > lines.length ? [`…and ${total - lines.length} more.`] : [];
+  return listMessage(`*Do-not-call list* (${total} number${total === 1 ? '' : 's'})`, [...lines, ...more]);
 }
 
 export function auditMessage(entries: readonly AuditEntry[]): SlackMessage {
@@ -37,11 +61,11 @@ export function auditMessage(entries: readonly AuditEntry[]): SlackMessage {
     const actor = e.actor === 'app' ? 'the app' : `<@${e.actor}>`;
     const detail = Object.entries(e.detail)
       .filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object')
-      .map(([k, v]) => `${k}=${escapeMrkdwn(String(v))}`)
+      .map(([k, v]) => `${escapeMrkdwn(clip(k, 50))}=${escapeMrkdwn(clip(String(v), 200))}`)
       .join(' ');
     return `${when(e.at)} · ${actor} · \`${e.action}\`${e.target ? ` · \`${escapeMrkdwn(e.target)}\`` : ''}${detail ? ` · ${detail}` : ''}`;
   });
-  return plain(`*Audit log* (latest ${entries.length})\n${lines.join('\n')}`);
+  return listMessage(`*Audit log* (latest ${entries.length})`, lines);
 }
 
 /** The bulk import form: pasted lines or CSV, the number in any column, the rest as the reason. */

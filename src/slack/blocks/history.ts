@@ -1,7 +1,9 @@
 import type { KnownBlock } from '@slack/types';
+import type { Progress } from '../../calls/progress.js';
 import type { BatchSummary } from '../../services/batch-desk.js';
 import type { CallRecord, CallState, CallTransition } from '../../store/store.js';
 import type { SlackMessage } from './call-messages.js';
+import { liveStateInWords, progressInWords } from './home.js';
 import { clip, escapeMrkdwn, LIMITS } from './mrkdwn.js';
 
 const STATE_WORDS: Record<CallState, string> = {
@@ -36,7 +38,7 @@ function numberOf(call: CallRecord): string {
 
 function line(call: CallRecord): string {
   const ids = call.queueIds.length ? ` · queue \`${call.queueIds.map(escapeMrkdwn).join('`, `')}\`` : '';
-  return `${at(call.createdAt)} · *${numberOf(call)}* · ${escapeMrkdwn(call.agentAlias)} · ${stateInWords(call.state)}${ids} · \`${call.id}\``;
+  return `${at(call.createdAt)} · *${numberOf(call)}* · ${escapeMrkdwn(call.agentAlias)} · ${liveStateInWords(call)}${ids} · \`${call.id}\``;
 }
 
 /** A batch as `/call history` and the Home tab list it (BatchSummary). */
@@ -91,9 +93,24 @@ export function historyMessage(
   return { text: clip(text, LIMITS.fallbackText), blocks };
 }
 
+/** A transition in words: a state change, or (tracking) a progress step, the last one with how the call ended. */
+function stepInWords(t: CallTransition, call: CallRecord): string {
+  if (t.detail.kind !== 'progress')
+    return `${t.from ? `${stateInWords(t.from)} → ` : ''}${stateInWords(t.to)}`;
+  const words = (progress: string) =>
+    progressInWords({
+      progress: progress as Progress,
+      ...(progress === 'ended' && call.callEnd ? { callEnd: call.callEnd } : {}),
+      ...(progress === 'ended' && call.durationSeconds !== undefined
+        ? { durationSeconds: call.durationSeconds }
+        : {}),
+    }) ?? progress;
+  return `${t.from ? `${words(t.from)} → ` : ''}${words(t.to)}`;
+}
+
 /** `/call status <id>`: one call and what happened to it, step by step. */
 export function statusMessage(call: CallRecord, transitions: readonly CallTransition[]): SlackMessage {
-  const head = `*Call \`${call.id}\`* to *${numberOf(call)}* with *${escapeMrkdwn(call.agentAlias)}*: ${stateInWords(call.state)}`;
+  const head = `*Call \`${call.id}\`* to *${numberOf(call)}* with *${escapeMrkdwn(call.agentAlias)}*: ${liveStateInWords(call)}`;
   const facts = [
     `Requested by <@${call.userId}> in <#${call.channelId}> on ${at(call.createdAt)}`,
     call.queueIds.length ? `Queue id: \`${call.queueIds.map(escapeMrkdwn).join('`, `')}\`` : undefined,
@@ -101,9 +118,7 @@ export function statusMessage(call: CallRecord, transitions: readonly CallTransi
     call.userMessage ? call.userMessage : undefined,
     call.retryOf ? `Places again \`${call.retryOf}\`` : undefined,
   ].filter(Boolean);
-  const steps = transitions.map(
-    (t) => `${at(t.at)} ${t.from ? `${stateInWords(t.from)} → ` : ''}${stateInWords(t.to)}`,
-  );
+  const steps = transitions.map((t) => `${at(t.at)} ${stepInWords(t, call)}`);
   const text = [head, ...facts, '', '*What happened*', ...steps].join('\n');
   return {
     text: clip(text, LIMITS.fallbackText),
@@ -112,4 +127,4 @@ export function statusMessage(call: CallRecord, transitions: readonly CallTransi
 }
 
 export const STATUS_NOT_FOUND = (id: string) =>
-  `I found no call \`${escapeMrkdwn(id)}\` of yours. \`/call history\` lists your last 10 calls with their ids.`;
+  `I found no call \`${escapeMrkdwn(clip(id, 100))}\` of yours. \`/call history\` lists your last 10 calls with their ids.`;

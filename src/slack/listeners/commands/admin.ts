@@ -154,7 +154,17 @@ function displayOf(e164: string, region: CountryCode): string {
 
 /** `/call audit [n]`: the latest refusals, overrides and list changes, for admins. */
 export async function auditCommand(count: number, who: Who, deps: AdminDeps): Promise<SlackMessage> {
-  if (!(await isAdmin(deps, who))) return plain(onlyAdmins(deps, 'read the audit log'));
+  if (!(await isAdmin(deps, who))) {
+    deps.logger.warn('admin action refused: not an admin', { userId: who.userId, op: 'audit' });
+    await deps.store.audit({
+      teamId: who.teamId,
+      at: deps.now().getTime(),
+      actor: who.userId,
+      action: 'refused:audit',
+      detail: { reason: 'not an admin' },
+    });
+    return plain(onlyAdmins(deps, 'read the audit log'));
+  }
   return auditMessage(await deps.store.auditLog(who.teamId, count));
 }
 
