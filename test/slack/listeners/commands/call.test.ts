@@ -206,6 +206,26 @@ describe('/call when Iqra does not queue the call', () => {
     expect(a.iqra.requests).toHaveLength(1);
   });
 
+  it("shows Iqra's own words as text: markup in them neither pings a channel nor makes a link", async () => {
+    const a = await start({ iqra: { mode: 'server' } });
+    const said = 'Agent <!channel> not found & see <https://evil.example|here>';
+    a.iqra.script({ code: 'INSUFFICIENT_BALANCE', message: said });
+    await a.command('+14155552671');
+    const thread = await waitForThreadReply(a);
+    const parent = posts(a).find((c) => !c.args.thread_ts);
+    for (const text of [JSON.stringify(parent?.args), textOf(thread)]) {
+      expect(text).not.toContain('<!channel>');
+      expect(text).not.toContain('<https://evil.example');
+    }
+    expect(textOf(thread)).toContain('&lt;!channel&gt; not found &amp; see');
+    // The same words in `/call status`, read back from the store.
+    const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    const status = JSON.stringify((await a.command(`status ${call?.id}`)).body);
+    expect(status).toContain('INSUFFICIENT_BALANCE');
+    expect(status).not.toContain('<!channel>');
+    expect(status).not.toContain('<https://evil.example');
+  });
+
   it('reports an HTTP 500 as "may or may not have been placed" with the request id, and does not retry', async () => {
     const a = await start();
     a.iqra.script({ status: 500, body: 'boom' });
