@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DNC_NOT_SAVED } from '../../src/slack/listeners/commands/admin.js';
 import { messageShortcut, openedViews, viewSubmission } from '../support/slack-payloads.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -147,6 +148,20 @@ describe('the do-not-call list', () => {
     // Slack shows a form's errors as plain text: the admins' mention would read `<@U0ADMIN01>` there.
     expect(Object.values(answer.errors)).toEqual(['Only admins can import numbers. Ask one of them.']);
     expect((await a.store.listDnc('T0001', 10)).total).toBe(0);
+  });
+
+  it('answers an import the database cannot take on the form, and the form stays open to try again', async () => {
+    const a = await start();
+    await a.command('dnc import', { user: ADMIN });
+    const opened = await a.slack.waitFor(() => openedViews(a)[0], 'the import form');
+    await a.store.close();
+    const res = await a.interact(
+      viewSubmission(a, opened.view, { user: ADMIN, input: { dnc_lines: '+14155552671' } }),
+    );
+    expect(res.status).toBe(200);
+    const answer = JSON.parse(res.body) as { response_action: string; errors: Record<string, string> };
+    expect(answer.response_action).toBe('errors');
+    expect(Object.values(answer.errors)).toEqual([DNC_NOT_SAVED]);
   });
 
   it('refuses a non-admin every admin action', async () => {

@@ -206,6 +206,9 @@ export function readDncLines(
 }
 
 /** The import modal is submitted: adds the numbers, and shows how many were added, skipped and rejected. */
+export const DNC_NOT_SAVED =
+  "I couldn't save the numbers (the app's database is not answering), so none were added. Try again in a minute.";
+
 export function dncImportSubmission(deps: AdminDeps) {
   return async ({
     ack,
@@ -223,19 +226,27 @@ export function dncImportSubmission(deps: AdminDeps) {
     }
     const text = view.state.values[DNC_IMPORT_BLOCK]?.[DNC_IMPORT_INPUT]?.value ?? '';
     const { entries, rejected } = readDncLines(text, deps.defaultRegion);
-    const { added, duplicates } = await deps.store.addDnc(
-      who.teamId,
-      entries,
-      who.userId,
-      deps.now().getTime(),
-    );
-    await deps.store.audit({
-      teamId: who.teamId,
-      at: deps.now().getTime(),
-      actor: who.userId,
-      action: 'dnc:import',
-      detail: { added: added.length, duplicates: duplicates.length, rejected: rejected.length },
-    });
+    let saved: { added: string[]; duplicates: string[] };
+    try {
+      // One transaction: all the numbers, or none.
+      saved = await deps.store.addDnc(who.teamId, entries, who.userId, deps.now().getTime());
+    } catch (err) {
+      deps.logger.error('could not import do-not-call numbers', { error: err });
+      await ack({ response_action: 'errors', errors: { [DNC_IMPORT_BLOCK]: DNC_NOT_SAVED } });
+      return;
+    }
+    const { added, duplicates } = saved;
+    await deps.store
+      .audit({
+        teamId: who.teamId,
+        at: deps.now().getTime(),
+        actor: who.userId,
+        action: 'dnc:import',
+        detail: { added: added.length, duplicates: duplicates.length, rejected: rejected.length },
+      })
+      .catch((err: unknown) =>
+        deps.logger.warn('could not record the import in the audit log', { error: err }),
+      );
     deps.logger.info('do-not-call import', {
       added: added.length,
       duplicates: duplicates.length,
