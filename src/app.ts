@@ -508,6 +508,13 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     board,
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     stop: async () => {
+      // Whatever is still unfinished after this (a slow Iqra poll, a Slack post that hangs) stays in the store for the
+      // next start: stopping waits for it no longer than this.
+      const deadline = Date.now() + 11_000;
+      const untilDeadline = <T>(step: Promise<T>) =>
+        within(step, Math.max(0, deadline - Date.now())).catch((err: unknown) =>
+          logger.warn('a step of stopping did not finish in time', { error: err }),
+        );
       metricsServer?.close();
       ready = false;
       clearInterval(heartbeat);
@@ -524,10 +531,10 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
         logger.warn(
           'stopped while calls were still being sent; they will be marked unknown at the next start',
         );
-      await tracker.stop();
-      await within(delivery.flush(), 3000).catch(() => {});
-      await delivery.stop();
-      await homeTab.stop();
+      await untilDeadline(tracker.stop());
+      await within(delivery.flush(), Math.min(3000, Math.max(0, deadline - Date.now()))).catch(() => {});
+      await untilDeadline(delivery.stop());
+      await untilDeadline(homeTab.stop());
       if (drained) await store.removeInstance(instanceId).catch(() => {});
     },
   };

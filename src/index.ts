@@ -77,7 +77,9 @@ async function main(): Promise<void> {
     timer.unref();
     try {
       await running.stop();
-      await iqra.close();
+      // A request still on its way to Iqra (or a poll) is not waited for: the store already says what to do with it at
+      // the next start (a call caught being sent becomes unknown, and its rep is told).
+      await Promise.race([iqra.close(), new Promise((resolve) => setTimeout(resolve, 1000))]);
       await openedStore.close();
     } finally {
       logger.info('stopped');

@@ -7,7 +7,7 @@ import { AppProcess } from './support/app-process.js';
 import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
 import { postSigned, slashCommandBody } from './support/slack-signature.js';
-import { SIGNING_SECRET, testEnv } from './support/test-app.js';
+import { BOT_TOKEN, SIGNING_SECRET, testEnv } from './support/test-app.js';
 
 const processes: AppProcess[] = [];
 const servers: (FakeSlack | FakeIqra)[] = [];
@@ -134,6 +134,99 @@ describe('stopping', () => {
     expect(recovered).toBeUndefined();
     expect(iqra.requests).toHaveLength(1);
   });
+});
+
+describe('stopping when Iqra or Slack does not answer', () => {
+  // README → When things go wrong: a stopped app exits within about 10 s; what it could not finish stays in the
+  // database for the next start.
+  async function stopsInTime(p: AppProcess, iqraKey: string): Promise<void> {
+    const started = Date.now();
+    p.signal('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(13_000);
+    const log = p.stdout.join('') + p.stderr.join('');
+    expect(log).toContain('"msg":"stopped"');
+    // Only masked numbers, and no secret, in what it printed on the way out.
+    for (const secret of ['4155552671', BOT_TOKEN, SIGNING_SECRET, iqraKey])
+      expect(log).not.toContain(secret);
+  }
+
+  it('on SIGTERM while Iqra has not answered, exits 0 in time; the restart marks the call unknown, never re-sent', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra();
+    servers.push(slack, iqra);
+    const env = { ...testEnv(slack, iqra, { IQRA_TIMEOUT_MS: '30000' }), DATABASE_PATH: sqlite() };
+    iqra.script({ delayMs: 60_000 });
+    const p = start(env);
+    const port = await p.ready();
+    const body = slashCommandBody({
+      text: '+14155552671',
+      triggerId: '777.888.slowiqra',
+      responseUrl: slack.responseUrl('slowiqra'),
+    });
+    await postSigned(`http://127.0.0.1:${port}`, body, SIGNING_SECRET);
+    await slack.waitFor(() => iqra.requests[0], 'the request reaching Iqra');
+    await stopsInTime(p, iqra.apiKey);
+
+    const again = start(env);
+    await again.ready();
+    const notice = await slack.waitFor(
+      () =>
+        slack.callsOf('chat.postMessage').find((c) => String(c.args.text).includes('Place the call again')),
+      'the "unknown" notice',
+      10_000,
+    );
+    expect(notice.args.thread_ts).toBeDefined();
+    expect(iqra.requests).toHaveLength(1);
+  }, 60_000);
+
+  it('on SIGTERM while a tracking poll hangs, exits 0 in time', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra();
+    servers.push(slack, iqra);
+    const env = { ...testEnv(slack, iqra, { IQRA_TIMEOUT_MS: '30000' }), DATABASE_PATH: sqlite() };
+    iqra.lifecycle([{ delayMs: 60_000 }]);
+    const p = start(env);
+    const port = await p.ready();
+    const body = slashCommandBody({
+      text: '+14155552671',
+      triggerId: '777.888.slowpoll',
+      responseUrl: slack.responseUrl('slowpoll'),
+    });
+    await postSigned(`http://127.0.0.1:${port}`, body, SIGNING_SECRET);
+    await slack.waitFor(() => iqra.trackingRequests[0], 'the first tracking poll', 20_000);
+    await stopsInTime(p, iqra.apiKey);
+    expect(iqra.requests).toHaveLength(1);
+  }, 60_000);
+
+  it('on SIGTERM while Slack holds the confirmation, exits 0 in time; the restart posts it', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra();
+    servers.push(slack, iqra);
+    const env = { ...testEnv(slack, iqra), DATABASE_PATH: sqlite() };
+    const release = slack.hold('chat.postMessage');
+    const p = start(env);
+    const port = await p.ready();
+    const body = slashCommandBody({
+      text: '+14155552671',
+      triggerId: '777.888.slowslack',
+      responseUrl: slack.responseUrl('slowslack'),
+    });
+    await postSigned(`http://127.0.0.1:${port}`, body, SIGNING_SECRET);
+    await slack.waitFor(() => slack.callsOf('chat.postMessage')[0], 'the confirmation being posted');
+    await stopsInTime(p, iqra.apiKey);
+
+    release();
+    const again = start(env);
+    await again.ready();
+    const reply = await slack.waitFor(
+      () => slack.callsOf('chat.postMessage').find((c) => c.args.thread_ts),
+      'the confirmation after the restart',
+      10_000,
+    );
+    expect(JSON.stringify(reply.args.blocks)).toContain('Iqra queued the call');
+    expect(iqra.requests).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('npm start', () => {
