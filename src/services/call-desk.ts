@@ -671,6 +671,7 @@ export class CallDesk {
         );
         if (marked) {
           interrupted += 1;
+          this.metrics.callEnded('unknown', call.entryPoint);
           logger.warn('call transition', {
             requestId: call.id,
             from: 'sending',
