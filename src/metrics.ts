@@ -71,7 +71,7 @@ export class PrometheusMetrics implements CallMetrics {
     });
     this.shed = new Counter({
       name: 'iqra_calls_commands_shed_total',
-      help: 'Slash commands answered "busy, nothing done" because the app was overloaded, by reason (lag, unacked, backlog).',
+      help: 'Slash commands answered "busy, nothing done" because the app was overloaded, by reason (lag, busy, unacked, backlog).',
       labelNames: ['reason'],
       registers,
     });
