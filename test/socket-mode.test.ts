@@ -12,7 +12,8 @@ import type { Store } from '../src/store/store.js';
 import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
 import { type FakeSlack, type SlackApiCall, startFakeSlack } from './support/fake-slack.js';
 import { type FakeSocketMode, type SocketModeAck, startFakeSocketMode } from './support/fake-socket-mode.js';
-import { BOT_TOKEN, testEnv } from './support/test-app.js';
+import { type SentView, viewSubmission } from './support/slack-payloads.js';
+import { BOT_TOKEN, type TestApp, testEnv } from './support/test-app.js';
 
 /**
  * Socket Mode for real: the real Bolt App, SocketModeReceiver and @slack/socket-mode client (undici's WebSocket),
@@ -243,6 +244,87 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     const ack: SocketModeAck = await h.socket.sendEnvelope('slash_commands', payload, { retryAttempt: 1 });
     expect(ack.payload).toEqual({});
     await settle(h, 'redelivered command ignored: it was already handled');
+    expect(h.iqra.requests).toHaveLength(1);
+  });
+
+  /**
+   * Sends an envelope while the database is slow to record it, and has Slack recycle the connection (`disconnect`)
+   * meanwhile, so that the app can't ack it: resolves with what the fake got back ('no ack') once it was recorded.
+   */
+  async function deliverAcrossDisconnect(
+    h: Harness,
+    type: string,
+    payload: Record<string, unknown>,
+    envelopeId: string,
+  ) {
+    const first = await h.socket.waitForConnection();
+    let recorded!: () => void;
+    const slowRecord = new Promise<void>((resolve) => {
+      recorded = resolve;
+    });
+    const recordCall = h.store.recordCall.bind(h.store);
+    h.store.recordCall = async (...args) => {
+      await slowRecord;
+      return recordCall(...args);
+    };
+    const answer = h.socket.sendEnvelope(type, payload, { envelopeId }).then(
+      () => 'acked',
+      () => 'no ack',
+    );
+    await h.slack.waitFor(
+      () => h.socket.frames.some((f) => f.direction === 'out' && f.text.includes(envelopeId)),
+      'the envelope sent',
+    );
+    h.socket.sendDisconnect('refresh_requested');
+    await first.ended;
+    recorded();
+    return answer;
+  }
+
+  it('places a /call whose ack could not be sent (Slack sent "disconnect" meanwhile), once, and acks its redelivery', async () => {
+    const h = await start();
+    const payload = commandPayload(h, '+14155552671 agent=sales');
+    expect(await deliverAcrossDisconnect(h, 'slash_commands', payload, 'e-lost')).toBe('no ack');
+
+    // The request was recorded, so it is placed, although Slack never got the ack.
+    await waitForThreadReply(h);
+    expect(h.iqra.requests).toHaveLength(1);
+
+    // Slack redelivers the envelope on the new connection: acked, and no second call.
+    await h.slack.waitFor(() => h.socket.connections.length === 2, 'the second connection', 12_000);
+    await h.socket.waitForConnection();
+    const ack = await h.socket.sendEnvelope('slash_commands', payload, {
+      envelopeId: 'e-lost',
+      retryAttempt: 1,
+      retryReason: 'timeout',
+    });
+    expect(ack).toEqual({ envelope_id: 'e-lost', payload: {} });
+    await settle(h, 'redelivered command ignored: it was already handled');
+    expect(h.iqra.requests).toHaveLength(1);
+    expect(posts(h).filter((c) => !c.args.thread_ts)).toHaveLength(1);
+  });
+
+  it('places a call form submission whose ack could not be sent (Slack sent "disconnect" meanwhile), once', async () => {
+    const h = await start();
+    await h.socket.sendEnvelope('slash_commands', commandPayload(h, ''));
+    const opened = await h.slack.waitFor(() => h.slack.callsOf('views.open')[0], 'views.open');
+    const view = opened.args.view as SentView;
+    const submission = viewSubmission({ slack: h.slack } as TestApp, view, {
+      input: { recipient: '+14155552671' },
+    });
+    expect(await deliverAcrossDisconnect(h, 'interactive', submission, 'e-form')).toBe('no ack');
+
+    await waitForThreadReply(h);
+    expect(h.iqra.requests).toHaveLength(1);
+
+    await h.slack.waitFor(() => h.socket.connections.length === 2, 'the second connection', 12_000);
+    await h.socket.waitForConnection();
+    const ack = await h.socket.sendEnvelope('interactive', submission, {
+      envelopeId: 'e-form',
+      retryAttempt: 1,
+    });
+    expect(ack).toEqual({ envelope_id: 'e-form', payload: {} });
+    await settle(h, 'call modal submitted again: the first submission was already recorded');
     expect(h.iqra.requests).toHaveLength(1);
   });
 

@@ -87,7 +87,10 @@ export function placeAgainAction(deps: PlaceAgainDeps) {
         ...(body.response_url ? { responseUrl: body.response_url } : {}),
       },
     );
-    await ack();
+    // Started even when the ack cannot be sent (a Socket Mode connection closing meanwhile): the request is recorded.
+    await ack().finally(() => {
+      if (created) deps.desk.start(requestId);
+    });
     if (!created) {
       log.info('place again ignored: already done', { requestId: existing });
       await respond({
@@ -98,7 +101,6 @@ export function placeAgainAction(deps: PlaceAgainDeps) {
       return;
     }
     log.info('call transition', { requestId, from: null, to: 'received', entryPoint: 'retry' });
-    deps.desk.start(requestId);
 
     // The button has done its job: replace it with who pressed it, so nobody presses it again.
     const blocks = ((body.message?.blocks ?? []) as KnownBlock[]).filter((b) => b.type !== 'actions');

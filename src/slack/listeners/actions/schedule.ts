@@ -68,7 +68,10 @@ export function scheduleAction(deps: ScheduleDeps) {
         ...(body.response_url ? { responseUrl: body.response_url } : {}),
       },
     );
-    await ack();
+    // Started even when the ack cannot be sent (a Socket Mode connection closing meanwhile): the request is recorded.
+    await ack().finally(() => {
+      if (created) deps.desk.start(requestId);
+    });
     if (!created) {
       await say(ALREADY_PLACED_AGAIN(existing ?? ''));
       return;
@@ -80,7 +83,6 @@ export function scheduleAction(deps: ScheduleDeps) {
       entryPoint: 'schedule',
       retryOf: previousId,
     });
-    deps.desk.start(requestId);
     if (typeof respond === 'function') {
       await respond({
         replace_original: true,

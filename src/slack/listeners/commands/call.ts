@@ -217,8 +217,9 @@ export function callCommand(deps: CallCommandDeps) {
       return;
     }
     log.info('call transition', { from: null, to: 'received', entryPoint: 'command' });
-    await ack();
-    deps.desk.start(requestId);
+    // Started even when the ack cannot be sent (a Socket Mode connection closing meanwhile): the request is recorded,
+    // so Slack's redelivery of it is ignored, and nothing else in this process would ever place it.
+    await ack().finally(() => deps.desk.start(requestId));
   };
 }
 

@@ -195,13 +195,14 @@ export function callModalSubmission(deps: CallModalDeps) {
       await ack({ response_action: 'errors', errors: { [firstBlock]: NOT_RECORDED } });
       return;
     }
-    await ack();
     if (!created) {
+      await ack();
       log.warn('call modal submitted again: the first submission was already recorded', { requestId });
       return;
     }
     log.info('call transition', { requestId, from: null, to: 'received', entryPoint, channel: channelId });
-    deps.desk.start(requestId);
+    // Started even when the ack cannot be sent (a Socket Mode connection closing meanwhile): the request is recorded.
+    await ack().finally(() => deps.desk.start(requestId));
   };
 }
 
