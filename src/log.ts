@@ -41,8 +41,10 @@ function scrubValue(key: string, value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     return { name: value.name, message: scrub(value.message), code: (value as { code?: unknown }).code };
   }
-  if (depth < 4 && Array.isArray(value)) return value.map((v) => scrubValue('', v, depth + 1));
-  if (depth < 4 && value && typeof value === 'object') {
+  if (value && typeof value === 'object') {
+    // Deeper than this is not scrubbed: it is left out, never written as it is.
+    if (depth >= 4) return '[nested too deep]';
+    if (Array.isArray(value)) return value.map((v) => scrubValue('', v, depth + 1));
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(k, v, depth + 1)]));
   }
   return value;

@@ -99,11 +99,12 @@ export class PrometheusMetrics implements CallMetrics {
 
   iqraRequest(operation: 'initiate' | 'queue_entry' | 'conversation', seconds: number, result: string): void {
     this.iqraLatency.observe({ operation, result: result === 'ok' ? 'ok' : 'error' }, seconds);
-    if (result !== 'ok') this.iqraErrors.inc({ operation, code: result });
+    if (result !== 'ok') this.iqraErrors.inc({ operation, code: codeLabel(result) });
   }
 
   slackError(code: string): void {
-    this.slackErrors.inc({ error: code });
+    // A failure with no Slack error code is known by its message, which can say anything: counted as `other`.
+    this.slackErrors.inc({ error: codeLabel(code) });
   }
 
   slackRateLimited(waitMs: number): void {
@@ -123,4 +124,13 @@ export class PrometheusMetrics implements CallMetrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/**
+ * An error code as a label: Iqra's and Slack's codes are words (`INSUFFICIENT_BALANCE`, `HTTP_500`, `channel_not_found`);
+ * anything else is `other`, for a code can echo the request (`NUMBER_+14155552671`) and /metrics is not scrubbed like
+ * the logs are.
+ */
+function codeLabel(code: string): string {
+  return /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(code) && !/\d{5,}/.test(code) ? code : 'other';
 }

@@ -67,6 +67,14 @@ function typedValues(parsed: CallCommand, catalog: CallCatalog): CallModalValues
 }
 
 /**
+ * A refusal as the log may keep it: it quotes what the rep typed (`…` or “…”), which can be the customer's number in a
+ * form no scrubbing recognises (`+14155552671abc`, full-width digits), so the quoted parts are left out.
+ */
+function withoutQuotedInput(message: string): string {
+  return message.replace(/`[^`]*`|“[^”]*”/g, '‹…›');
+}
+
+/**
  * `/call <number> [agent=..] [from=..] [campaign=..] [at ".."] [Key=Value ..] [meta.Key=Value ..]`, `/call help`,
  * `/call history` and `/call status <id>`. The request is checked and recorded before Slack is acked; mistakes that
  * need no lookup are answered in the ack itself; everything slow happens after it. `/call` alone opens the call
@@ -184,7 +192,7 @@ export function callCommand(deps: CallCommandDeps) {
       }
     } catch (err) {
       if (err instanceof CallRequestError) {
-        log.info('command refused', { field: err.field, reason: err.userMessage });
+        log.info('command refused', { field: err.field, reason: withoutQuotedInput(err.userMessage) });
         await ack(ephemeral(commandErrorMessage(err, USAGE)));
         return;
       }
