@@ -14,7 +14,16 @@ import { Directory, type DirectoryEntry, type DirectoryKind, parseAliasList } fr
 import { isSupportedRegion } from './calls/phone.js';
 import { isValidTimeZone } from './calls/when.js';
 import type { IqraRequestFormat } from './iqra/client.js';
-import type { LogLevel } from './log.js';
+import { type LogLevel, scrub } from './log.js';
+
+/**
+ * A wrong value as an error may show it: tokens and keys (a secret pasted into the wrong setting) left out, anything
+ * that looks like one (a long run of letters and digits: a signing secret) too, and cut short.
+ */
+function given(input: unknown): string {
+  const text = scrub(String(input)).replace(/[A-Za-z0-9_]{24,}/g, '[redacted]');
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
 
 /** Every setting the app reads, parsed once at start-up. Nothing else in the app reads `process.env`. */
 export interface Config {
@@ -123,7 +132,7 @@ function integer(min: number, max: number, fallback: number) {
       .string()
       .trim()
       .regex(/^\d+$/, {
-        error: (i) => `must be a whole number from ${min} to ${max} (got "${String(i.input)}")`,
+        error: (i) => `must be a whole number from ${min} to ${max} (got "${given(i.input)}")`,
       })
       .transform(Number)
       .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
@@ -138,8 +147,7 @@ function url(fallback: string) {
       .string()
       .trim()
       .refine((v) => /^https?:\/\/[^\s/]+/i.test(v) && URL.canParse(v), {
-        error: (i) =>
-          `must be an http(s) URL with its scheme, such as ${fallback} (got "${String(i.input)}")`,
+        error: (i) => `must be an http(s) URL with its scheme, such as ${fallback} (got "${given(i.input)}")`,
       })
       .default(fallback),
   );
@@ -162,7 +170,7 @@ const schema = z.object({
       .string()
       .trim()
       .regex(/^\d+$/, {
-        error: (i) => `must be a port number from 0 to 65535 (got "${String(i.input)}")`,
+        error: (i) => `must be a port number from 0 to 65535 (got "${given(i.input)}")`,
       })
       .transform(Number)
       .pipe(z.number().max(65535, 'must be at most 65535'))
@@ -199,7 +207,7 @@ const schema = z.object({
     z
       .string()
       .refine(isSupportedRegion, {
-        error: (i) => `must be a two-letter country code such as US, GB or DE (got "${String(i.input)}")`,
+        error: (i) => `must be a two-letter country code such as US, GB or DE (got "${given(i.input)}")`,
       })
       .default('US'),
   ),
@@ -210,7 +218,7 @@ const schema = z.object({
       .trim()
       .refine(isValidTimeZone, {
         error: (i) =>
-          `must be an IANA time zone such as America/New_York or Europe/London (got "${String(i.input)}")`,
+          `must be an IANA time zone such as America/New_York or Europe/London (got "${given(i.input)}")`,
       })
       .default('UTC'),
   ),

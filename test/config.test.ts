@@ -24,6 +24,25 @@ function problems(env: Record<string, string | undefined>): string[] {
 }
 
 describe('loadConfig', () => {
+  it('never shows a secret pasted into the wrong setting in its error', () => {
+    const signing = '8f742231b10e8888abcd99yyyzzz85a5';
+    const found = problems({
+      ...base,
+      IQRA_BASE_URL: 'iu_secretpart_secretkey',
+      SLACK_API_URL: 'xoxb-1111-2222-abcdefghijkl',
+      PORT: signing,
+    });
+    const text = found.join('\n');
+    expect(text).toContain('IQRA_BASE_URL');
+    expect(text).toContain('SLACK_API_URL');
+    expect(text).toContain('PORT');
+    for (const secret of ['iu_secretpart_secretkey', 'xoxb-1111-2222-abcdefghijkl', signing]) {
+      expect(text).not.toContain(secret);
+    }
+    // An ordinary wrong value is still shown, to say what was read.
+    expect(problems({ ...base, DEFAULT_PHONE_REGION: 'USA' }).join('\n')).toContain('(got "USA")');
+  });
+
   it('applies the documented defaults', () => {
     const config = loadConfig(base);
     expect(config.slack).toEqual({
