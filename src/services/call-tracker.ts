@@ -68,6 +68,14 @@ export function initialTracking(now: number, scheduledAt: number | undefined): C
 }
 
 /**
+ * The parent message moved in place to a call's new step. `lastWord`: this step is the call's final result, with no
+ * outcome reply after it (the one step a requester told alone, because the channel cannot be used, hears of).
+ */
+function progressAnnouncement(lastWord: boolean): Record<string, unknown> {
+  return { step: 'parent', parentOnly: true, progress: true, ...(lastWord ? { lastWord: true } : {}) };
+}
+
+/**
  * Follows queued calls until they end: polls Iqra's queue entry on a schedule that fits each call's stage, within one
  * shared request budget that also waits out Iqra's 429s, and moves each call forward only (never back). Every step
  * updates the call's parent message in place; the end adds one reply with the outcome in the call's thread. Pushed
@@ -259,6 +267,8 @@ export class CallTracker {
       return false;
     }
     const final = isFinal(reading.progress);
+    // The outcome reply (CALL_TRANSCRIPTS) is the call's last word; without it, the final step of the parent is.
+    const withOutcome = reading.progress === 'ended' && this.deps.transcripts !== 'off';
     let durationSeconds = reading.durationSeconds;
     let turns: { role: number; content: string }[] | undefined;
     const sessionId = reading.sessionId ?? call.sessionId;
@@ -304,10 +314,8 @@ export class CallTracker {
       { by: source, ...(reading.end ? { end: reading.end } : {}) },
       // Recorded with the step itself: a step taken is never left unsaid (a crash, the database refusing the job).
       this.jobsFor(call, [
-        ['announce', { step: 'parent', parentOnly: true, progress: true }],
-        ...(reading.progress === 'ended' && this.deps.transcripts !== 'off'
-          ? [['outcome', turns ? { turns } : {}] as const]
-          : []),
+        ['announce', progressAnnouncement(final && !withOutcome)],
+        ...(withOutcome ? [['outcome', turns ? { turns } : {}] as const] : []),
       ]),
     );
     if (!updated) return false;
@@ -337,7 +345,7 @@ export class CallTracker {
       { progress: 'status_unknown', userMessage: message, trackAt: null, trackedAt: at },
       at,
       { by: 'tracker', why },
-      this.jobsFor(call, [['announce', { step: 'parent', parentOnly: true, progress: true }]]),
+      this.jobsFor(call, [['announce', progressAnnouncement(true)]]),
     );
     if (updated) {
       this.deps.logger.warn('call progress', {

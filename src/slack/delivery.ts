@@ -472,13 +472,7 @@ export class SlackDelivery {
       } catch (err) {
         const failure = deliveryFailure(err);
         if (failure.transient) throw new Transient(failure, 'parent');
-        log.warn('could not post the call in its channel; telling the requester alone', {
-          slackError: failure.code,
-        });
-        await this.tellRequester(
-          call,
-          undeliverableMessage(report, undeliverableReason(channel, failure.code), failure.code),
-        );
+        await this.channelUnusable(job, call, report, failure.code, log);
       }
       step = parentTs && job.payload.parentOnly !== true ? 'thread' : 'log';
     }
@@ -521,6 +515,38 @@ export class SlackDelivery {
     }
   }
 
+  /**
+   * Slack refused the call's message in its channel for good (the bot is not a member, a DM between people, the
+   * message was deleted). The requester is told alone, once, with the call's details and why; after that only the
+   * call's last word (see `isLastWord`), not every step in between: a response_url takes 5 posts, and each step would
+   * be a message of its own. Whether they were told is kept in the store (across restarts and replicas), recorded
+   * once told: a crash in between tells them twice rather than never.
+   */
+  private async channelUnusable(
+    job: Job,
+    call: CallRecord,
+    report: CallReport,
+    slackError: string,
+    log: Logger,
+  ): Promise<void> {
+    const { store, now } = this.o;
+    const told = toldAloneKey(call.id);
+    if (!(await store.intentClaimed(told))) {
+      log.warn('could not post the call in its channel; telling the requester alone', { slackError });
+      await this.tellRequester(
+        call,
+        undeliverableMessage(report, undeliverableReason(call.channelId, slackError), slackError),
+      );
+      await store.claimIntent(told, now().getTime(), call.id);
+    } else if (isLastWord(job, call)) {
+      await this.tellRequester(call, callParentMessage(report));
+    } else {
+      log.info('the call still cannot be posted in its channel; its requester was told already', {
+        slackError,
+      });
+    }
+  }
+
   /** The requester alone: through the command's response_url, else a direct message from the app. */
   private async tellRequester(call: CallRecord, message: SlackMessage): Promise<void> {
     if (call.responseUrl) {
@@ -550,6 +576,20 @@ export class SlackDelivery {
       throw err;
     }
   }
+}
+
+/** The intent recorded once a call's requester was told alone that its channel cannot be used. */
+const toldAloneKey = (requestId: string) => `slack:told-alone:${requestId}`;
+
+/**
+ * Whether an announcement carries the call's final result that no other message will: a step of its progress marked
+ * so by the tracker (no outcome reply follows), or an end without tracking (not placed, unknown, a dry run). A
+ * rejection, an expiry and a refusal have messages of their own (the decision, the refusal); the outcome reply is
+ * always told.
+ */
+function isLastWord(job: Job, call: CallRecord): boolean {
+  if (job.payload.progress === true) return job.payload.lastWord === true;
+  return call.state === 'failed' || call.state === 'unknown' || call.state === 'dry_run';
 }
 
 function undeliverableReason(channelId: string, code: string): UndeliverableReason {

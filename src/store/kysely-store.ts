@@ -425,6 +425,15 @@ export class KyselyStore implements Store {
     return claimed !== undefined;
   }
 
+  async intentClaimed(intentKey: string): Promise<boolean> {
+    const intent = await this.db
+      .selectFrom('intents')
+      .select('key')
+      .where('key', '=', intentKey)
+      .executeTakeFirst();
+    return intent !== undefined;
+  }
+
   async transition(
     id: string,
     from: readonly CallState[],

@@ -300,6 +300,8 @@ export interface Store extends GuardStore, BatchStore {
 
   /** Claims an intent that records no call (e.g. a button press). True exactly once per key. */
   claimIntent(intentKey: string, now: number, requestId?: string): Promise<boolean>;
+  /** Whether an intent was claimed already (by recordCall or claimIntent). */
+  intentClaimed(intentKey: string): Promise<boolean>;
 
   /**
    * Compare-and-set: moves the call to `to` only if its state is one of `from`, applies `changes`, and records the

@@ -4,7 +4,7 @@ import { createLogger } from '../../src/log.js';
 import { SlackDelivery } from '../../src/slack/delivery.js';
 import { webApiFetch } from '../../src/slack/web-api-fetch.js';
 import type { SlackApiCall } from '../support/fake-slack.js';
-import { BOT_TOKEN, startTestApp, type TestApp } from '../support/test-app.js';
+import { BOT_TOKEN, progressOf, startTestApp, type TestApp } from '../support/test-app.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -240,4 +240,96 @@ describe('the Slack outbox', () => {
     for (let i = 1; i < times.length; i += 1)
       expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(950);
   }, 30_000);
+});
+
+describe('a call whose channel cannot be used, followed to its end', () => {
+  // The call walks through the fake Iqra's lifecycle; the app's clock runs 20 times faster than the wall clock.
+  const NOW = Date.parse('2026-11-27T17:00:00.000Z');
+  const LIFECYCLE = [
+    { status: 0 },
+    { status: 3 },
+    { status: 4, sessionStatus: 3, sessionId: 'sess000000000000000000f1' },
+    { status: 4, sessionStatus: 6, sessionEndType: 5 },
+  ];
+
+  async function start(env: Record<string, string> = {}): Promise<TestApp> {
+    const t0 = Date.now();
+    app = await startTestApp({
+      env,
+      iqra: { mode: 'server' },
+      now: () => new Date(NOW + (Date.now() - t0) * 20),
+    });
+    app.iqra.lifecycle(LIFECYCLE);
+    return app;
+  }
+
+  const privately = (a: TestApp): string[] => [
+    ...a.slack.responses.map((r) => String(r.body.text)),
+    ...a.slack
+      .callsOf('chat.postMessage')
+      .filter((c) => c.args.channel === 'U0MARIA1')
+      .map((c) => String(c.args.text)),
+  ];
+
+  /** Follows the call to its end, its last message told, and the outbox empty; returns its steps. */
+  async function followed(a: TestApp, lastWord: string): Promise<string[]> {
+    const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    if (!call) throw new Error('no call recorded');
+    await progressOf(a, call.id, 'ended');
+    await a.slack.waitFor(() => privately(a).some((t) => t.includes(lastWord)) || undefined, lastWord, 8000);
+    await waitForEmptyOutbox(a);
+    await new Promise((r) => setTimeout(r, 300));
+    return (await a.store.transitions(call.id)).map((t) => t.to);
+  }
+
+  it('tells the rep alone once, with why, and then only the outcome: not each step in between', async () => {
+    const a = await start();
+    a.slack.handle('chat.postMessage', (args) =>
+      args.channel === 'C0PRIVATE' ? { body: { ok: false, error: 'not_in_channel' } } : undefined,
+    );
+    await a.command('+14155552671', { channel: 'C0PRIVATE' });
+    const steps = await followed(a, 'The call ended: completed');
+    expect(steps).toEqual(['received', 'sending', 'queued', 'dialling', 'in_conversation', 'ended']);
+    // Each step (queued, dialling, in conversation, ended) tried the channel again: the bot may have been invited.
+    expect(a.slack.callsOf('chat.postMessage').filter((c) => c.args.channel === 'C0PRIVATE')).toHaveLength(4);
+    const told = privately(a);
+    expect(told).toHaveLength(2);
+    expect(told[0]).toContain('queued a call');
+    expect(told[0]).toContain('/invite @Iqra Calls');
+    expect(told[1]).toContain('The call ended: completed');
+    expect(a.slack.responses).toHaveLength(2); // within response_url's 5 posts
+  });
+
+  it('without an outcome reply (CALL_TRANSCRIPTS=off), tells the call’s final step instead', async () => {
+    const a = await start({ CALL_TRANSCRIPTS: 'off' });
+    a.slack.handle('chat.postMessage', (args) =>
+      args.channel === 'C0PRIVATE' ? { body: { ok: false, error: 'not_in_channel' } } : undefined,
+    );
+    await a.command('+14155552671', { channel: 'C0PRIVATE' });
+    await followed(a, 'ended: *completed*');
+    const told = privately(a);
+    expect(told).toHaveLength(2);
+    expect(told[0]).toContain('/invite @Iqra Calls');
+    expect(told[1]).toContain('ended: *completed*');
+  });
+
+  it('tells the rep alone once when the call’s message was deleted, and then only the outcome', async () => {
+    const a = await start();
+    // Someone deletes the parent message once it is posted: edits find no message, replies no thread.
+    let deleted = false;
+    a.slack.handle('chat.update', () => {
+      deleted = true;
+      return { body: { ok: false, error: 'message_not_found' } };
+    });
+    a.slack.handle('chat.postMessage', (args) =>
+      deleted && args.thread_ts ? { body: { ok: false, error: 'thread_not_found' } } : undefined,
+    );
+    await a.command('+14155552671');
+    await followed(a, 'The call ended: completed');
+    expect(a.slack.callsOf('chat.update')).toHaveLength(3); // dialling, in conversation, ended
+    const told = privately(a);
+    expect(told).toHaveLength(2);
+    expect(told[0]).toContain('message_not_found');
+    expect(told[1]).toContain('The call ended: completed');
+  });
 });
