@@ -140,18 +140,25 @@ function integer(min: number, max: number, fallback: number) {
   );
 }
 
+function isHttpUrl(v: string): boolean {
+  return /^https?:\/\/[^\s/]+/i.test(v) && URL.canParse(v);
+}
+
 function url(fallback: string) {
   return z.preprocess(
     blankToUndefined,
     z
       .string()
       .trim()
-      .refine((v) => /^https?:\/\/[^\s/]+/i.test(v) && URL.canParse(v), {
+      .refine(isHttpUrl, {
         error: (i) => `must be an http(s) URL with its scheme, such as ${fallback} (got "${given(i.input)}")`,
       })
       .default(fallback),
   );
 }
+
+/** `/api/v1` (any version, any case, with trailing slashes) at the end of a base URL. */
+const API_VERSION_SUFFIX = /(\/api\/v\d+)\/*$/i;
 
 const schema = z.object({
   SLACK_BOT_TOKEN: requiredText('the Bot User OAuth Token (xoxb-…) from OAuth & Permissions').refine(
@@ -182,7 +189,14 @@ const schema = z.object({
     (v) => /^\d+$/.test(v),
     'must be the numeric business id (digits only), as in /api/v1/business/{id}',
   ),
-  IQRA_BASE_URL: url('https://app.iqra.bot'),
+  // The client adds /api/v1/business/… itself: a base ending in /api/v1 (copied from Iqra's API docs) would make every
+  // request go to /api/v1/api/v1/… and fail. Any other path (a proxy's prefix) is kept.
+  IQRA_BASE_URL: url('https://app.iqra.bot').refine((v) => !(isHttpUrl(v) && API_VERSION_SUFFIX.test(v)), {
+    error: (i) =>
+      `must be the server's address without ${API_VERSION_SUFFIX.exec(String(i.input))?.[1]}, such as ${given(
+        String(i.input).replace(API_VERSION_SUFFIX, ''),
+      )} (the app adds /api/v1/business/… itself)`,
+  }),
   IQRA_REQUEST_FORMAT: z.preprocess(
     (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
     z.enum(['both', 'fields', 'config'], { error: 'must be one of: both, fields, config' }).default('both'),

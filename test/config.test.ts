@@ -256,6 +256,33 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses an IQRA_BASE_URL ending in /api/v1 and says the address to use; keeps a proxy path', () => {
+    for (const value of [
+      'https://app.iqra.bot/api/v1',
+      'https://app.iqra.bot/api/v1/',
+      ' https://app.iqra.bot/API/V1// ',
+    ]) {
+      expect(problems({ ...base, IQRA_BASE_URL: value }), value).toEqual([
+        expect.stringMatching(
+          /^IQRA_BASE_URL: must be the server's address without \/api\/v1, such as https:\/\/app\.iqra\.bot \(/i,
+        ),
+      ]);
+    }
+    expect(problems({ ...base, IQRA_BASE_URL: 'https://proxy.example/iqra/api/v1' })[0]).toContain(
+      'such as https://proxy.example/iqra ',
+    );
+    expect(loadConfig({ ...base, IQRA_BASE_URL: 'https://proxy.example/iqra/' }).iqra.baseUrl).toBe(
+      'https://proxy.example/iqra',
+    );
+    expect(loadConfig({ ...base, IQRA_BASE_URL: 'https://proxy.example/api/v1-beta' }).iqra.baseUrl).toBe(
+      'https://proxy.example/api/v1-beta',
+    );
+    // A value that is not a URL at all is told so, once.
+    expect(problems({ ...base, IQRA_BASE_URL: 'app.iqra.bot/api/v1' })).toEqual([
+      expect.stringMatching(/^IQRA_BASE_URL: must be an http\(s\) URL with its scheme/),
+    ]);
+  });
+
   it('reports a malformed agent or number list once, not also as missing', () => {
     expect(problems({ ...base, IQRA_AGENTS: 'sales:agent_1' })).toEqual([
       'IQRA_AGENTS: "sales:agent_1" is not alias=Id (write it like sales=6650f0c2a1b2c3d4e5f60718)',

@@ -171,12 +171,14 @@ describe('the doctor, against stand-ins for Slack and Iqra and a real database',
     expect(problem[0]?.fix).toContain('IQRA_BASE_URL');
   });
 
-  it('says IQRA_BASE_URL should not end in /api/v1 when it answers 404', async () => {
-    const { checks } = await doctor({ env: (iqra) => ({ IQRA_BASE_URL: `${iqra.url}/api/v1` }) });
+  // A base ending in /api/v1 is refused by loadConfig already; /api alone may be a proxy's prefix, so only the doctor
+  // can tell, from the 404.
+  it('says IQRA_BASE_URL should not end in /api when it answers 404', async () => {
+    const { checks } = await doctor({ env: (iqra) => ({ IQRA_BASE_URL: `${iqra.url}/api` }) });
     const [problem, ...others] = failures(checks);
     expect(others).toEqual([]);
     expect(problem?.text).toContain("answers, but not as Iqra's API (HTTP 404)");
-    expect(problem?.fix).toContain('without `/api/v1`');
+    expect(problem?.fix).toContain('without `/api`');
   });
 
   it('says which business the key may not read', async () => {
