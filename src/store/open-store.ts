@@ -227,10 +227,23 @@ async function openPostgres(
   } catch (err) {
     await pool.end().catch(() => {});
     // The cause is left out: pg errors can carry the connection parameters.
-    throw new StoreError(`Cannot connect to PostgreSQL at ${where}: ${safe(errorMessage(err))}`);
+    throw new StoreError(connectFailure(err, where, safe));
   }
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   return new KyselyStore(db, 'postgres', { logger, description: `PostgreSQL ${where}` });
+}
+
+/**
+ * Why PostgreSQL could not be reached, said for whoever set DATABASE_URL. A server that asks for a password (SCRAM,
+ * PostgreSQL 14+'s default) when the URL has none makes pg fail in its own terms, at the step that needs the password
+ * ("SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string"): that is said as what to change.
+ */
+function connectFailure(err: unknown, where: string, safe: (text: string) => string): string {
+  const message = errorMessage(err);
+  if (/^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a (non-empty )?string$/.test(message)) {
+    return `PostgreSQL at ${where} asks for a password and DATABASE_URL has none: add it as postgres://user:password@host/db`;
+  }
+  return `Cannot connect to PostgreSQL at ${where}: ${safe(message)}`;
 }
 
 /** `host:port/database as user`. Never the password. */

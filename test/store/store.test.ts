@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LATEST_MIGRATION } from '../../src/store/migrations.js';
 import { describeStore, openStore, type StoreOptions } from '../../src/store/open-store.js';
 import { type NewCall, type Store, StoreError } from '../../src/store/store.js';
+import { startFakePostgres } from '../support/fake-postgres.js';
 
 const run = promisify(execFile);
 const PG_URL = process.env.TEST_DATABASE_URL;
@@ -816,6 +817,24 @@ describe('PostgreSQL connection errors', () => {
     await expect(openStore({ kind: 'postgres', url: 'mysql://u:s3cr3t@h/db' })).rejects.toBeInstanceOf(
       StoreError,
     );
+  });
+
+  it('says DATABASE_URL needs a password when the server asks for one (SCRAM) and the URL has none', async () => {
+    // A stand-in server that asks for the password as PostgreSQL 14+ does; the real pg driver answers it.
+    const server = await startFakePostgres();
+    vi.stubEnv('PGPASSWORD', undefined);
+    try {
+      const failure = openStore({ kind: 'postgres', url: `postgres://app@${server.host}/calls_db` });
+      await expect(failure).rejects.toBeInstanceOf(StoreError);
+      await expect(failure).rejects.toThrow(
+        `PostgreSQL at ${server.host}/calls_db as app asks for a password and DATABASE_URL has none: add it as postgres://user:password@host/db`,
+      );
+      await expect(failure).rejects.not.toThrow(/SASL|SCRAM/);
+      expect(server.startups).toEqual([expect.objectContaining({ user: 'app', database: 'calls_db' })]);
+    } finally {
+      vi.unstubAllEnvs();
+      await server.close();
+    }
   });
 
   it.skipIf(!PG_URL)('reports a missing database on a reachable server without the password', async () => {
