@@ -220,6 +220,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   } catch (err) {
     throw new SlackStartError(err);
   }
+  if (config.slack.mode === 'socket') await checkAppToken(app.client, config.slack.appToken ?? '');
 
   const zones = new UserZones(config.calls.defaultTimeZone, logger.child({ component: 'user-zones' }));
   const audiences = new Audiences(logger.child({ component: 'audiences' }));
@@ -540,6 +541,31 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
   };
 }
 
+/** apps.connections.open's refusals of the app-level token itself: asking again cannot change them. */
+const APP_TOKEN_REFUSALS = new Set([
+  'missing_scope',
+  'not_allowed_token_type',
+  'invalid_auth',
+  'not_authed',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+]);
+
+/**
+ * Asks `apps.connections.open` once with the app-level token before the Socket Mode client does: that client retries
+ * `missing_scope` and `not_allowed_token_type` forever, so the app would never be ready nor say why. Anything else
+ * (the network, a rate limit, Slack failing) is left to the client, which retries it as before.
+ */
+async function checkAppToken(client: webApi.WebClient, appToken: string): Promise<void> {
+  try {
+    await client.apiCall('apps.connections.open', { token: appToken });
+  } catch (err) {
+    const code = (err as { data?: { error?: unknown } }).data?.error;
+    if (typeof code === 'string' && APP_TOKEN_REFUSALS.has(code)) throw new SlackStartError(err, 'socket');
+  }
+}
+
 type ListenError = Error & { listenFailed?: true };
 
 /** Rejects (marked `listenFailed`) if the server fails to start listening; never settles once it listens. */
@@ -572,9 +598,13 @@ export class SlackStartError extends Error {
       code === 'account_inactive';
     const message =
       stage === 'socket'
-        ? rejected || code === 'not_allowed_token_type'
-          ? `Slack rejected SLACK_APP_TOKEN (${code}): create an app-level token with the connections:write scope (Basic Information → App-Level Tokens).`
-          : `Could not open the Socket Mode connection (${detail}): check SLACK_APP_TOKEN, the network and SLACK_API_URL.`
+        ? code === 'missing_scope'
+          ? `Slack refused SLACK_APP_TOKEN (missing_scope): give the app-level token the connections:write scope (Basic Information → App-Level Tokens: create one with that scope).`
+          : code === 'not_allowed_token_type'
+            ? `Slack refused SLACK_APP_TOKEN (not_allowed_token_type): it must be an app-level token (xapp-…) with the connections:write scope, from Basic Information → App-Level Tokens, not the bot token.`
+            : rejected || code === 'token_expired'
+              ? `Slack refused SLACK_APP_TOKEN (${code}): create an app-level token with the connections:write scope (Basic Information → App-Level Tokens).`
+              : `Could not open the Socket Mode connection (${detail}): check SLACK_APP_TOKEN, the network and SLACK_API_URL.`
         : stage === 'http'
           ? `Could not listen for Slack's requests (${detail}): is PORT free?`
           : stage === 'health'

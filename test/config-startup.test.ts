@@ -74,6 +74,33 @@ describe('start-up with a wrong setting', () => {
     expect(err).not.toMatch(STACK_LINE);
   });
 
+  // The Socket Mode client would retry these answers of apps.connections.open forever, never ready and silent.
+  for (const [error, fix] of [
+    ['missing_scope', 'give the app-level token the connections:write scope'],
+    ['not_allowed_token_type', 'it must be an app-level token (xapp-…) with the connections:write scope'],
+    ['invalid_auth', 'create an app-level token with the connections:write scope'],
+  ]) {
+    it(`exits 1 saying what to do, without a stack trace, when Slack answers the app token with ${error}`, async () => {
+      const { slack, iqra } = await standIns();
+      const appToken = 'xapp-1-A0001-1111-appsecretpart';
+      slack.handle('apps.connections.open', () => ({
+        body: { ok: false, error, ...(error === 'missing_scope' ? { needed: 'connections:write' } : {}) },
+      }));
+      const p = start(testEnv(slack, iqra, { SLACK_APP_TOKEN: appToken, SLACK_SIGNING_SECRET: '' }));
+      const timeout = new Promise<string>((resolve) =>
+        setTimeout(() => resolve('still running after 10 s'), 10_000),
+      );
+      expect(await Promise.race([p.exited, timeout])).toBe(1);
+      const err = p.stderr.join('');
+      expect(err).toContain(
+        `Iqra Calls for Slack cannot start: Slack refused SLACK_APP_TOKEN (${error}): ${fix}`,
+      );
+      expect(err).not.toMatch(STACK_LINE);
+      expect(err).not.toContain('appsecretpart');
+      expect(slack.callsOf('apps.connections.open')[0]?.token).toBe(appToken);
+    });
+  }
+
   it('exits 1 when a secret was pasted with its quotes, naming it and never printing it', async () => {
     const { slack, iqra } = await standIns();
     const p = start(testEnv(slack, iqra, { SLACK_SIGNING_SECRET: `"${SIGNING_SECRET}"` }));

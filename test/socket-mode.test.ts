@@ -148,17 +148,19 @@ async function settle(h: Harness, outcome: string): Promise<void> {
 describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
   it('opens the connection with the app-level token, on SLACK_API_URL, and connects to the URL it got', async () => {
     const h = await start();
+    // Twice: once by the app's start-up check of the token (its URL unused), then by the Socket Mode client.
     const opens = h.slack.callsOf('apps.connections.open');
-    expect(opens).toHaveLength(1);
-    expect(opens[0]?.token).toBe(APP_TOKEN);
+    expect(opens).toHaveLength(2);
+    expect(opens.map((o) => o.token)).toEqual([APP_TOKEN, APP_TOKEN]);
     // The bot token is for the Web API only; the app token never travels anywhere else.
     expect(h.slack.calls.filter((c) => c.token === APP_TOKEN).map((c) => c.method)).toEqual([
+      'apps.connections.open',
       'apps.connections.open',
     ]);
     expect(h.slack.callsOf('auth.test')[0]?.token).toBe(BOT_TOKEN);
     const connection = await h.socket.waitForConnection();
     expect(h.socket.connections).toHaveLength(1);
-    expect(connection.path).toBe('/link/?ticket=ticket-1&app_id=A0IQRA001');
+    expect(connection.path).toBe('/link/?ticket=ticket-2&app_id=A0IQRA001');
     expect(h.running?.port).toBe(h.port);
   });
 
@@ -236,10 +238,11 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     // The client closes the old connection, waits (clientPingTimeout, 5 s), then opens a new one.
     await h.slack.waitFor(() => h.socket.connections.length === 2, 'the second connection', 12_000);
     expect(h.socket.connections[0]?.closeCodeFromApp).toBe(1000);
-    expect(h.slack.callsOf('apps.connections.open')).toHaveLength(2);
+    // The start-up check of the token, the first connection, the second.
+    expect(h.slack.callsOf('apps.connections.open')).toHaveLength(3);
     const second = await h.socket.waitForConnection();
     expect(second.id).toBe(2);
-    expect(second.path).toContain('ticket=ticket-2');
+    expect(second.path).toContain('ticket=ticket-3');
 
     const ack: SocketModeAck = await h.socket.sendEnvelope('slash_commands', payload, { retryAttempt: 1 });
     expect(ack.payload).toEqual({});
@@ -337,7 +340,8 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     expect(connection.closeCodeFromApp).toBe(1000);
     await new Promise((r) => setTimeout(r, 300));
     expect(h.socket.connections).toHaveLength(1);
-    expect(h.slack.callsOf('apps.connections.open')).toHaveLength(1);
+    // The start-up check of the token and the one connection: none after stop().
+    expect(h.slack.callsOf('apps.connections.open')).toHaveLength(2);
     const health = await fetch(`http://127.0.0.1:${h.port}/healthz`).catch((err: unknown) => err);
     expect(health).toBeInstanceOf(Error);
   });
