@@ -9,7 +9,8 @@ import type { Logger } from '../../../log.js';
 import { callModal } from '../../blocks/call-modal.js';
 import type { HomeTab } from '../../home-tab.js';
 import type { UserZones } from '../../user-zones.js';
-import { openCallModal } from '../views/open-call-modal.js';
+import { MODAL_NOT_OPENED } from '../commands/call.js';
+import { openCallModal, sayFormNotOpened } from '../views/open-call-modal.js';
 
 export interface AppHomeDeps {
   catalog: CallCatalog;
@@ -44,6 +45,7 @@ export function homePlaceCallAction(deps: Pick<AppHomeDeps, 'catalog' | 'zones' 
       userId: body.user.id,
       view: callModal(deps.catalog, { origin: { source: 'home' } }),
     });
-    if (!failed) deps.logger.info('call modal opened', { source: 'home', userId: body.user.id });
+    if (failed) await sayFormNotOpened(client, deps.logger, body.user.id, MODAL_NOT_OPENED(failed));
+    else deps.logger.info('call modal opened', { source: 'home', userId: body.user.id });
   };
 }

@@ -3,7 +3,8 @@ import type { CallCatalog } from '../../../calls/call-request.js';
 import type { Logger } from '../../../log.js';
 import { callModal } from '../../blocks/call-modal.js';
 import type { UserZones } from '../../user-zones.js';
-import { openCallModal } from '../views/open-call-modal.js';
+import { MODAL_NOT_OPENED } from '../commands/call.js';
+import { openCallModal, sayFormNotOpened } from '../views/open-call-modal.js';
 
 /** The global shortcut's callback_id (manifest.yml: "Place a call"). */
 export const PLACE_CALL = 'place_call';
@@ -27,6 +28,7 @@ export function placeCallShortcut(deps: PlaceCallDeps) {
       userId: shortcut.user.id,
       view: callModal(deps.catalog, { origin: { source: 'shortcut' } }),
     });
-    if (!failed) deps.logger.info('call modal opened', { source: 'shortcut', userId: shortcut.user.id });
+    if (failed) await sayFormNotOpened(client, deps.logger, shortcut.user.id, MODAL_NOT_OPENED(failed));
+    else deps.logger.info('call modal opened', { source: 'shortcut', userId: shortcut.user.id });
   };
 }

@@ -23,3 +23,21 @@ export async function openCallModal(
   void deps.zones.zoneOf(client, o.userId).catch(() => {});
   return undefined;
 }
+
+/**
+ * Tells the rep, in the app's direct messages, that the call form could not be opened, for the entry points that
+ * have no response_url to answer through (the global shortcut, the Home tab's button): without it the rep would
+ * click and see nothing. A failure to say so is logged.
+ */
+export async function sayFormNotOpened(
+  client: webApi.WebClient,
+  logger: Logger,
+  userId: string,
+  text: string,
+): Promise<void> {
+  await client.chat
+    .postMessage({ channel: userId, text })
+    .catch((err: unknown) =>
+      logger.warn('could not say that the call form did not open', { userId, error: err }),
+    );
+}

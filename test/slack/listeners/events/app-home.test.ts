@@ -182,6 +182,24 @@ describe('the App Home', () => {
     expect(app.slack.callsOf('views.publish')).toHaveLength(0);
   });
 
+  it("tells the rep in a direct message when Slack refuses to open the form from the Home tab's button", async () => {
+    app = await startTestApp();
+    const { view: home } = await publishedHome(app);
+    app.slack.failNext('views.open', 'expired_trigger_id');
+    const press = viewBlockAction(home, {
+      blockId: 'home_actions',
+      actionId: 'open_call_modal',
+      action: { type: 'button', text: { type: 'plain_text', text: 'Place a call' } },
+    });
+    expect((await app.interact(press)).status).toBe(200);
+    const told = await app.slack.waitFor(
+      () => posts(app as TestApp).find((c) => c.args.channel === (press.user as { id: string }).id),
+      'the direct message',
+    );
+    expect(String(told.args.text)).toContain("I couldn't open the call form");
+    expect(String(told.args.text)).toContain('expired_trigger_id');
+  });
+
   it('opens the modal from the button, asks for the channel, and confirms the call there', async () => {
     app = await startTestApp();
     const { view: home } = await publishedHome(app);

@@ -23,6 +23,20 @@ async function openFromShortcut(a: TestApp) {
 }
 
 describe('the "Place a call" global shortcut', () => {
+  it('tells the rep in a direct message when Slack refuses to open the form (a shortcut has no response_url)', async () => {
+    app = await startTestApp();
+    app.slack.failNext('views.open', 'expired_trigger_id');
+    const payload = globalShortcut({ callbackId: 'place_call' });
+    expect((await app.interact(payload)).status).toBe(200);
+    const told = await app.slack.waitFor(
+      () => posts(app as TestApp).find((c) => c.args.channel === (payload.user as { id: string }).id),
+      'the direct message',
+    );
+    expect(String(told.args.text)).toContain("I couldn't open the call form");
+    expect(String(told.args.text)).toContain('expired_trigger_id');
+    expect(posts(app)).toHaveLength(1);
+  });
+
   it('opens the modal asking for the channel, and refuses the form without one', async () => {
     app = await startTestApp();
     const view = await openFromShortcut(app);
