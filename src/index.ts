@@ -34,6 +34,23 @@ async function main(): Promise<void> {
 
   const logger = createLogger({ level: config.logLevel });
   const iqra = iqraClientFor(config, { logger: logger.child({ component: 'iqra' }) });
+  // A stop asked for while starting (an orchestrator's SIGTERM) waits for the start to finish, then stops cleanly:
+  // killed by the signal instead, a call that recovery was resuming could be caught being sent.
+  // A second signal, or a start still not finished 15 s later (Slack not answering), ends the process at once.
+  let stopAsked: string | undefined;
+  let startTimeout: NodeJS.Timeout | undefined;
+  const askStop = (signal: string) => {
+    if (stopAsked) process.exit(1);
+    stopAsked = signal;
+    logger.info('stop asked while starting: stopping once started', { signal });
+    startTimeout = setTimeout(() => {
+      logger.error('still starting 15 s after the stop was asked; exiting');
+      process.exit(1);
+    }, 15_000);
+    startTimeout.unref();
+  };
+  process.on('SIGTERM', askStop);
+  process.on('SIGINT', askStop);
 
   let store: Store | undefined;
   let running: Awaited<ReturnType<typeof startSlackApp>>;
@@ -86,8 +103,12 @@ async function main(): Promise<void> {
       process.exit(0);
     }
   };
+  process.off('SIGTERM', askStop);
+  process.off('SIGINT', askStop);
+  clearTimeout(startTimeout);
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  if (stopAsked) void stop(stopAsked);
   // Started by `npm start` and npm was killed outright (SIGKILL): npm cannot pass a signal on, so notice being
   // orphaned and stop cleanly, rather than keep running unseen (and holding the SQLite file).
   const parent = process.ppid;

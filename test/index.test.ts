@@ -106,6 +106,41 @@ describe('the app as started by a user', () => {
 });
 
 describe('stopping', () => {
+  it('stops cleanly (status 0) on a SIGTERM that comes while it is still starting', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra({ mode: 'server' });
+    servers.push(slack, iqra);
+    // The start waits for Slack to check the bot token: the signal comes in that moment.
+    const release = slack.hold('auth.test');
+    const p = start({ ...testEnv(slack, iqra), DATABASE_PATH: sqlite() });
+    await p.waitForLog((l) => l.msg === 'store ready', 'the store opened');
+    p.signal('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    expect(await p.exited).toBe(0);
+    const said = p.logs().map((l) => l.msg);
+    expect(said).toContain('stopping');
+    expect(said.indexOf('ready')).toBeLessThan(said.indexOf('stopping'));
+    expect(said).toContain('stopped');
+  });
+
+  it('ends at once on a second signal while the start still hangs', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra({ mode: 'server' });
+    servers.push(slack, iqra);
+    slack.hold('auth.test');
+    const p = start({ ...testEnv(slack, iqra), DATABASE_PATH: sqlite() });
+    await p.waitForLog((l) => l.msg === 'store ready', 'the store opened');
+    p.signal('SIGINT');
+    await p.waitForLog(
+      (l) => l.msg === 'stop asked while starting: stopping once started',
+      'the first signal heard',
+    );
+    expect(p.running).toBe(true);
+    p.signal('SIGINT');
+    expect(await p.exited).toBe(1);
+  });
+
   it('on SIGTERM, finishes the call being sent, records it and confirms it before exiting', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra();
