@@ -254,8 +254,12 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
  */
 export function describeInZone(at: Date, timeZone: string): string {
   const w = wallAt(at, timeZone);
-  const date = `${WEEKDAYS[weekdayOf(w)]} ${w.day} ${MONTHS[w.month - 1]} ${w.year}`;
-  return `${date}, ${pad2(w.hour)}:${pad2(w.minute)} ${zoneAbbreviation(at, timeZone)} (${timeZone})`;
+  return `${dayInWords(w)}, ${pad2(w.hour)}:${pad2(w.minute)} ${zoneAbbreviation(at, timeZone)} (${timeZone})`;
+}
+
+/** `Sat 28 Nov 2026`: a wall-clock day in the English names of the tables above. */
+function dayInWords(w: Wall): string {
+  return `${WEEKDAYS[weekdayOf(w)]} ${w.day} ${MONTHS[w.month - 1]} ${w.year}`;
 }
 
 /**
@@ -646,6 +650,14 @@ function tooFarAdvice(ctx: WhenContext, suggest: Suggest, phraseZone: string | u
   );
 }
 
+/** Refuses `original`, read as `readAs` (a day, or a day and time), for being in the past. */
+function failInPast(original: string, readAs: string, suggest: Suggest): never {
+  fail(
+    `${quote(original)} is in the past: I read it as ${readAs}. ` +
+      `Give a time in the future, e.g. ${suggest(['tomorrow 10am'])}, or leave out \`at\` to call now.`,
+  );
+}
+
 /**
  * Refuses a phrase whose day ("in 400 days", "next year", "yesterday", "in 400 days at 3") is wholly in the past or
  * wholly beyond the scheduling limit, whatever the hour: for a phrase without a time of day (or without am or pm),
@@ -666,15 +678,10 @@ function checkDay(
     second: 0,
     millisecond: 0,
   };
-  const date = `${WEEKDAYS[weekdayOf(day)]} ${day.day} ${MONTHS[day.month - 1]} ${day.year}`;
+  const date = dayInWords(day);
   const start = wallToInstant(day, rule).getTime();
   const end = wallToInstant(addDays(day, 1), rule).getTime();
-  if (end <= ctx.now.getTime() - NOW_GRACE_MS) {
-    fail(
-      `${quote(original)} is in the past: I read it as ${date}. ` +
-        `Give a time in the future, e.g. ${suggest(['tomorrow 10am'])}, or leave out \`at\` to call now.`,
-    );
-  }
+  if (end <= ctx.now.getTime() - NOW_GRACE_MS) failInPast(original, date, suggest);
   if (start - ctx.now.getTime() > ctx.maxScheduleDays * DAY_MS) {
     fail(
       `${quote(original)} is on ${date}, more than ${scheduleDays(ctx)} from now. ` +
@@ -804,12 +811,7 @@ function read(phrase: string | undefined, ctx: WhenContext, suggest: Suggest): W
   }
 
   const fromNow = at.getTime() - ctx.now.getTime();
-  if (fromNow < -NOW_GRACE_MS) {
-    fail(
-      `${quote(original)} is in the past: I read it as ${describeInZone(at, ctx.timeZone)}. ` +
-        `Give a time in the future, e.g. ${suggest(['tomorrow 10am'])}, or leave out \`at\` to call now.`,
-    );
-  }
+  if (fromNow < -NOW_GRACE_MS) failInPast(original, describeInZone(at, ctx.timeZone), suggest);
   if (fromNow <= 0) return { kind: 'now' };
   if (fromNow > ctx.maxScheduleDays * DAY_MS) {
     fail(
