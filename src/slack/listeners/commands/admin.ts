@@ -50,6 +50,23 @@ export function onlyAdmins(deps: AdminDeps, what: string, on: 'message' | 'form'
     : `Only admins (${deps.adminMentions}) can ${what}.`;
 }
 
+/** A non-admin tried `action`: said in `log` and recorded in the audit log as `refused:<action>`. */
+export function refusedNotAdmin(
+  deps: AdminDeps,
+  who: { teamId: string; userId: string },
+  action: string,
+  log: Logger,
+): Promise<void> {
+  log.warn('admin action refused: not an admin');
+  return deps.store.audit({
+    teamId: who.teamId,
+    at: deps.now().getTime(),
+    actor: who.userId,
+    action: `refused:${action}`,
+    detail: { reason: 'not an admin' },
+  });
+}
+
 async function isAdmin(deps: AdminDeps, who: Who): Promise<boolean> {
   return deps.audiences.includes(who.client, deps.admins, who.userId);
 }
@@ -76,14 +93,7 @@ export async function dncCommand(
     );
   }
   if (!admin) {
-    log.warn('admin action refused: not an admin');
-    await deps.store.audit({
-      teamId: who.teamId,
-      at: deps.now().getTime(),
-      actor: who.userId,
-      action: `refused:dnc_${parsed.op}`,
-      detail: { reason: 'not an admin' },
-    });
+    await refusedNotAdmin(deps, who, `dnc_${parsed.op}`, log);
     return plain(onlyAdmins(deps, 'change or list the do-not-call list'));
   }
   switch (parsed.op) {
@@ -155,14 +165,7 @@ function displayOf(e164: string, region: CountryCode): string {
 /** `/call audit [n]`: the latest refusals, overrides and list changes, for admins. */
 export async function auditCommand(count: number, who: Who, deps: AdminDeps): Promise<SlackMessage> {
   if (!(await isAdmin(deps, who))) {
-    deps.logger.warn('admin action refused: not an admin', { userId: who.userId, op: 'audit' });
-    await deps.store.audit({
-      teamId: who.teamId,
-      at: deps.now().getTime(),
-      actor: who.userId,
-      action: 'refused:audit',
-      detail: { reason: 'not an admin' },
-    });
+    await refusedNotAdmin(deps, who, 'audit', deps.logger.child({ userId: who.userId, op: 'audit' }));
     return plain(onlyAdmins(deps, 'read the audit log'));
   }
   return auditMessage(await deps.store.auditLog(who.teamId, count));

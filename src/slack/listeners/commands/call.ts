@@ -24,7 +24,7 @@ import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import type { UserZones } from '../../user-zones.js';
 import { openBatchForm } from '../batch.js';
 import { openCallModal } from '../views/open-call-modal.js';
-import { type AdminDeps, auditCommand, dncCommand, onlyAdmins } from './admin.js';
+import { type AdminDeps, auditCommand, dncCommand, onlyAdmins, refusedNotAdmin } from './admin.js';
 
 export interface CallCommandDeps extends AdminDeps {
   catalog: CallCatalog;
@@ -238,16 +238,9 @@ async function doctorCommand(
   log: Logger,
 ): Promise<SlackMessage> {
   if (!(await deps.audiences.includes(who.client, deps.admins, who.userId))) {
-    log.warn('admin action refused: not an admin', { op: 'doctor' });
-    await deps.store
-      .audit({
-        teamId: who.teamId,
-        at: deps.now().getTime(),
-        actor: who.userId,
-        action: 'refused:doctor',
-        detail: { reason: 'not an admin' },
-      })
-      .catch((err: unknown) => log.warn('could not record the refusal', { error: err }));
+    await refusedNotAdmin(deps, who, 'doctor', log.child({ op: 'doctor' })).catch((err: unknown) =>
+      log.warn('could not record the refusal', { error: err }),
+    );
     return plain(onlyAdmins(deps, 'run the doctor'));
   }
   if (!deps.doctor) return plain('The doctor is not available in this process.');
