@@ -2,27 +2,19 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { AppProcess } from './support/app-process.js';
+import { describe, expect, it } from 'vitest';
+import { processesPerTest } from './support/app-process.js';
 import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
 import { SIGNING_SECRET, testEnv } from './support/test-app.js';
 
 /** The app as an operator starts it, with one setting wrong: a clear reason on stderr, no stack trace, status 1. */
-const processes: AppProcess[] = [];
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const p of processes.splice(0)) if (p.running) p.signal('SIGKILL');
-  for (const close of closers.splice(0)) await close();
-});
+const processes = processesPerTest();
 
 async function standIns(): Promise<{ slack: FakeSlack; iqra: FakeIqra }> {
   const slack = await startFakeSlack();
   const iqra = await startFakeIqra();
-  closers.push(
-    () => slack.close(),
-    () => iqra.close(),
-  );
+  processes.closeAfter(slack, iqra);
   return { slack, iqra };
 }
 
@@ -31,15 +23,13 @@ function start(
   cwd = mkdtempSync(join(tmpdir(), 'iqra-calls-')),
   args: string[] = [],
 ) {
-  const p = new AppProcess({ DATABASE_PATH: join(cwd, 'calls.sqlite'), ...env }, cwd, args);
-  processes.push(p);
-  return p;
+  return processes.start({ DATABASE_PATH: join(cwd, 'calls.sqlite'), ...env }, cwd, args);
 }
 
 async function busyPort(): Promise<number> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, resolve));
-  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  processes.closeAfter({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
   return (server.address() as { port: number }).port;
 }
 

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { AppProcess } from './support/app-process.js';
+import { describe, expect, it } from 'vitest';
+import { type AppProcess, processesPerTest } from './support/app-process.js';
 import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
 import { type FakeSlack, type SlackApiCall, startFakeSlack } from './support/fake-slack.js';
 import { freshPostgresSchema, TEST_DATABASE_URL } from './support/postgres.js';
@@ -12,12 +12,7 @@ import { SIGNING_SECRET, testEnv } from './support/test-app.js';
 // Each test kills the app with SIGKILL at one point of a call's life, starts it again on the same database, and
 // checks that the request was neither lost nor sent to Iqra twice.
 
-const processes: AppProcess[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const p of processes.splice(0)) if (p.running) p.signal('SIGKILL');
-  for (const c of cleanups.splice(0)) await c();
-});
+const processes = processesPerTest();
 
 interface Backend {
   name: string;
@@ -38,7 +33,7 @@ const backends: Backend[] = [
     skip: !TEST_DATABASE_URL,
     database: async () => {
       const schema = await freshPostgresSchema();
-      cleanups.push(schema.drop);
+      processes.closeAfter({ close: schema.drop });
       // A killed replica's requests are taken over once it has been silent this long.
       return { DATABASE_URL: schema.url, INSTANCE_TIMEOUT_SECONDS: '3' };
     },
@@ -49,17 +44,12 @@ async function stand(): Promise<{ slack: FakeSlack; iqra: FakeIqra }> {
   const slack = await startFakeSlack();
   const iqra = await startFakeIqra({ mode: 'reference' });
   slack.userZones.set('U0MARIA1', 'America/Los_Angeles');
-  cleanups.push(
-    () => slack.close(),
-    () => iqra.close(),
-  );
+  processes.closeAfter(slack, iqra);
   return { slack, iqra };
 }
 
 function launch(env: Record<string, string>): AppProcess {
-  const p = new AppProcess(env);
-  processes.push(p);
-  return p;
+  return processes.start(env);
 }
 
 async function sendCommand(port: number, slack: FakeSlack, text: string, triggerId: string, retry = false) {

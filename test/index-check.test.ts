@@ -1,23 +1,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { AppProcess } from './support/app-process.js';
-import { type FakeIqra, fakeBusiness, startFakeIqra } from './support/fake-iqra.js';
-import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
+import { describe, expect, it } from 'vitest';
+import { type AppProcess, processesPerTest } from './support/app-process.js';
+import { fakeBusiness, startFakeIqra } from './support/fake-iqra.js';
+import { startFakeSlack } from './support/fake-slack.js';
 import { testEnv } from './support/test-app.js';
 
-const processes: AppProcess[] = [];
-const servers: (FakeSlack | FakeIqra)[] = [];
-afterEach(async () => {
-  for (const p of processes.splice(0)) if (p.running) p.signal('SIGKILL');
-  for (const s of servers.splice(0)) await s.close();
-});
+const { start, closeAfter } = processesPerTest();
 
 async function standIns() {
   const slack = await startFakeSlack();
   const iqra = await startFakeIqra({ mode: 'server' });
-  servers.push(slack, iqra);
+  closeAfter(slack, iqra);
   slack.handle('auth.test', () => ({
     headers: {
       'x-oauth-scopes':
@@ -30,9 +25,7 @@ async function standIns() {
 
 function check(env: Record<string, string | undefined>): AppProcess {
   const cwd = mkdtempSync(join(tmpdir(), 'iqra-calls-'));
-  const p = new AppProcess({ DATABASE_PATH: join(cwd, 'calls.sqlite'), ...env }, cwd, ['--check']);
-  processes.push(p);
-  return p;
+  return start({ DATABASE_PATH: join(cwd, 'calls.sqlite'), ...env }, cwd, ['--check']);
 }
 
 const GOOD = { CALL_ADMINS: 'U0ADMIN01', CALLING_HOURS: '08:00-21:00', IQRA_DEFAULT_CAMPAIGN: 'sales' };

@@ -2,25 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { AppProcess } from './support/app-process.js';
-import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
-import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
+import { describe, expect, it } from 'vitest';
+import { type AppProcess, processesPerTest } from './support/app-process.js';
+import { startFakeIqra } from './support/fake-iqra.js';
+import { startFakeSlack } from './support/fake-slack.js';
 import { postSigned, slashCommandBody } from './support/slack-signature.js';
 import { BOT_TOKEN, SIGNING_SECRET, testEnv } from './support/test-app.js';
 
-const processes: AppProcess[] = [];
-const servers: (FakeSlack | FakeIqra)[] = [];
-afterEach(async () => {
-  for (const p of processes.splice(0)) if (p.running) p.signal('SIGKILL');
-  for (const s of servers.splice(0)) await s.close();
-});
-
-function start(env: Record<string, string | undefined>, cwd?: string): AppProcess {
-  const p = new AppProcess(env, cwd);
-  processes.push(p);
-  return p;
-}
+const { start, closeAfter } = processesPerTest();
 
 function sqlite(): string {
   return join(mkdtempSync(join(tmpdir(), 'iqra-calls-db-')), 'calls.sqlite');
@@ -47,7 +36,7 @@ describe('the app as started by a user', () => {
   it('exits 1 with a clear reason when Slack rejects the bot token', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra();
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     slack.handle('auth.test', () => ({ body: { ok: false, error: 'invalid_auth' } }));
     const p = start({ ...testEnv(slack, iqra), DATABASE_PATH: sqlite() });
     expect(await p.exited).toBe(1);
@@ -57,7 +46,7 @@ describe('the app as started by a user', () => {
   it('exits 1 when another instance holds the SQLite file, and says to use PostgreSQL for replicas', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra();
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     const env = { ...testEnv(slack, iqra), DATABASE_PATH: sqlite() };
     const first = start(env);
     await first.ready();
@@ -70,7 +59,7 @@ describe('the app as started by a user', () => {
   it('starts from .env, serves /healthz, places a call from a signed command, and stops cleanly on SIGTERM', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra({ mode: 'server' });
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     const { IQRA_API_KEY, ...rest } = testEnv(slack, iqra);
     // The key comes from .env; everything else from the environment, which wins over the file.
     const cwd = mkdtempSync(join(tmpdir(), 'iqra-calls-'));
@@ -109,7 +98,7 @@ describe('stopping', () => {
   it('stops cleanly (status 0) on a SIGTERM that comes while it is still starting', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra({ mode: 'server' });
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     // The start waits for Slack to check the bot token: the signal comes in that moment.
     const release = slack.hold('auth.test');
     const p = start({ ...testEnv(slack, iqra), DATABASE_PATH: sqlite() });
@@ -127,7 +116,7 @@ describe('stopping', () => {
   it('ends at once on a second signal while the start still hangs', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra({ mode: 'server' });
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     slack.hold('auth.test');
     const p = start({ ...testEnv(slack, iqra), DATABASE_PATH: sqlite() });
     await p.waitForLog((l) => l.msg === 'store ready', 'the store opened');
@@ -144,7 +133,7 @@ describe('stopping', () => {
   it('on SIGTERM, finishes the call being sent, records it and confirms it before exiting', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra();
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     const env = { ...testEnv(slack, iqra), DATABASE_PATH: sqlite() };
     iqra.script({ delayMs: 1500 });
     const p = start(env);
@@ -189,7 +178,7 @@ describe('stopping when Iqra or Slack does not answer', () => {
   it('on SIGTERM while Iqra has not answered, exits 0 in time; the restart marks the call unknown, never re-sent', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra();
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     const env = { ...testEnv(slack, iqra, { IQRA_TIMEOUT_MS: '30000' }), DATABASE_PATH: sqlite() };
     iqra.script({ delayMs: 60_000 });
     const p = start(env);
@@ -218,7 +207,7 @@ describe('stopping when Iqra or Slack does not answer', () => {
   it('on SIGTERM while a tracking poll hangs, exits 0 in time', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra();
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     const env = { ...testEnv(slack, iqra, { IQRA_TIMEOUT_MS: '30000' }), DATABASE_PATH: sqlite() };
     iqra.lifecycle([{ delayMs: 60_000 }]);
     const p = start(env);
@@ -237,7 +226,7 @@ describe('stopping when Iqra or Slack does not answer', () => {
   it('on SIGTERM while Slack holds the confirmation, exits 0 in time; the restart posts it', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra();
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     const env = { ...testEnv(slack, iqra), DATABASE_PATH: sqlite() };
     const release = slack.hold('chat.postMessage');
     const p = start(env);
@@ -268,7 +257,7 @@ describe('npm start', () => {
   it('builds and runs the app; when npm itself is killed, the app stops on its own and a restart takes over', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra();
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     const env = { ...testEnv(slack, iqra), DATABASE_PATH: sqlite() };
     const root = join(import.meta.dirname, '..');
     const npmStart = () => {

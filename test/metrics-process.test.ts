@@ -2,31 +2,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { afterEach, describe, expect, it } from 'vitest';
-import { AppProcess } from './support/app-process.js';
-import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
-import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
+import { describe, expect, it } from 'vitest';
+import { processesPerTest } from './support/app-process.js';
+import { startFakeIqra } from './support/fake-iqra.js';
+import { startFakeSlack } from './support/fake-slack.js';
 import { postSigned, slashCommandBody } from './support/slack-signature.js';
 import { BOT_TOKEN, SIGNING_SECRET, testEnv } from './support/test-app.js';
 
-const processes: AppProcess[] = [];
-const servers: (FakeSlack | FakeIqra)[] = [];
-afterEach(async () => {
-  for (const p of processes.splice(0)) if (p.running) p.signal('SIGKILL');
-  for (const s of servers.splice(0)) await s.close();
-});
-
-function start(env: Record<string, string | undefined>): AppProcess {
-  const p = new AppProcess(env);
-  processes.push(p);
-  return p;
-}
+const { start, closeAfter } = processesPerTest();
 
 describe('GET /metrics of the app as started by a user', () => {
   it('counts a call caught by a crash while being sent as "unknown" once the restart marks it so', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra();
-    servers.push(slack, iqra);
+    closeAfter(slack, iqra);
     const env = {
       ...testEnv(slack, iqra),
       DATABASE_PATH: join(mkdtempSync(join(tmpdir(), 'iqra-metrics-')), 'calls.sqlite'),

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { afterEach } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 // Node itself runs the TypeScript entry point through tsx's loader, so that signals reach the app's own process.
@@ -78,4 +79,30 @@ export class AppProcess {
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
+}
+
+/**
+ * The app processes and stand-ins of a test file's tests: after each test its processes still running are killed
+ * (SIGKILL) and what was given to `closeAfter` is closed, in that order.
+ */
+export function processesPerTest(): {
+  start(env: Record<string, string | undefined>, cwd?: string, args?: readonly string[]): AppProcess;
+  closeAfter(...closable: { close(): Promise<void> }[]): void;
+} {
+  const processes: AppProcess[] = [];
+  const closables: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const p of processes.splice(0)) if (p.running) p.signal('SIGKILL');
+    for (const c of closables.splice(0)) await c.close();
+  });
+  return {
+    start(env, cwd, args) {
+      const p = new AppProcess(env, cwd, args);
+      processes.push(p);
+      return p;
+    },
+    closeAfter(...closable) {
+      closables.push(...closable);
+    },
+  };
 }
