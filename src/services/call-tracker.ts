@@ -269,9 +269,15 @@ export class CallTracker {
     const final = isFinal(reading.progress);
     // The outcome reply (CALL_TRANSCRIPTS) is the call's last word; without it, the final step of the parent is.
     const withOutcome = reading.progress === 'ended' && this.deps.transcripts !== 'off';
-    let durationSeconds = reading.durationSeconds;
+    // A pushed end can come before any poll saw the call's session (a call answered and hung up between two polls).
+    // Tracking stops with it, so the queue entry is read once now for the session (its conversation) and the duration.
+    const entry =
+      source === 'push' && reading.progress === 'ended' && !reading.sessionId && !call.sessionId
+        ? await this.entryOnce(call, at)
+        : undefined;
+    let durationSeconds = reading.durationSeconds ?? entry?.durationSeconds;
     let turns: { role: number; content: string }[] | undefined;
-    const sessionId = reading.sessionId ?? call.sessionId;
+    const sessionId = reading.sessionId ?? call.sessionId ?? entry?.sessionId;
     // The conversation is read with a token of its own: a poll that used up the budget waits for the next one (other
     // polls could not go before it anyway), rather than leave the conversation and the duration out for good.
     const wantsConversation =
@@ -290,7 +296,9 @@ export class CallTracker {
           const ms = Date.parse(conversation.endTime) - Date.parse(conversation.startTime);
           if (Number.isFinite(ms) && ms >= 0) durationSeconds = Math.round(ms / 1000);
         }
-        if (this.deps.transcripts === 'full') turns = conversation.messages.filter((m) => m.role !== 0);
+        // What was said: not the system prompt, nor the agent's turns that only ran a tool (they carry no text).
+        if (this.deps.transcripts === 'full')
+          turns = conversation.messages.filter((m) => m.role !== 0 && m.content.trim() !== '');
       } catch (err) {
         this.deps.logger.warn('could not read the conversation from Iqra', {
           requestId: call.id,
@@ -328,6 +336,32 @@ export class CallTracker {
     });
     await this.announced(updated);
     return true;
+  }
+
+  /**
+   * One read of a call's queue entry, outside the polling schedule, when the budget allows it; `undefined` when it
+   * does not, or the read failed (the caller goes on without what it would have said).
+   */
+  private async entryOnce(call: CallRecord, at: number): Promise<Reading | undefined> {
+    const queueId = call.queueIds[0];
+    if (!queueId || !this.take()) return undefined;
+    const metrics = this.deps.metrics ?? noMetrics;
+    const started = performance.now();
+    try {
+      const entry = await this.deps.reader.getQueueEntry(queueId);
+      metrics.iqraRequest('queue_entry', (performance.now() - started) / 1000, 'ok');
+      return readQueueEntry(entry, at, this.scheduledAt(call));
+    } catch (err) {
+      const failure = err as ReadFailure;
+      metrics.iqraRequest('queue_entry', (performance.now() - started) / 1000, failure.kind ?? 'error');
+      if (failure.kind === 'rate_limited') this.pausedUntil = at + (failure.retryAfterMs ?? 30_000);
+      this.deps.logger.warn('could not read the call from Iqra after a pushed end', {
+        requestId: call.id,
+        kind: failure.kind,
+        error: err,
+      });
+      return undefined;
+    }
   }
 
   /** A pushed event for a queue id: the same machine as polling. Unknown queue ids change nothing. */

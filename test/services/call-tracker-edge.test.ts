@@ -100,3 +100,133 @@ describe('tracking after a call is queued', () => {
     expect(threadReplies(a).filter((c) => String(c.args.text).includes('The call ended'))).toHaveLength(1);
   });
 });
+
+/** The characters a message's blocks carry in all (what Slack's `msg_blocks_too_long` counts). */
+function blockCharacters(blocks: unknown): number {
+  if (typeof blocks === 'string') return 0;
+  if (Array.isArray(blocks)) return blocks.reduce((n: number, b) => n + blockCharacters(b), 0);
+  if (!blocks || typeof blocks !== 'object') return 0;
+  return Object.entries(blocks).reduce(
+    (n, [key, value]) =>
+      n + (key === 'text' && typeof value === 'string' ? value.length : blockCharacters(value)),
+    0,
+  );
+}
+
+describe('the outcome reply with CALL_TRANSCRIPTS=full', () => {
+  it('fits a long conversation in non-Latin script into what Slack accepts in one message, saying what was left out', async () => {
+    const { a } = await start({ CALL_TRANSCRIPTS: 'full' });
+    // Slack refuses a message whose blocks carry more than about 12,000 characters together, whatever each block's own limit.
+    a.slack.handle('chat.postMessage', (args) =>
+      blockCharacters(args.blocks) > 12_000
+        ? { body: { ok: false, error: 'msg_blocks_too_long' } }
+        : undefined,
+    );
+    a.iqra.lifecycle([
+      { status: 0 },
+      { status: 4, sessionStatus: 6, sessionEndType: 5, sessionId: 'sess0000000000000000f1f1' },
+    ]);
+    // A twenty-minute call: 200 turns of about 200 characters each, in Arabic.
+    a.iqra.conversation('sess0000000000000000f1f1', {
+      messages: Array.from({ length: 200 }, (_, i) => ({
+        role: i % 2 === 0 ? 2 : 1,
+        content: `${i} ${'مرحبا، شكرا على وقتك اليوم. '.repeat(7)}`,
+      })),
+    });
+    await a.command('+14155552671');
+    const outcome = await a.slack.waitFor(
+      () =>
+        threadReplies(a).find(
+          (c) => String(c.args.text).includes('The call ended') && blockCharacters(c.args.blocks) <= 12_000,
+        ),
+      'the outcome reply, accepted by Slack',
+    );
+    const body = JSON.stringify(outcome.args.blocks);
+    expect(body).toContain('*Agent:* 0 مرحبا');
+    expect(body).toContain('*Customer:* 1 مرحبا');
+    expect(body).toMatch(/… \d+ more turns \([\d,]+ characters\) left out to fit Slack's limits/);
+  });
+
+  it('shows the conversation and duration of a call whose end was pushed before any poll saw its session', async () => {
+    const SECRET = 'a-very-long-shared-secret-0123456789';
+    const { a } = await start({ CALL_TRANSCRIPTS: 'full', IQRA_WEBHOOK_SECRET: SECRET });
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => threadReplies(a)[0], 'the confirmation');
+    const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    const queueId = call?.queueIds[0];
+    if (!call || !queueId) throw new Error('no call');
+    // The customer answers and hangs up at once, between two polls: Iqra's "ended" tool says so first.
+    a.iqra.lifecycle(
+      [{ status: 4, sessionStatus: 6, sessionEndType: 5, sessionId: 'sess0000000000000000f2f2' }],
+      {
+        queueId,
+      },
+    );
+    a.iqra.conversation('sess0000000000000000f2f2', {
+      startTime: '2026-11-27T17:00:10.000Z',
+      endTime: '2026-11-27T17:00:14.000Z',
+      messages: [
+        { role: 2, content: 'Hello Ada, this is Sam from Acme.' },
+        { role: 1, content: 'Not interested.' },
+      ],
+    });
+    const res = await fetch(`${a.url}/iqra/events?event=ended`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` },
+      body: JSON.stringify({
+        call_queue_id: queueId,
+        call_queue_status: 'ProcessedBackend',
+        conversation_end_type: 'UserEndedCall',
+      }),
+    });
+    expect(await res.json()).toMatchObject({ ok: true, result: 'applied' });
+    const outcome = await a.slack.waitFor(
+      () => threadReplies(a).find((c) => String(c.args.text).includes('The call ended')),
+      'the outcome reply',
+    );
+    expect(String(outcome.args.text)).toContain('completed*, after 4s');
+    expect(JSON.stringify(outcome.args.blocks)).toContain('*Customer:* Not interested.');
+    expect(await a.store.getCall(call.id)).toMatchObject({ sessionId: 'sess0000000000000000f2f2' });
+    // The end came from the pushed event, not from a poll that happened to see it first.
+    expect((await a.store.transitions(call.id)).at(-1)).toMatchObject({
+      to: 'ended',
+      detail: { by: 'push' },
+    });
+  });
+});
+
+describe('the conversation in the outcome reply', () => {
+  it('leaves out turns with no text (an agent turn that only ran a tool), and says nothing was said when none had any', async () => {
+    const { a } = await start({ CALL_TRANSCRIPTS: 'full' });
+    a.iqra.lifecycle([
+      { status: 0 },
+      { status: 4, sessionStatus: 6, sessionEndType: 5, sessionId: 'sess0000000000000000f3f3' },
+    ]);
+    a.iqra.lifecycle([
+      { status: 0 },
+      { status: 4, sessionStatus: 6, sessionEndType: 6, sessionId: 'sess0000000000000000f4f4' },
+    ]);
+    a.iqra.conversation('sess0000000000000000f3f3', {
+      messages: [
+        { role: 0, content: 'You are Sam from Acme.' },
+        { role: 2, content: 'Hello Ada, this is Sam from Acme.' },
+        { role: 1, content: 'Wrong number, sorry.' },
+        { role: 2, content: '   ' },
+      ],
+    });
+    a.iqra.conversation('sess0000000000000000f4f4', { messages: [{ role: 2, content: '' }] });
+    await a.command('+14155552671');
+    await a.command('+442071838750');
+    const outcomes = await a.slack.waitFor(() => {
+      const found = threadReplies(a).filter((c) => String(c.args.text).includes('The call ended'));
+      return found.length === 2 && found;
+    }, 'both outcome replies');
+    const [first, second] = outcomes.map((c) => JSON.stringify(c.args.blocks));
+    const withWords = first?.includes('Wrong number') ? first : second;
+    const silent = first?.includes('Wrong number') ? second : first;
+    expect(withWords).toContain('*Customer:* Wrong number, sorry.');
+    expect(withWords).not.toMatch(/\*(Agent|Customer):\* *(\\n|")/);
+    expect(silent).toContain('Nothing was said.');
+    expect(silent).not.toContain('*Agent:*');
+  });
+});

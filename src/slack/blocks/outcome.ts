@@ -12,6 +12,13 @@ export interface Turn {
 const MAX_TURN_BLOCKS = 44;
 
 /**
+ * How many characters the conversation may use in all. Besides 3,000 per section, Slack refuses a message whose blocks
+ * carry more than about 12,000 characters together (`msg_blocks_too_long`; undocumented, seen from about 11,300), and
+ * a refused outcome reply would show nothing at all. The heading and the note of what was left out keep the rest.
+ */
+export const MAX_CONVERSATION_CHARS = 9_000;
+
+/**
  * The reply in the call's thread when it ended: the outcome and duration, and with CALL_TRANSCRIPTS=full the
  * conversation (Agent / Customer turns), shortened to Slack's limits with a note of how much was left out.
  */
@@ -30,8 +37,11 @@ export function callOutcomeMessage(report: CallReport, turns?: readonly Turn[]):
     );
     let turnBlocks = 0;
     let shown = 0;
+    let used = 0;
     let current = '';
     for (const line of lines) {
+      used += line.length + 1;
+      if (used > MAX_CONVERSATION_CHARS) break;
       if (current && current.length + 1 + line.length > max) {
         blocks.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
         turnBlocks += 1;
