@@ -77,11 +77,16 @@ export class PrometheusMetrics implements CallMetrics {
     });
     new Gauge({
       name: 'iqra_calls_pending_approvals',
-      help: 'Call requests waiting for approval.',
+      help: 'Call requests and batches waiting for approval.',
       registers,
       async collect() {
         try {
-          this.set((await store.callsInStates(['pending_approval'], 10_000)).length);
+          // A batch waits for one decision, whatever its size: it counts once (its rows wait as `waiting`).
+          const [calls, batches] = await Promise.all([
+            store.callsInStates(['pending_approval'], 10_000),
+            store.batchesInStates(['pending_approval'], 10_000),
+          ]);
+          this.set(calls.length + batches.length);
         } catch {
           // The store is down: /healthz says so; the gauge keeps its last value.
         }

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openedViews, type SentView, viewSubmission } from './support/slack-payloads.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 let app: TestApp | undefined;
@@ -86,6 +88,100 @@ describe('GET /metrics', () => {
     const families = await scrape(`${a.url}/metrics`);
     expect(value(families, 'iqra_calls_slack_rate_limit_waits_total')).toBe(1);
     expect(value(families, 'iqra_calls_slack_api_errors_total', { error: 'ratelimited' })).toBe(1);
+  });
+
+  it('counts the Slack errors the outbox works around: a removed channel, a removed log channel', async () => {
+    app = await startTestApp({ env: { CALL_LOG_CHANNEL: 'C0CALLLOG1' } });
+    const a = app;
+    a.slack.handle('chat.postMessage', (args) =>
+      args.channel === 'C0SALES01' ? { body: { ok: false, error: 'channel_not_found' } } : undefined,
+    );
+    a.slack.handle('chat.postMessage', (args) =>
+      args.channel === 'C0CALLLOG1' ? { body: { ok: false, error: 'is_archived' } } : undefined,
+    );
+    await a.command('+14155552671');
+    // The rep hears about the call alone, through the command's response_url.
+    await a.slack.waitFor(() => a.slack.responses[0], 'the requester told alone');
+    await a.slack.waitFor(
+      () => a.slack.callsOf('chat.postMessage').find((c) => c.args.channel === 'C0CALLLOG1'),
+      'the copy for the log channel',
+    );
+    await a.running.delivery.flush();
+    const families = await scrape(`${a.url}/metrics`);
+    // Once per refused post (a later step of the call, such as its tracking, posts again and is refused again).
+    const refused = (channel: string) =>
+      a.slack.callsOf('chat.postMessage').filter((c) => c.args.channel === channel).length;
+    expect(refused('C0SALES01')).toBeGreaterThanOrEqual(1);
+    expect(value(families, 'iqra_calls_slack_api_errors_total', { error: 'channel_not_found' })).toBe(
+      refused('C0SALES01'),
+    );
+    expect(value(families, 'iqra_calls_slack_api_errors_total', { error: 'is_archived' })).toBe(1);
+  });
+
+  it('counts a batch waiting for approval in iqra_calls_pending_approvals, until it is decided', async () => {
+    app = await startTestApp({
+      env: { CALL_APPROVAL: 'always', CALL_APPROVERS: 'U0BOSS001' },
+      appOptions: { batchTickMs: 0, batchRefreshMs: 0 },
+    });
+    const a = app;
+    await a.command('batch', { channel: 'C0SALES01' });
+    const form = await a.slack.waitFor(() => openedViews(a)[0]?.view, 'the batch form');
+    await a.interact(
+      viewSubmission(a, form, {
+        input: { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' },
+        viewId: 'V0BATCHFORM',
+      }),
+    );
+    const preview = await a.slack.waitFor(
+      () => a.slack.callsOf('views.update').at(-1)?.args.view as SentView | undefined,
+      'the preview',
+    );
+    await a.interact(viewSubmission(a, preview));
+    const batchId = preview.private_metadata ?? '';
+    expect((await a.store.getBatch(batchId))?.state).toBe('pending_approval');
+    // One request for the approvers to decide (the batch), however many rows it has.
+    expect(value(await scrape(`${a.url}/metrics`), 'iqra_calls_pending_approvals')).toBe(1);
+
+    await a.running.delivery.flush();
+    const ts = (await a.store.getBatch(batchId))?.parentTs ?? '';
+    await a.interact(
+      a.buttonPress({ actionId: 'batch_approve', value: batchId, user: 'U0BOSS001', message: { ts } }),
+    );
+    expect((await a.store.getBatch(batchId))?.state).toBe('running');
+    expect(value(await scrape(`${a.url}/metrics`), 'iqra_calls_pending_approvals')).toBe(0);
+  });
+
+  it("labels a refused API key, however Iqra says so, so that the README's alert for it fires", async () => {
+    // The alert as the README gives it: every call will fail until an admin acts.
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const alert = /iqra_calls_iqra_errors_total\{code=~"([^"]+)"\}\[5m\]\) > 0`:\s+every call will fail/.exec(
+      readme,
+    );
+    expect(alert?.[1]).toBeDefined();
+    const fires = new RegExp(`^(?:${alert?.[1]})$`);
+    // The published reference answers a wrong key with HTTP 401 and no code.
+    app = await startTestApp({ env: { IQRA_API_KEY: 'iu_not_the_key' } });
+    const a = app;
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.iqra.requests.length === 1 || undefined, 'the first call');
+    // Iqra's server answers HTTP 200 with a VALIDATE_API_KEY code, whose last segment says which check failed.
+    for (const [i, last] of ['API_KEY_INVALID', 'KEY_NOT_FOUND', 'INVALID_FORMAT'].entries()) {
+      a.iqra.script({
+        code: `InitiateCall:ValidateUserAPIAndBusinessWithPermissions:VALIDATE_API_KEY:${last}`,
+      });
+      await a.command(`+1415555267${i + 2}`);
+      await a.slack.waitFor(() => a.iqra.requests.length === i + 2 || undefined, `call ${i + 2}`);
+    }
+    await a.slack.waitFor(
+      async () =>
+        (await a.store.recentCalls('T0001', 'U0MARIA1', 10)).filter((c) => c.state === 'failed').length ===
+          4 || undefined,
+      'the four calls refused by Iqra',
+    );
+    const errors = (await scrape(`${a.url}/metrics`)).find((f) => f.name === 'iqra_calls_iqra_errors_total');
+    const codes = (errors?.metrics ?? []).map((m) => String(m.labels?.code));
+    expect(codes).toHaveLength(4);
+    for (const code of codes) expect(code).toMatch(fires);
   });
 
   it('is also served on METRICS_PORT when set', async () => {

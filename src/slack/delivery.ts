@@ -301,6 +301,14 @@ export class SlackDelivery {
     }
   }
 
+  /**
+   * A Web API failure that will not be retried and is worked around here (the requester told alone, a copy or a reply
+   * left out): counted in /metrics like those retried (`failed`), for a removed channel or a revoked token must show.
+   */
+  private workedAround(failure: DeliveryFailure): void {
+    this.o.metrics?.slackError(failure.code);
+  }
+
   /** A delivery failed: retried later (with backoff, or Slack's Retry-After) when it may work then, else given up. */
   private async failed(job: Job, err: unknown, log: Logger): Promise<void> {
     const { store, now } = this.o;
@@ -379,6 +387,7 @@ export class SlackDelivery {
     } catch (err) {
       const failure = deliveryFailure(err);
       if (failure.transient) throw new Transient(failure, 'parent');
+      this.workedAround(failure);
       log.error('could not post the approval request in CALL_APPROVAL_CHANNEL', { slackError: failure.code });
     }
   }
@@ -420,6 +429,7 @@ export class SlackDelivery {
     } catch (err) {
       const failure = deliveryFailure(err);
       if (failure.transient) throw new Transient(failure, 'thread');
+      this.workedAround(failure);
       await this.tellRequester(call, message);
     }
   }
@@ -472,6 +482,7 @@ export class SlackDelivery {
       } catch (err) {
         const failure = deliveryFailure(err);
         if (failure.transient) throw new Transient(failure, 'parent');
+        this.workedAround(failure);
         await this.channelUnusable(job, call, report, failure.code, log);
       }
       step = parentTs && job.payload.parentOnly !== true ? 'thread' : 'log';
@@ -491,6 +502,7 @@ export class SlackDelivery {
       } catch (err) {
         const failure = deliveryFailure(err);
         if (failure.transient) throw new Transient(failure, 'thread');
+        this.workedAround(failure);
         log.warn('could not post the call details in the thread', { slackError: failure.code });
       }
     }
@@ -510,6 +522,7 @@ export class SlackDelivery {
       } catch (err) {
         const failure = deliveryFailure(err);
         if (failure.transient) throw new Transient(failure, 'log');
+        this.workedAround(failure);
         log.warn('could not copy the call to CALL_LOG_CHANNEL', { slackError: failure.code });
       }
     }
