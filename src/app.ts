@@ -301,18 +301,20 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       'DRY RUN: IQRA_DRY_RUN=true, so no call will be sent to Iqra; every confirmation shows what would have been sent',
     );
   }
+  // What a dry run sends: nothing. Also used for requests made during a dry run and processed after it was turned off.
+  const dryRunInitiator = new DryRunInitiator({
+    format: config.iqra.requestFormat,
+    callWindowMinutes: config.iqra.callWindowMinutes,
+    now,
+  });
   const desk = new CallDesk({
     turns,
     guards,
     metrics,
     store,
-    iqra: config.iqra.dryRun
-      ? new DryRunInitiator({
-          format: config.iqra.requestFormat,
-          callWindowMinutes: config.iqra.callWindowMinutes,
-          now,
-        })
-      : options.iqra,
+    iqra: config.iqra.dryRun ? dryRunInitiator : options.iqra,
+    dryRun: config.iqra.dryRun,
+    dryRunInitiator,
     zoneOf: (userId) => zones.zoneOf(app.client, userId),
     onOutbox: () => delivery.kick(),
     onBatchRow: (batchId, hold) => batches.rowChanged(batchId, hold),

@@ -184,6 +184,44 @@ describe('GET /metrics', () => {
     for (const code of codes) expect(code).toMatch(fires);
   });
 
+  it('counts a call once when Iqra answers after another replica marked it unknown', async () => {
+    app = await startTestApp();
+    const a = app;
+    // Iqra takes its time; meanwhile another replica, taking this one for dead, marks the call unknown (and counts it
+    // there). Iqra's answer then corrects the record, without a second count here.
+    a.iqra.script({ delayMs: 400 });
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.iqra.requests.length === 1 && true, 'the request reaching Iqra');
+    const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    const id = String(call?.id);
+    expect(call?.state).toBe('sending');
+    expect(
+      await a.store.transition(id, ['sending'], 'unknown', {}, Date.now(), { by: 'recovery' }),
+    ).toBeDefined();
+    const deadline = Date.now() + 5000;
+    while ((await a.store.getCall(id))?.state !== 'queued') {
+      if (Date.now() > deadline) throw new Error('the answer was never recorded');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const families = await scrape(`${a.url}/metrics`);
+    expect(
+      value(families, 'iqra_calls_calls_total', { outcome: 'queued', entry_point: 'command' }),
+    ).toBeNaN();
+    // A call answered while it was still `sending` counts as before.
+    await a.command('+14155552672');
+    await a.slack.waitFor(() => a.iqra.requests.length === 2 && true, 'the second request');
+    const again = Date.now() + 5000;
+    for (;;) {
+      const n = value(await scrape(`${a.url}/metrics`), 'iqra_calls_calls_total', {
+        outcome: 'queued',
+        entry_point: 'command',
+      });
+      if (n === 1) break;
+      if (Date.now() > again) throw new Error(`queued counted ${n} times`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  });
+
   it('is also served on METRICS_PORT when set', async () => {
     app = await startTestApp({ env: { METRICS_PORT: '0' } });
     const port = app.running.metricsPort;

@@ -27,6 +27,11 @@ export interface CallRequestDraft {
   metadata: Record<string, string>;
   /** An admin asked to place it outside calling hours (`force`). */
   force?: boolean;
+  /**
+   * Recorded while IQRA_DRY_RUN was on: it is never sent to Iqra, even when it is processed after a restart without dry
+   * run (an approval decided later, a request recovered, a batch's row whose turn comes later).
+   */
+  inDryRun?: true;
 }
 
 /** A draft with its time resolved: everything needed to ask Iqra for the call. */

@@ -247,7 +247,11 @@ export class BatchDesk {
       };
       // When the call would start: its own time, or its turn at the batch's pace.
       const callAt = when.kind === 'scheduled' ? when.at : new Date(startAt + slot * interval);
-      const stored = { line: row.line, requestId, request: storeRequest(request, zoneSource) };
+      const stored = {
+        line: row.line,
+        requestId,
+        request: storeRequest(deps.desk.marked(request), zoneSource),
+      };
       const hours = await deps.guards?.callingHours({
         requestId,
         teamId: form.teamId,

@@ -37,6 +37,12 @@ export interface RequesterZone {
 export interface CallDeskDeps {
   store: Store;
   iqra: CallInitiator;
+  /**
+   * IQRA_DRY_RUN: when on, `iqra` sends nothing and every request recorded is marked as recorded in a dry run. Such a
+   * request goes to `dryRunInitiator` (which sends nothing either) even when it is processed with dry run off.
+   */
+  dryRun?: boolean;
+  dryRunInitiator: CallInitiator;
   /** The requester's time zone (their Slack profile's, or the default). */
   zoneOf: (userId: string) => Promise<RequesterZone>;
   /** Called after a Slack delivery was added to the outbox, so that it goes out at once. */
@@ -131,7 +137,7 @@ export class CallDesk {
         ...(options.threadTs ? { threadTs: options.threadTs } : {}),
         ...(options.responseUrl ? { responseUrl: options.responseUrl } : {}),
         ...(options.retryOf ? { retryOf: options.retryOf } : {}),
-        request: storeDraft(draft),
+        request: storeDraft(this.marked(draft)),
         recipient: draft.recipient.e164,
         agentAlias: draft.agent.alias,
         owner: instanceId,
@@ -151,11 +157,16 @@ export class CallDesk {
     if (result.created) {
       await this.deps.store.updateCall(
         request.requestId,
-        { request: storeRequest(request, zoneSource) },
+        { request: storeRequest(this.marked(request), zoneSource) },
         this.deps.now().getTime(),
       );
     }
     return result;
+  }
+
+  /** The request as recorded now: marked as made in a dry run while IQRA_DRY_RUN is on. */
+  marked<T extends CallRequestDraft>(draft: T): T {
+    return this.deps.dryRun ? { ...draft, inDryRun: true } : draft;
   }
 
   /** Processes a recorded request in the background; `drain` waits for it. The work, for callers that wait. */
@@ -285,7 +296,7 @@ export class CallDesk {
     // step in between would be most of the log under load.
     log.debug('call transition', { from: record.state, to: 'sending' });
     const started = performance.now();
-    const outcome = await placeCall(request, this.deps.iqra, log);
+    const outcome = await placeCall(request, this.initiatorFor(request, log), log);
     // Iqra's answer is recorded on its turn, after the acks that arrived while it was on its way.
     await this.turns.turn('call');
     if (!(outcome.state === 'queued' && outcome.dryRun)) {
@@ -332,23 +343,42 @@ export class CallDesk {
           };
     // `unknown` too: another replica may have given up on this instance while Iqra was answering; the answer wins.
     const to = dryRun ? 'dry_run' : outcome.state;
-    const done = await store.transition(
-      requestId,
-      ['sending', 'unknown'],
-      to,
-      changes,
-      now().getTime(),
-      { by: 'iqra', attempts: outcome.state === 'queued' ? outcome.attempts : outcome.error.attempts },
-      this.messages(() => [PARENT]),
-    );
+    const answered = (from: 'sending' | 'unknown') =>
+      store.transition(
+        requestId,
+        [from],
+        to,
+        changes,
+        now().getTime(),
+        { by: 'iqra', attempts: outcome.state === 'queued' ? outcome.attempts : outcome.error.attempts },
+        this.messages(() => [PARENT]),
+      );
+    const fromSending = await answered('sending');
+    const done = fromSending ?? (await answered('unknown'));
     if (done && to === 'queued') log.debug('call transition', { from: 'sending', to, recorded: true });
-    else log.info('call transition', { from: 'sending', to, recorded: Boolean(done) });
-    if (done) this.metrics.callEnded(to, record.entryPoint);
+    else
+      log.info('call transition', {
+        from: fromSending || !done ? 'sending' : 'unknown',
+        to,
+        recorded: Boolean(done),
+      });
+    // Once per request: one marked `unknown` meanwhile was counted then (an answer that comes after corrects it).
+    if (fromSending) this.metrics.callEnded(to, record.entryPoint);
     // Iqra surely did not queue it: it does not count against the hourly limits (`unknown` does: it may be placed).
     if (done && to === 'failed') await this.releaseQuota(requestId);
     // Not moved (another replica recorded an answer first): the parent is rewritten all the same, with what is known.
     if (done) await this.messagesRecorded(done);
     else await this.announce(sending);
+  }
+
+  /**
+   * Where a request goes: Iqra, or nowhere when it was made in a dry run. Such a request processed after a restart
+   * with dry run off (approved later, recovered, a batch's row) is not placed: its rep was told nothing would be.
+   */
+  private initiatorFor(request: CallRequestDraft, log: Logger): CallInitiator {
+    if (!request.inDryRun || this.deps.dryRun) return this.deps.iqra;
+    log.warn('a request made during a dry run is not sent to Iqra, although IQRA_DRY_RUN is now off');
+    return this.deps.dryRunInitiator;
   }
 
   /**

@@ -19,6 +19,7 @@ interface StoredRequest {
   variables: Record<string, string>;
   metadata: Record<string, string>;
   force?: boolean;
+  inDryRun?: true;
   when?:
     | { kind: 'now' }
     | { kind: 'scheduled'; at: string; timeZone: string; zoneSource: 'requester' | 'phrase'; phrase: string };
@@ -36,6 +37,7 @@ export function storeDraft(draft: CallRequestDraft): Record<string, unknown> {
     variables: draft.variables,
     metadata: draft.metadata,
     ...(draft.force ? { force: true } : {}),
+    ...(draft.inDryRun ? { inDryRun: true } : {}),
   };
   return { ...stored };
 }
@@ -60,6 +62,7 @@ export function draftOf(record: CallRecord): CallRequestDraft {
     variables: s.variables,
     metadata: s.metadata,
     ...(s.force ? { force: true } : {}),
+    ...(s.inDryRun ? { inDryRun: true } : {}),
   };
 }
 
