@@ -24,6 +24,7 @@ import { type ApprovalContext, SlackDelivery } from './slack/delivery.js';
 import { HomeTab } from './slack/home-tab.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { LoadShedder, type OverloadLimits } from './slack/load-shedding.js';
+import { SocketConnection } from './slack/socket-connection.js';
 import { UserZones } from './slack/user-zones.js';
 import { webApiFetch } from './slack/web-api-fetch.js';
 import type { Store } from './store/store.js';
@@ -121,13 +122,16 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 /**
  * Builds the Bolt app on the transport the settings choose (Socket Mode with an app token, Bolt's HTTP receiver on
  * PORT otherwise), wires the call desk, the Slack outbox and the listeners, recovers what a previous process left,
- * and starts. `GET /healthz` answers 200 once the app is ready and while its store answers, 503 otherwise.
+ * and starts. `GET /healthz` answers 200 once the app is ready and while its store answers, 503 otherwise; in Socket
+ * Mode also 503 while the connection to Slack has been down longer than a routine reconnect takes.
  */
 export async function startSlackApp(options: SlackAppOptions): Promise<RunningApp> {
   const { config, logger, store } = options;
   const now = options.now ?? (() => new Date());
   const instanceId = options.instanceId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
   let ready = false;
+  /** Socket Mode: the connection to Slack, which /healthz reports on. */
+  let connection: SocketConnection | undefined;
   const health: CustomRoute = {
     path: '/healthz',
     method: ['GET'],
@@ -137,8 +141,12 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
         res.end(JSON.stringify(body));
       };
       if (!ready) return answer(503, { ok: false, reason: 'starting or stopping' });
+      // Nothing reaches the app while it is not connected: say so, once a routine reconnect should have succeeded.
+      const unconnected = connection?.problem();
+      if (unconnected) return answer(503, { ok: false, slack: connection?.state, reason: unconnected });
+      const slack = connection ? { slack: connection.state } : {};
       within(store.ping(), 2000).then(
-        () => answer(200, { ok: true, store: 'ok' }),
+        () => answer(200, { ok: true, store: 'ok', ...slack }),
         () => answer(503, { ok: false, store: 'unreachable' }),
       );
     },
@@ -199,6 +207,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
             ? { unhandledRequestTimeoutMillis: options.unhandledRequestTimeoutMillis }
             : {}),
         });
+
+  if (receiver instanceof SocketModeReceiver)
+    connection = new SocketConnection(receiver.client, logger.child({ component: 'slack' }));
 
   const app = new App({
     token: config.slack.botToken,

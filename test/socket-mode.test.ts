@@ -7,6 +7,7 @@ import { iqraClientFor, type RunningApp, startSlackApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { IqraClient } from '../src/iqra/client.js';
 import { createLogger } from '../src/log.js';
+import { SOCKET_RECONNECT_GRACE_MS } from '../src/slack/socket-connection.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
@@ -145,6 +146,39 @@ async function settle(h: Harness, outcome: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 200));
 }
 
+interface Health {
+  status: number;
+  body: { ok?: boolean; slack?: string; reason?: string; store?: string };
+  at: number;
+}
+
+/** GET /healthz on PORT, with when it was answered. */
+async function health(h: Harness): Promise<Health> {
+  const res = await fetch(`http://127.0.0.1:${h.port}/healthz`);
+  return { status: res.status, body: (await res.json()) as Health['body'], at: Date.now() };
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls /healthz every 200 ms until `done` holds for an answer (which it returns); rejects after `timeoutMs`. */
+async function healthUntil(
+  h: Harness,
+  done: (answer: Health) => boolean,
+  what: string,
+  timeoutMs: number,
+  seen: Health[] = [],
+): Promise<Health> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await health(h);
+    seen.push(answer);
+    if (done(answer)) return answer;
+    if (Date.now() > deadline)
+      throw new Error(`/healthz never ${what} within ${timeoutMs} ms: last ${JSON.stringify(answer)}`);
+    await pause(200);
+  }
+}
+
 describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
   it('opens the connection with the app-level token, on SLACK_API_URL, and connects to the URL it got', async () => {
     const h = await start();
@@ -207,6 +241,70 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     const other = await fetch(`http://127.0.0.1:${h.port}/slack/events`, { method: 'POST' });
     expect(other.status).toBe(404);
   });
+
+  it('keeps GET /healthz at 200 through a routine reconnect (Slack sends "disconnect")', async () => {
+    const h = await start();
+    expect((await health(h)).body).toMatchObject({ ok: true, store: 'ok', slack: 'connected' });
+    h.socket.sendDisconnect('refresh_requested');
+    // Polled all along the reconnect (the client waits 5 s before it reconnects), until connected again.
+    const seen: Health[] = [];
+    await healthUntil(
+      h,
+      (answer) => h.socket.connections.length === 2 && answer.body.slack === 'connected',
+      'said connected again on a second connection',
+      12_000,
+      seen,
+    );
+    // The polls covered the gap (the client waits 5 s before it reconnects), and none of them failed.
+    const during = seen.filter((answer) => answer.body.slack === 'reconnecting');
+    expect(Number(during.at(-1)?.at) - Number(during[0]?.at)).toBeGreaterThanOrEqual(4000);
+    expect(seen.filter((answer) => answer.status !== 200)).toEqual([]);
+    expect(h.logs.some((l) => l.msg === 'Socket Mode connection to Slack back')).toBe(true);
+  });
+
+  it('answers GET /healthz 503 with the reason once the connection is down longer than a reconnect takes, and 200 once back', async () => {
+    const h = await start();
+    await h.socket.waitForConnection();
+    h.socket.refuseConnections = true;
+    const droppedAt = Date.now();
+    await h.socket.dropConnection();
+
+    // Within the grace a routine reconnect would be under way: still 200, saying so.
+    const seen: Health[] = [];
+    await healthUntil(h, (answer) => answer.body.slack === 'reconnecting', 'said reconnecting', 2000, seen);
+    const unhealthy = await healthUntil(
+      h,
+      (answer) => answer.status === 503,
+      'answered 503',
+      SOCKET_RECONNECT_GRACE_MS + 5000,
+      seen,
+    );
+    expect(seen.filter((answer) => answer.status !== 200 && answer !== unhealthy)).toEqual([]);
+    // 200 until near the end of the grace, then 503 soon after it.
+    const lastOk = seen.filter((answer) => answer.status === 200).at(-1);
+    expect(Number(lastOk?.at) - droppedAt).toBeGreaterThan(SOCKET_RECONNECT_GRACE_MS - 2000);
+    expect(unhealthy.at - droppedAt).toBeGreaterThanOrEqual(SOCKET_RECONNECT_GRACE_MS);
+    expect(unhealthy.at - droppedAt).toBeLessThan(SOCKET_RECONNECT_GRACE_MS + 3000);
+    expect(unhealthy.body).toMatchObject({ ok: false, slack: 'reconnecting' });
+    const since = /^not connected to Slack \(reconnecting since (\S+)\)$/.exec(String(unhealthy.body.reason));
+    expect(since).not.toBeNull();
+    expect(Math.abs(Date.parse(String(since?.[1])) - droppedAt)).toBeLessThan(1000);
+    // The client did try again, and was refused; it is still down, so /healthz still says so.
+    expect(h.socket.refused).toBeGreaterThanOrEqual(1);
+    expect((await health(h)).status).toBe(503);
+    expect(
+      h.logs.filter(
+        (l) => l.msg === '/healthz answers 503: the Socket Mode connection to Slack is still down',
+      ),
+    ).toHaveLength(1);
+
+    // Slack takes connections again: the client's next attempt connects, and /healthz is 200 again.
+    h.socket.refuseConnections = false;
+    await h.slack.waitFor(() => h.socket.connections.length === 2, 'the reconnection', 15_000);
+    const back = await healthUntil(h, (answer) => answer.status === 200, 'answered 200 again', 5000);
+    expect(back.body).toMatchObject({ ok: true, store: 'ok', slack: 'connected' });
+    expect(h.logs.some((l) => l.msg === 'Socket Mode connection to Slack back')).toBe(true);
+  }, 45_000);
 
   it('places one call when the same envelope is delivered twice (same trigger_id)', async () => {
     const h = await start();

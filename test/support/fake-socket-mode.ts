@@ -17,6 +17,10 @@
  *
  * Everything exchanged is recorded in `frames`, in order.
  *
+ * Outages: `dropConnection()` ends the newest connection the way a network failure or a Slack host going away does
+ * (the TCP connection just ends, without a close frame), and while `refuseConnections` is true every new WebSocket
+ * is refused (HTTP 503 on the upgrade), so the client keeps trying to reconnect until it is set back to false.
+ *
  * @example
  * const slack = await startFakeSlack();
  * const socket = await startFakeSocketMode();
@@ -139,6 +143,12 @@ class Connection implements SocketModeConnection {
     this.socket.write(Buffer.concat([header, payload]));
   }
 
+  /** Ends the TCP connection at once, without a close frame. */
+  drop(): void {
+    this.open = false;
+    this.socket.destroy();
+  }
+
   /** Sends a close frame (once) and ends the TCP connection shortly after. */
   close(code: number, reason = ''): void {
     if (!this.closeSent && !this.socket.destroyed) {
@@ -214,6 +224,10 @@ export class FakeSocketMode {
   readonly acks: SocketModeAck[] = [];
   /** `ws://127.0.0.1:<port>`. */
   url = '';
+  /** While true, new WebSocket connections are refused (HTTP 503 on the upgrade), as when Slack's endpoint is down. */
+  refuseConnections = false;
+  /** How many WebSocket connections were refused (`refuseConnections`). */
+  refused = 0;
   private server: Server | undefined;
   private readonly live: Connection[] = [];
   private readonly pending = new Map<string, Pending[]>();
@@ -319,6 +333,22 @@ export class FakeSocketMode {
     if (connection) this.sendJson(connection, { type: 'disconnect', reason, debug_info: { host: 'fake' } });
   }
 
+  /**
+   * Drops the newest open connection as a network failure does: the TCP connection ends without a close frame.
+   * Resolves with that connection once it is gone (undefined when none was open).
+   */
+  async dropConnection(): Promise<SocketModeConnection | undefined> {
+    const connection = this.newestOpen();
+    if (!connection) return undefined;
+    this.rejectPending(
+      (p) => p.connection === connection.id,
+      'fake Socket Mode: connection dropped before the ack',
+    );
+    connection.drop();
+    await connection.ended;
+    return connection;
+  }
+
   /** Messages of one direction parsed as JSON. */
   messages(direction: 'in' | 'out'): unknown[] {
     return this.frames.filter((f) => f.direction === direction && f.kind === 'text').map((f) => f.json);
@@ -351,6 +381,11 @@ export class FakeSocketMode {
       !(req.url ?? '').startsWith('/link/')
     ) {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (this.refuseConnections) {
+      this.refused += 1;
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     const accept = createHash('sha1').update(`${key}${WEBSOCKET_GUID}`).digest('base64');

@@ -64,8 +64,14 @@ export interface TestApp {
   url: string;
   /** Sends a Slack-signed `/call` slash command; resolves with Bolt's HTTP answer (the ack). */
   command(text: string, options?: CommandOptions): Promise<SentCommand>;
-  /** Sends a Slack-signed interactivity payload (`block_actions`, `view_submission`, ...). */
-  interact(payload: Record<string, unknown>): Promise<{ status: number; body: string }>;
+  /**
+   * Sends a Slack-signed interactivity payload (`block_actions`, `view_submission`, ...); `headers` adds to the
+   * signed ones, e.g. Slack's `x-slack-retry-num` on a redelivery.
+   */
+  interact(
+    payload: Record<string, unknown>,
+    options?: { headers?: Record<string, string> },
+  ): Promise<{ status: number; body: string }>;
   /** A `block_actions` payload for a button press on a message the app posted. */
   buttonPress(options: {
     actionId: string;
@@ -162,11 +168,11 @@ export async function startTestApp(
       }
       return { status: res.status, body: parsed, responseUrl, triggerId };
     },
-    async interact(payload) {
+    async interact(payload, o = {}) {
       const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
       const res = await fetch(`${url}/slack/events`, {
         method: 'POST',
-        headers: signedFormHeaders(SIGNING_SECRET, body),
+        headers: { ...signedFormHeaders(SIGNING_SECRET, body), ...o.headers },
         body,
       });
       return { status: res.status, body: await res.text() };

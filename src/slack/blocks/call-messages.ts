@@ -91,7 +91,8 @@ function target(report: CallReport): string {
   return `*${report.request.recipient.display}* with *${escapeMrkdwn(report.request.agent.alias)}*`;
 }
 
-function dateToken(ms: number): string {
+/** A moment as Slack renders it in each reader's own zone ("Nov 27 at 10:02 AM", "today at …"), UTC as fallback. */
+export function dateToken(ms: number): string {
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} at {time}|${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC>`;
 }
 

@@ -15,6 +15,7 @@ import type { Audiences } from '../../audiences.js';
 import {
   APPROVE_NOW_ACTION,
   callNowOffer,
+  dateToken,
   REJECT_REASON_BLOCK,
   REJECT_REASON_INPUT,
 } from '../../blocks/call-messages.js';
@@ -40,6 +41,12 @@ export const NOT_AN_APPROVER = (approvers: string) =>
 export const NOT_AN_APPROVER_ON_FORM = 'Only the approvers can approve or reject calls. Ask one of them.';
 export const OWN_REQUEST = 'You asked for this call, so someone else must approve or reject it.';
 export const NOT_FOUND = "I can't find this call request any more.";
+/**
+ * The answer to an approver whose own approval is already recorded (a second click on Approve, or Slack delivering
+ * the same click again): a reminder of their decision, not a refusal. Nothing more was done.
+ */
+export const ALREADY_APPROVED_BY_YOU = (decidedAt: number | undefined) =>
+  `You already approved this call${decidedAt === undefined ? '' : `, ${dateToken(decidedAt)}`}. Pressing Approve again changes nothing.`;
 
 /**
  * Where an answer is shown. In a message (mrkdwn), people are named by mention. On the reject form, as the form's
@@ -64,6 +71,12 @@ function stateWords(record: CallRecord | undefined, where: Where = IN_MESSAGE): 
         ? `It was already approved by ${by(record.decidedBy)}.`
         : 'It was already decided.';
   }
+}
+
+/** Whether `record` holds an approval by `userId` (its states after `approved` included: the approval stands). */
+function approvedBy(record: CallRecord | undefined, userId: string): record is CallRecord {
+  if (!record || record.decidedBy !== userId) return false;
+  return !['pending_approval', 'rejected', 'expired'].includes(record.state);
 }
 
 function who(body: BlockButtonAction): { id: string; teamId?: string } {
@@ -160,6 +173,18 @@ export function approveAction(deps: ApprovalDeps) {
     if (!result.ok && result.reason === 'time_passed' && result.record) {
       const report = reportOf(result.record, deps.approvalContext);
       if (report) await tell(deps, respond, client, who(body), callNowOffer(report));
+      return;
+    }
+    // The same approver's approval already recorded (a redelivery, a second click): the desk changed nothing, and
+    // the answer reminds them of their own decision rather than reporting someone else's.
+    if (!result.ok && result.reason === 'already_decided' && approvedBy(result.record, body.user.id)) {
+      deps.logger.info('approval repeated by the same approver: nothing more done', {
+        requestId,
+        userId: body.user.id,
+      });
+      await tell(deps, respond, client, who(body), {
+        text: ALREADY_APPROVED_BY_YOU(result.record.decidedAt),
+      });
       return;
     }
     const answer = answerFor(result);

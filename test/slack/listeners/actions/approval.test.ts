@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ALREADY_APPROVED_BY_YOU } from '../../../../src/slack/listeners/actions/approval.js';
 import type { SlackApiCall } from '../../../support/fake-slack.js';
 import { openedViews, viewSubmission } from '../../../support/slack-payloads.js';
 import { startTestApp, type TestApp } from '../../../support/test-app.js';
@@ -129,23 +130,101 @@ describe('a call that needs approval', () => {
     expect(steps).toEqual(['received', 'pending_approval', 'approved', 'sending', 'queued']);
   });
 
-  it('places one call when two approvers press Approve at the same moment, and tells the second who was first', async () => {
+  it('places one call when two approvers press Approve at the same moment (one twice), and tells each where it stands', async () => {
     const { a } = await start();
     const { requestId } = await pendingCall(a);
-    await Promise.all([
-      press(a, 'approve_call', requestId, 'U0BOSS001'),
-      press(a, 'approve_call', requestId, 'U0BOSS002'),
-      press(a, 'approve_call', requestId, 'U0BOSS001'),
-    ]);
-    await a.slack.waitFor(() => a.iqra.requests[0], 'the Iqra request');
-    const already = await a.slack.waitFor(
-      () =>
-        a.slack.responses.filter((r) => JSON.stringify(r.body).includes('already approved by')).length ===
-          2 && true,
-      'two "already approved" answers',
+    const presses = ['U0BOSS001', 'U0BOSS002', 'U0BOSS001'].map((user) =>
+      a.buttonPress({
+        actionId: 'approve_call',
+        value: requestId,
+        user,
+        message: { ts: '1764000001.000100' },
+      }),
     );
-    expect(already).toBe(true);
+    await Promise.all(presses.map((p) => a.interact(p)));
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the Iqra request');
     await stateOf(a, requestId, 'queued');
+    const winner = String((await a.store.getCall(requestId))?.decidedBy);
+    // Every press but the winning one is answered: the other approver is told who was first, and the winner's own
+    // second press is a repeat of their approval.
+    await a.slack.waitFor(() => a.slack.responses.length === 2 || undefined, 'two answers');
+    const answers = a.slack.responses.map((r) => {
+      const press = presses.find((p) => String(p.response_url).endsWith(r.path));
+      return { user: (press?.user as { id?: string } | undefined)?.id, text: String(r.body.text) };
+    });
+    for (const { user, text: said } of answers) {
+      if (user === winner) expect(said).toContain('You already approved this call');
+      else expect(said).toBe(`It was already approved by <@${winner}>.`);
+    }
+    expect(answers.map((x) => x.user).sort()).toEqual(
+      winner === 'U0BOSS001' ? ['U0BOSS001', 'U0BOSS002'] : ['U0BOSS001', 'U0BOSS001'],
+    );
+    expect(a.iqra.requests).toHaveLength(1);
+  });
+
+  it('answers the same approver pressing Approve again, or Slack redelivering it, as a repeat of their approval; nothing more is done', async () => {
+    const { a } = await start();
+    const { requestId } = await pendingCall(a);
+    const first = a.buttonPress({
+      actionId: 'approve_call',
+      value: requestId,
+      user: 'U0BOSS001',
+      message: { ts: '1764000001.000100' },
+    });
+    await a.interact(first);
+    await stateOf(a, requestId, 'queued');
+    // Everything the approval does, done: the decision in the thread, the parent rewritten with the outcome.
+    await a.slack.waitFor(
+      () =>
+        posts(a).find((c) => c.args.thread_ts && String(c.args.text).includes('Approved by <@U0BOSS001>')),
+      'the decision in the thread',
+    );
+    await a.slack.waitFor(
+      () => a.slack.callsOf('chat.update').find((c) => String(c.args.text).includes('queued a call')),
+      'the parent rewritten with the outcome',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const approved = await a.store.getCall(requestId);
+    const before = {
+      steps: (await a.store.transitions(requestId)).length,
+      posts: a.slack.callsOf('chat.postMessage').length,
+      updates: a.slack.callsOf('chat.update').length,
+    };
+    expect(a.slack.responses).toHaveLength(0);
+
+    // A second click on the same message, then Slack delivering the first click again.
+    await press(a, 'approve_call', requestId, 'U0BOSS001');
+    const res = await a.interact(first, {
+      headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
+    });
+    expect(res.status).toBe(200);
+    await a.slack.waitFor(() => a.slack.responses.length === 2 || undefined, 'two answers');
+    const expected = ALREADY_APPROVED_BY_YOU(approved?.decidedAt);
+    expect(expected).toContain(`<!date^${Math.floor(Number(approved?.decidedAt) / 1000)}^`);
+    for (const answer of a.slack.responses) {
+      expect(answer.body).toMatchObject({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: expected,
+      });
+    }
+    expect(a.slack.responses.map((r) => r.path)).toContain(new URL(String(first.response_url)).pathname);
+
+    // Someone else is still told who approved it.
+    await press(a, 'approve_call', requestId, 'U0BOSS002');
+    const other = await a.slack.waitFor(() => a.slack.responses[2], 'the other approver answered');
+    expect(other.body.text).toBe('It was already approved by <@U0BOSS001>.');
+
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await a.store.transitions(requestId)).length).toBe(before.steps);
+    expect(a.slack.callsOf('chat.postMessage')).toHaveLength(before.posts);
+    expect(a.slack.callsOf('chat.update')).toHaveLength(before.updates);
+    expect(await a.store.pendingJobs()).toHaveLength(0);
+    expect(await a.store.getCall(requestId)).toMatchObject({
+      state: 'queued',
+      decidedBy: 'U0BOSS001',
+      decidedAt: approved?.decidedAt,
+    });
     expect(a.iqra.requests).toHaveLength(1);
   });
 
@@ -196,6 +275,14 @@ describe('a call that needs approval', () => {
       'the late answer',
     );
     expect(late).toBeDefined();
+    // The approver who rejected it pressing Approve is a different decision: told it was rejected, not a repeat.
+    await press(a, 'approve_call', requestId, 'U0BOSS001');
+    const own = await a.slack.waitFor(
+      () =>
+        a.slack.responses.find((r) => JSON.stringify(r.body).includes('already rejected by <@U0BOSS001>')),
+      'the answer to the approver who rejected it',
+    );
+    expect(own.body.text).toBe('It was already rejected by <@U0BOSS001>.');
     expect(a.iqra.requests).toHaveLength(0);
   });
 
