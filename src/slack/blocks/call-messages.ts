@@ -153,6 +153,11 @@ function progressSentence(report: CallReport): string {
     }
     case 'status_unknown':
       return `❔ ${who(report)}'s call to ${target(report)}: status unknown. ${progress.note ?? ''}`.trim();
+    case 'queued':
+      // A scheduled call whose time has come: no longer 📅, it waits in Iqra's queue for a line.
+      if (request.when.kind === 'scheduled')
+        return `📞 ${who(report)} queued a call to ${target(report)}, for ${describeWhen(report)}: its time has come, waiting in Iqra's queue`;
+      return `📞 ${who(report)} queued a call to ${target(report)}, now`;
     default:
       return request.when.kind === 'now'
         ? `📞 ${who(report)} queued a call to ${target(report)}, now`

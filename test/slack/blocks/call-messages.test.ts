@@ -59,6 +59,15 @@ describe('call messages', () => {
     );
   });
 
+  it("show a scheduled call whose time has come, waiting in Iqra's queue, as queued (📞), no longer as scheduled", () => {
+    const scheduled = callParentMessage({ ...queued, progress: { progress: 'scheduled' } });
+    expect(scheduled.text.startsWith('📅 <@U1> queued a call')).toBe(true);
+    const due = callParentMessage({ ...queued, progress: { progress: 'queued' } });
+    expect(due.text).toBe(
+      "📞 <@U1> queued a call to *+1 415 555 2671* with *sales*, for <!date^1795888800^{date_short_pretty} at {time}|Sat 28 Nov 2026, 10:00 PST (America/Los_Angeles)> · Sat 28 Nov 2026, 10:00 PST (America/Los_Angeles): its time has come, waiting in Iqra's queue",
+    );
+  });
+
   it('name the variables but never show their values', () => {
     const details = JSON.stringify(callDetailsMessage(queued));
     expect(details).toContain('`CustomerName`');
