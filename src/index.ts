@@ -1,6 +1,6 @@
 import { iqraClientFor, SlackStartError, startSlackApp } from './app.js';
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
-import { createLogger } from './log.js';
+import { createLogger, redactUrl } from './log.js';
 import { checkFromCommandLine } from './services/doctor.js';
 import { describeStore, openStore } from './store/open-store.js';
 import { type Store, StoreError } from './store/store.js';
@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   logger.info('ready', {
     mode: config.slack.mode,
     port: running.port,
-    iqraBaseUrl: config.iqra.baseUrl,
+    // A password or a token in the URL (a proxy's) is shown as `***`.
+    iqraBaseUrl: redactUrl(config.iqra.baseUrl),
     requestFormat: config.iqra.requestFormat,
     agents: config.iqra.agents.entries.map((a) => a.alias),
   });

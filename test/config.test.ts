@@ -283,6 +283,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('never shows the password or a token of a refused URL', () => {
+    const found = problems({
+      ...base,
+      IQRA_BASE_URL: 'https://ops:hunter2-pass@proxy.example/iqra/api/v1',
+      SLACK_API_URL: 'ftp://bot:slack-pass@slack.example/api?token=tok-value',
+    }).join('\n');
+    expect(found).toContain('such as https://ops:***@proxy.example/iqra ');
+    expect(found).toContain('(got "ftp://bot:***@slack.example/api?token=***")');
+    for (const secret of ['hunter2-pass', 'slack-pass', 'tok-value']) expect(found).not.toContain(secret);
+  });
+
   it('reports a malformed agent or number list once, not also as missing', () => {
     expect(problems({ ...base, IQRA_AGENTS: 'sales:agent_1' })).toEqual([
       'IQRA_AGENTS: "sales:agent_1" is not alias=Id (write it like sales=6650f0c2a1b2c3d4e5f60718)',

@@ -92,6 +92,25 @@ describe('the app as started by a user', () => {
     expect(await p.exited).toBe(0);
     expect(p.stdout.join('')).toContain('"msg":"stopped"');
   });
+
+  it('names Iqra in its ready line without the password or a token the URL carries', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra({ mode: 'server' });
+    closeAfter(slack, iqra);
+    const { host } = new URL(iqra.url);
+    const p = start({
+      ...testEnv(slack, iqra),
+      // A proxy in front of Iqra that wants a password, and a signed prefix.
+      IQRA_BASE_URL: `http://ops:hunter2-pass@${host}/iqra?sig=s1gn-value`,
+      DATABASE_PATH: sqlite(),
+    });
+    await p.ready();
+    const ready = p.logs().find((l) => l.msg === 'ready');
+    expect(ready?.iqraBaseUrl).toBe(`http://ops:***@${host}/iqra?sig=***`);
+    const said = p.stdout.join('') + p.stderr.join('');
+    expect(said).not.toContain('hunter2-pass');
+    expect(said).not.toContain('s1gn-value');
+  });
 });
 
 describe('stopping', () => {

@@ -15,7 +15,7 @@ import { guessIqraServer, type IqraBusiness, type IqraBusinessItem } from '../iq
 import { IqraClient } from '../iqra/client.js';
 import { IqraReadError } from '../iqra/errors.js';
 import { errorCodes } from '../iqra/http.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, redactUrl } from '../log.js';
 import { boltLogger } from '../slack/bolt-logger.js';
 import { MIGRATION_NAMES } from '../store/migrations.js';
 import { describeStore, openStore } from '../store/open-store.js';
@@ -319,7 +319,8 @@ async function iqraChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
   const line = (status: DoctorStatus, text: string, fix?: string) =>
     out.push({ section: 'iqra', status, text, ...(fix ? { fix } : {}) });
-  const base = config.iqra.baseUrl;
+  // Shown as it may be seen: a password or a token in the URL (a proxy's) as `***`.
+  const base = code(redactUrl(config.iqra.baseUrl));
   const businessId = config.iqra.businessId;
   let business: IqraBusiness;
   try {
@@ -395,15 +396,16 @@ async function iqraChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
 
 /** What a failed business read says about the base URL, the key and the business id. */
 function iqraReadFailure(err: unknown, config: Config): DoctorCheck[] {
-  const base = config.iqra.baseUrl;
+  const given = config.iqra.baseUrl;
+  const base = code(redactUrl(given));
   const fail = (text: string, fix: string): DoctorCheck => ({ section: 'iqra', status: 'fail', text, fix });
   const answers: DoctorCheck = {
     section: 'iqra',
     status: 'ok',
     text: `\`IQRA_BASE_URL\` (${base}) answers as Iqra's API.`,
   };
-  const checkUrl = /\/api(\/v\d+)?$/i.test(base)
-    ? `Set \`IQRA_BASE_URL\` to the address without \`${/\/api(\/v\d+)?$/i.exec(base)?.[0]}\` (the app adds /api/v1/business/…), e.g. https://app.iqra.bot.`
+  const checkUrl = /\/api(\/v\d+)?$/i.test(given)
+    ? `Set \`IQRA_BASE_URL\` to the address without \`${/\/api(\/v\d+)?$/i.exec(given)?.[0]}\` (the app adds /api/v1/business/…), e.g. https://app.iqra.bot.`
     : 'Check `IQRA_BASE_URL`: the address of Iqra, without a path, e.g. https://app.iqra.bot.';
   if (!(err instanceof IqraReadError)) {
     return [
@@ -579,7 +581,8 @@ function formatCheck(config: Config, business: IqraBusiness): DoctorCheck {
 
 async function storeChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const where = describeStore(deps.config.store);
+  // describeStore hides a DATABASE_URL's password; redactUrl hides its secret parameters (sslpassword=…) too.
+  const where = redactUrl(describeStore(deps.config.store));
   const kind = deps.config.store.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const fixReach =
     deps.config.store.kind === 'sqlite'

@@ -371,6 +371,37 @@ describe('the doctor, against stand-ins for Slack and Iqra and a real database',
     expect(check?.fix).toContain('Restart the app');
   });
 
+  it('shows IQRA_BASE_URL and DATABASE_URL without the password or the secret parameters they carry', async () => {
+    const { LATEST_MIGRATION } = await import('../../src/store/migrations.js');
+    const env = (iqra: FakeIqra) => ({
+      // A proxy in front of Iqra that wants a password (the fake Iqra answers all the same).
+      IQRA_BASE_URL: `http://ops:hunter2-pass@${new URL(iqra.url).host}`,
+      DATABASE_URL:
+        'postgres://calls:pg-pass@127.0.0.1:5432/calls?sslpassword=ssl-pass&application_name=iqra',
+    });
+    const store: DoctorStore = {
+      ping: async () => {},
+      schemaVersion: async () => ({ applied: LATEST_MIGRATION, latest: LATEST_MIGRATION }),
+    };
+    const secrets = ['hunter2-pass', 'pg-pass', 'ssl-pass'];
+
+    const up = await doctor({ env, store });
+    expect(find(up.checks, 'answers as Iqra')?.text).toBe(
+      `\`IQRA_BASE_URL\` (\`http://ops:***@${new URL(up.iqra.url).host}\`) answers as Iqra's API.`,
+    );
+    expect(find(up.checks, 'The database answers')?.text).toBe(
+      'The database answers (PostgreSQL, postgres://calls:***@127.0.0.1:5432/calls?sslpassword=***&application_name=iqra).',
+    );
+    const report = renderDoctorText(up.checks);
+    for (const secret of secrets) expect(report).not.toContain(secret);
+
+    const down = await doctor({ env, store, before: async (_slack, iqra) => iqra.close() });
+    expect(failures(down.checks)[0]?.text).toContain(
+      `could not be reached at \`IQRA_BASE_URL\` (\`http://ops:***@${new URL(down.iqra.url).host}\`)`,
+    );
+    for (const secret of secrets) expect(JSON.stringify(down.checks)).not.toContain(secret);
+  });
+
   it('prints the report as plain text, fixes under their lines', async () => {
     const { checks } = await doctor({ scopes: 'commands,chat:write,files:read,files:write' });
     const text = renderDoctorText(checks);

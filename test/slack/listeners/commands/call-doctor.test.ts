@@ -1,21 +1,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCallCommand } from '../../../../src/calls/command.js';
 import { CallRequestError } from '../../../../src/calls/errors.js';
-import { fakeBusiness } from '../../../support/fake-iqra.js';
+import { type FakeIqra, fakeBusiness, startFakeIqra } from '../../../support/fake-iqra.js';
 import { startTestApp, type TestApp } from '../../../support/test-app.js';
 
 const ADMIN = 'U0ADMIN01';
 
 let app: TestApp | undefined;
+/** Stand-ins a test started itself (the app closes only its own). */
+const standIns: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await app?.close();
   app = undefined;
+  for (const s of standIns.splice(0)) await s.close();
 });
 
-async function start(): Promise<TestApp> {
+async function start(o: { env?: Record<string, string>; fakeIqra?: FakeIqra } = {}): Promise<TestApp> {
   app = await startTestApp({
     iqra: { mode: 'server' },
-    env: { CALL_ADMINS: ADMIN, CALLING_HOURS: '08:00-21:00', IQRA_DEFAULT_CAMPAIGN: 'sales' },
+    ...(o.fakeIqra ? { fakeIqra: o.fakeIqra } : {}),
+    env: { CALL_ADMINS: ADMIN, CALLING_HOURS: '08:00-21:00', IQRA_DEFAULT_CAMPAIGN: 'sales', ...o.env },
   });
   app.iqra.business(
     fakeBusiness({
@@ -66,6 +70,21 @@ describe('/call doctor', () => {
     expect(a.iqra.businessRequests).toHaveLength(1);
     expect(a.iqra.requests).toHaveLength(0);
     expect(a.slack.callsOf('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('shows IQRA_BASE_URL without the password it carries', async () => {
+    // A proxy in front of Iqra that wants a password (the fake Iqra answers all the same).
+    const iqra = await startFakeIqra({ mode: 'server' });
+    standIns.push(iqra);
+    const host = new URL(iqra.url).host;
+    const a = await start({ fakeIqra: iqra, env: { IQRA_BASE_URL: `http://ops:hunter2-pass@${host}` } });
+    await a.command('doctor', { user: ADMIN });
+    const reply = await a.slack.waitFor(() => a.slack.responses[0], 'the report');
+    expect(JSON.stringify(reply.body.blocks)).toContain(
+      `✅ \`IQRA_BASE_URL\` (\`http://ops:***@${host}\`) answers as Iqra's API.`,
+    );
+    expect(JSON.stringify(reply.body)).not.toContain('hunter2-pass');
+    expect(JSON.stringify(a.logs)).not.toContain('hunter2-pass');
   });
 
   it('reports what is wrong, e.g. an agent the business does not have', async () => {
