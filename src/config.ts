@@ -246,7 +246,7 @@ const schema = z.object({
   OVERLOAD_LAG_MS: integer(0, 60_000, 500),
   OVERLOAD_BUSY_PERCENT: integer(0, 100, 97),
   OVERLOAD_MAX_UNACKED: integer(0, 100_000, 1000),
-  OVERLOAD_MAX_BACKLOG: integer(0, 1_000_000, 1000),
+  OVERLOAD_MAX_BACKLOG: integer(0, 1_000_000, 300),
   IQRA_MAX_REQUESTS_PER_MINUTE: integer(1, 6000, 50),
   CALL_ALLOWED_USERS: optionalText,
   CALL_ALLOWED_CHANNELS: optionalText,
