@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openedViews, type SentView, viewSubmission } from './support/slack-payloads.js';
+import { confirmBatch } from './support/batches.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 let app: TestApp | undefined;
@@ -124,20 +124,7 @@ describe('GET /metrics', () => {
       appOptions: { batchTickMs: 0, batchRefreshMs: 0 },
     });
     const a = app;
-    await a.command('batch', { channel: 'C0SALES01' });
-    const form = await a.slack.waitFor(() => openedViews(a)[0]?.view, 'the batch form');
-    await a.interact(
-      viewSubmission(a, form, {
-        input: { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' },
-        viewId: 'V0BATCHFORM',
-      }),
-    );
-    const preview = await a.slack.waitFor(
-      () => a.slack.callsOf('views.update').at(-1)?.args.view as SentView | undefined,
-      'the preview',
-    );
-    await a.interact(viewSubmission(a, preview));
-    const batchId = preview.private_metadata ?? '';
+    const batchId = await confirmBatch(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
     expect((await a.store.getBatch(batchId))?.state).toBe('pending_approval');
     // One request for the approvers to decide (the batch), however many rows it has.
     expect(value(await scrape(`${a.url}/metrics`), 'iqra_calls_pending_approvals')).toBe(1);

@@ -6,9 +6,10 @@ import type { CallRequestDraft } from '../../src/calls/call-request.js';
 import { storeDraft } from '../../src/services/stored-request.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
+import { confirmBatch } from '../support/batches.js';
 import { startFakeIqra } from '../support/fake-iqra.js';
 import { startFakeSlack } from '../support/fake-slack.js';
-import { messageShortcut, openedViews, type SentView, viewSubmission } from '../support/slack-payloads.js';
+import { messageShortcut, openedViews, viewSubmission } from '../support/slack-payloads.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 // IQRA_DRY_RUN=true: every path runs in full, guards included, and nothing reaches Iqra.
@@ -24,6 +25,12 @@ async function start(env: Record<string, string> = {}) {
   app.slack.userZones.set('U0MARIA1', 'America/Los_Angeles');
   return app;
 }
+
+/** The approver U0BOSS001 presses Approve on the request's message. */
+const approve = (a: TestApp, requestId: string) =>
+  a.interact(
+    a.buttonPress({ actionId: 'approve_call', value: requestId, user: 'U0BOSS001', message: { ts: '1.1' } }),
+  );
 
 const replies = (a: TestApp) => a.slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts);
 
@@ -96,14 +103,7 @@ describe('dry run', () => {
     await a.command('+14155552671');
     await a.slack.waitFor(() => a.slack.callsOf('chat.postMessage')[0], 'the approval request');
     const [pending] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
-    await a.interact(
-      a.buttonPress({
-        actionId: 'approve_call',
-        value: String(pending?.id),
-        user: 'U0BOSS001',
-        message: { ts: '1.1' },
-      }),
-    );
+    await approve(a, String(pending?.id));
     await a.slack.waitFor(
       () => a.slack.callsOf('chat.update').find((u) => String(u.args.text).includes('🧪 Dry run')),
       'the dry-run parent',
@@ -177,14 +177,7 @@ describe('a request made during a dry run, processed after dry run was turned of
 
     const after = await startWith(parts, approval);
     expect(after.config.iqra.dryRun).toBe(false);
-    await after.interact(
-      after.buttonPress({
-        actionId: 'approve_call',
-        value: String(pending?.id),
-        user: 'U0BOSS001',
-        message: { ts: '1.1' },
-      }),
-    );
+    await approve(after, String(pending?.id));
     await stateOf(parts.store, String(pending?.id), 'dry_run');
     await new Promise((r) => setTimeout(r, 200));
     expect(parts.iqra.requests).toHaveLength(0);
@@ -238,20 +231,10 @@ describe('a request made during a dry run, processed after dry run was turned of
   it("a batch's rows whose turn comes after the restart: not sent to Iqra", async () => {
     const parts = await sharedParts();
     const before = await startWith(parts, { IQRA_DRY_RUN: 'true' });
-    await before.command('batch', { channel: 'C0SALES01' });
-    const form = await parts.slack.waitFor(() => openedViews(before)[0]?.view, 'the batch form');
-    await before.interact(
-      viewSubmission(before, form, {
-        input: { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' },
-        viewId: 'V0BATCHFORM',
-      }),
-    );
-    const preview = await parts.slack.waitFor(
-      () => parts.slack.callsOf('views.update').at(-1)?.args.view as SentView | undefined,
-      'the preview',
-    );
-    await before.interact(viewSubmission(before, preview));
-    const batchId = preview.private_metadata ?? '';
+    const batchId = await confirmBatch(before, {
+      batch_paste: '+14155551001\n+14155551002',
+      batch_pace: '60',
+    });
     expect((await parts.store.getBatch(batchId))?.state).toBe('running');
     // No row has had its turn yet (the batch's clock is driven by hand).
     expect((await parts.store.batchCalls(batchId)).map((c) => c.state)).toEqual(['waiting', 'waiting']);
