@@ -308,3 +308,28 @@ export async function sendEvent(
   });
   return { status: res.status, body: await res.text() };
 }
+
+/** An Enterprise Grid organisation the tests' workspace T0001 belongs to. */
+export const GRID = { enterpriseId: 'E0ACMEORG', enterpriseName: 'Acme Corp' };
+
+/**
+ * An interactivity payload as Slack sends it from a workspace of an Enterprise Grid organisation: an `enterprise`
+ * object, the team's `enterprise_id`, and the user's `team_id` their home workspace, which is not the workspace the
+ * action happened in (`team.id`) when they work in several of the organisation's workspaces (slackapi/bolt-js#1875).
+ */
+export function inEnterpriseGrid<T extends Record<string, unknown>>(
+  payload: T,
+  o: { userTeamId: string },
+): T {
+  const team = payload.team as { id: string; domain?: string } | undefined;
+  const user = payload.user as Record<string, unknown>;
+  return {
+    ...payload,
+    enterprise: { id: GRID.enterpriseId, name: GRID.enterpriseName },
+    ...(team
+      ? { team: { ...team, enterprise_id: GRID.enterpriseId, enterprise_name: GRID.enterpriseName } }
+      : {}),
+    user: { ...user, team_id: o.userTeamId },
+    is_enterprise_install: false,
+  };
+}

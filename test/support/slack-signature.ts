@@ -26,6 +26,8 @@ export function slashCommandBody(o: {
   user?: string;
   channel?: string;
   team?: string;
+  /** More of Slack's fields, e.g. Enterprise Grid's `enterprise_id` and `enterprise_name`. */
+  fields?: Record<string, string>;
 }): string {
   return new URLSearchParams({
     token: 'legacy-verification-token',
@@ -41,6 +43,7 @@ export function slashCommandBody(o: {
     is_enterprise_install: 'false',
     response_url: o.responseUrl,
     trigger_id: o.triggerId,
+    ...o.fields,
   }).toString();
 }
 

@@ -45,6 +45,8 @@ export interface CommandOptions {
   user?: string;
   channel?: string;
   team?: string;
+  /** More of Slack's fields, e.g. Enterprise Grid's `enterprise_id` and `enterprise_name`. */
+  fields?: Record<string, string>;
   triggerId?: string;
   /** Extra headers, e.g. `x-slack-retry-num`. */
   headers?: Record<string, string>;
@@ -154,6 +156,7 @@ export async function startTestApp(
         ...(o.user ? { user: o.user } : {}),
         ...(o.channel ? { channel: o.channel } : {}),
         ...(o.team ? { team: o.team } : {}),
+        ...(o.fields ? { fields: o.fields } : {}),
       });
       const res = await postSigned(url, body, o.secret ?? SIGNING_SECRET, {
         ...(o.headers ? { headers: o.headers } : {}),

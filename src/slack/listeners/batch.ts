@@ -37,9 +37,12 @@ import {
   readOutsideChoice,
 } from '../blocks/batch.js';
 import { REJECT_REASON_BLOCK, REJECT_REASON_INPUT } from '../blocks/call-messages.js';
+import { escapeMrkdwn } from '../blocks/mrkdwn.js';
 import { REJECT_BATCH_MODAL, rejectModal } from '../blocks/reject-modal.js';
 import { downloadSlackFile, SlackFileError } from '../files.js';
 import type { UserZones } from '../user-zones.js';
+import { workspaceOf } from '../workspace.js';
+import { sayFormNotOpened } from './views/open-call-modal.js';
 
 export interface BatchListenerDeps {
   batches: BatchDesk;
@@ -58,6 +61,9 @@ export interface BatchListenerDeps {
   /** The largest file accepted (bytes). */
   maxFileBytes?: number;
 }
+
+export const BATCH_FORM_NOT_OPENED = (slackError: string) =>
+  `⚠️ I couldn't open the batch form (Slack said \`${escapeMrkdwn(slackError)}\`). Try \`/call batch\` again.`;
 
 /** 2 MB: 500 rows of a wide CRM export fit many times over; beyond that it is not a call list. */
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
@@ -133,7 +139,7 @@ function formSubmission(deps: BatchListenerDeps) {
     await ack({ response_action: 'push', view: { ...batchCheckingView(), external_id: checkId } });
 
     const userId = body.user.id;
-    const teamId = body.user.team_id ?? body.team?.id ?? '';
+    const teamId = workspaceOf(body) ?? '';
     const log = deps.logger.child({ userId, channel: channelId });
     const again = (note: string): ModalView => ({
       ...noticeView(`${note}\n\nPress *Back* to fix the list, or to upload another file.`),
@@ -338,6 +344,8 @@ export function registerBatchListeners(app: App, deps: BatchListenerDeps): void 
   });
   app.action<BlockButtonAction>(NEW_BATCH_ACTION, async ({ ack, body, client }) => {
     await ack();
-    await openBatchForm(client, deps, { triggerId: body.trigger_id, userId: body.user.id });
+    const failed = await openBatchForm(client, deps, { triggerId: body.trigger_id, userId: body.user.id });
+    // The Home tab's button has no response_url: without a direct message the rep would click and see nothing.
+    if (failed) await sayFormNotOpened(client, deps.logger, body.user.id, BATCH_FORM_NOT_OPENED(failed));
   });
 }

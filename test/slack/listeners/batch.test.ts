@@ -3,9 +3,12 @@ import { readBatchTable } from '../../../src/calls/batch.js';
 import { BATCH_MODAL, BATCH_PREVIEW_MODAL, BATCH_STOP_ACTION } from '../../../src/slack/blocks/batch.js';
 import {
   appHomeOpenedEvent,
+  GRID,
+  inEnterpriseGrid,
   openedViews,
   type SentView,
   sendEvent,
+  viewBlockAction,
   viewSubmission,
 } from '../../support/slack-payloads.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
@@ -632,6 +635,49 @@ describe('batch approval, calling hours and history', () => {
     );
     const form = await a.slack.waitFor(() => openedViews(a)[0]?.view, 'the batch form');
     expect(form.callback_id).toBe(BATCH_MODAL);
+  });
+
+  it('tells the rep in a direct message when Slack refuses to open the form from the Home tab’s New batch', async () => {
+    const a = await start();
+    await sendEvent(a, appHomeOpenedEvent());
+    const published = await a.slack.waitFor(() => a.slack.callsOf('views.publish').at(-1), 'the Home tab');
+    a.slack.failNext('views.open', 'expired_trigger_id');
+    // The button as Slack sends it from the Home tab: a view container, and no response_url to answer through.
+    const press = viewBlockAction(published.args.view as SentView, {
+      blockId: 'home_actions',
+      actionId: 'batch_new',
+      action: { type: 'button', text: { type: 'plain_text', text: 'New batch' } },
+    });
+    expect((await a.interact(press)).status).toBe(200);
+    const told = await a.slack.waitFor(
+      () => a.slack.callsOf('chat.postMessage').find((c) => c.args.channel === 'U0MARIA1'),
+      'the direct message',
+    );
+    expect(String(told.args.text)).toContain("I couldn't open the batch form");
+    expect(String(told.args.text)).toContain('expired_trigger_id');
+  });
+});
+
+describe('a batch in an Enterprise Grid organisation', () => {
+  it('checks the rows against the do-not-call list of the workspace it is placed in, not the rep’s home workspace', async () => {
+    // The rep's home workspace is T0HOME01; they work in T0001, where the admin listed the number.
+    const a = await start({ env: { CALL_ADMINS: 'U0MARIA1' }, now: () => new Date(T0) });
+    const grid = { enterprise_id: GRID.enterpriseId, enterprise_name: GRID.enterpriseName };
+    const listed = await a.command('dnc add +14155551002 asked us to stop', { fields: grid });
+    expect(JSON.stringify(listed.body)).toContain('do-not-call');
+    await a.command('batch', { channel: 'C0SALES01', fields: grid });
+    const form = await a.slack.waitFor(() => openedViews(a)[0]?.view, 'the batch form');
+    const submission = viewSubmission(a, form, {
+      input: { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' },
+    });
+    await a.interact(inEnterpriseGrid(submission, { userTeamId: 'T0HOME01' }));
+    const shown = await a.slack.waitFor(() => updatedViews(a).at(-1), 'the preview (views.update)');
+    expect(text(shown)).toContain('1 of 2 rows will be called');
+    expect(text(shown)).toContain('On the do-not-call list');
+    const batchId = shown.private_metadata ?? '';
+    // The batch is the workspace's: `/call history` there lists it.
+    await a.interact(inEnterpriseGrid(viewSubmission(a, shown), { userTeamId: 'T0HOME01' }));
+    expect(JSON.stringify((await a.command('history', { fields: grid })).body)).toContain(batchId);
   });
 });
 

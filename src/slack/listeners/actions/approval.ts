@@ -23,6 +23,7 @@ import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import { rejectModal } from '../../blocks/reject-modal.js';
 import { type ApprovalContext, reportOf } from '../../delivery.js';
 import type { HomeTab } from '../../home-tab.js';
+import { workspaceOf } from '../../workspace.js';
 
 export interface ApprovalDeps {
   desk: CallDesk;
@@ -80,7 +81,7 @@ function approvedBy(record: CallRecord | undefined, userId: string): record is C
 }
 
 function who(body: BlockButtonAction): { id: string; teamId?: string } {
-  const teamId = body.user.team_id ?? body.team?.id;
+  const teamId = workspaceOf(body);
   return { id: body.user.id, ...(teamId ? { teamId } : {}) };
 }
 

@@ -19,6 +19,7 @@ import {
   plain,
 } from '../../blocks/admin.js';
 import type { SlackMessage } from '../../blocks/call-messages.js';
+import { workspaceOf } from '../../workspace.js';
 
 export interface AdminDeps {
   store: Store;
@@ -219,7 +220,7 @@ export function dncImportSubmission(deps: AdminDeps) {
     view,
     client,
   }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs) => {
-    const who = { teamId: body.team?.id ?? view.team_id, userId: body.user.id, client };
+    const who = { teamId: workspaceOf(body) ?? view.team_id, userId: body.user.id, client };
     if (!(await isAdmin(deps, who))) {
       await ack({
         response_action: 'errors',

@@ -22,7 +22,7 @@ import { doctorMessage } from '../../blocks/doctor.js';
 import { historyMessage, STATUS_NOT_FOUND, statusMessage } from '../../blocks/history.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import type { UserZones } from '../../user-zones.js';
-import { openBatchForm } from '../batch.js';
+import { BATCH_FORM_NOT_OPENED, openBatchForm } from '../batch.js';
 import { openCallModal } from '../views/open-call-modal.js';
 import { type AdminDeps, auditCommand, dncCommand, onlyAdmins, refusedNotAdmin } from './admin.js';
 
@@ -146,7 +146,7 @@ export function callCommand(deps: CallCommandDeps) {
         if (failed) {
           await respond({
             response_type: 'ephemeral',
-            text: `⚠️ I couldn't open the batch form (Slack said \`${escapeMrkdwn(failed)}\`). Try \`/call batch\` again.`,
+            text: BATCH_FORM_NOT_OPENED(failed),
           }).catch((err: unknown) =>
             log.warn('could not say that the batch form did not open', { error: err }),
           );

@@ -32,6 +32,7 @@ import {
   whenHintText,
 } from '../../blocks/call-modal.js';
 import type { UserZones } from '../../user-zones.js';
+import { workspaceOf } from '../../workspace.js';
 import { NOT_RECORDED } from '../commands/call.js';
 
 export interface CallModalDeps {
@@ -142,7 +143,7 @@ export function callModalSubmission(deps: CallModalDeps) {
       variables,
       metadata,
     };
-    const origin = { teamId: body.team?.id ?? view.team_id, channelId: channelId ?? '', userId };
+    const origin = { teamId: workspaceOf(body) ?? view.team_id, channelId: channelId ?? '', userId };
     // The number and the choices are checked apart, so that a problem with each is shown at once.
     let checked = true;
     for (const check of [

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackApiCall } from '../../../support/fake-slack.js';
 import {
   appHomeOpenedEvent,
+  inEnterpriseGrid,
   inputBlock,
   openedViews,
   type SentView,
@@ -172,6 +173,39 @@ describe('the App Home', () => {
     );
     expect(JSON.stringify(decided.args.view)).toContain('<@U0REP0002>');
     expect(publishesFor(a, 'U0REP0002')).toHaveLength(0);
+  });
+
+  it('in an Enterprise Grid organisation, refreshes an approver’s tab after a press with the workspace’s approvals', async () => {
+    app = await startTestApp({ env: { CALL_APPROVAL: 'always', CALL_APPROVERS: 'U0BOSS001,U0BOSS002' } });
+    const a = app;
+    const first = await placeCall(a, 'U0MARIA1', 'parent');
+    const second = await placeCall(a, 'U0REP0002', 'parent');
+    await stateOf(a, second.id, 'pending_approval');
+    const { view } = await publishedHome(a, 'U0BOSS002');
+    expect(JSON.stringify(view)).toContain(`"value":"${second.id}"`);
+    // U0BOSS001 approves the first call in the channel; U0BOSS002, whose home workspace is another of the
+    // organisation's, then presses Approve on it on their Home tab: told by direct message, the tab is refreshed.
+    await a.interact(
+      a.buttonPress({ actionId: 'approve_call', value: first.id, user: 'U0BOSS001', message: { ts: '1.1' } }),
+    );
+    await stateOf(a, first.id, 'queued');
+    const from = publishesFor(a, 'U0BOSS002').length;
+    const press = viewBlockAction(view, {
+      blockId: `approval_${first.id}`,
+      actionId: 'approve_call',
+      action: { type: 'button', value: first.id, text: { type: 'plain_text', text: 'Approve' } },
+      user: 'U0BOSS002',
+    });
+    expect((await a.interact(inEnterpriseGrid(press, { userTeamId: 'T0HOME01' }))).status).toBe(200);
+    const told = await a.slack.waitFor(
+      () => posts(a).find((c) => c.args.channel === 'U0BOSS002'),
+      'the direct message',
+    );
+    expect(String(told.args.text)).toContain('already approved by <@U0BOSS001>');
+    const refreshed = await a.slack.waitFor(() => publishesFor(a, 'U0BOSS002')[from], 'the refreshed tab');
+    const text = JSON.stringify(refreshed.args.view);
+    expect(text).toContain(`"value":"${second.id}"`);
+    expect(text).not.toContain('Nothing is waiting for approval.');
   });
 
   it('publishes nothing for the Messages tab', async () => {
