@@ -110,6 +110,8 @@ export const INTERRUPTED_MESSAGE =
  */
 export class CallDesk {
   private readonly inFlight = new Set<Promise<void>>();
+  /** The requests this instance is processing now (waiting for their turn included). */
+  private readonly working = new Set<string>();
   private accepting = true;
 
   private readonly metrics: CallMetrics;
@@ -174,13 +176,17 @@ export class CallDesk {
     if (!this.accepting) return undefined;
     // On its turn: the acks of requests that arrived meanwhile go first, so that the work after one ack does not hold
     // up another.
+    this.working.add(requestId);
     const work = this.turns
       .turn('call')
       .then(() => this.process(requestId))
       .catch((err: unknown) =>
         this.deps.logger.error('processing a call request failed', { requestId, error: err }),
       )
-      .finally(() => this.inFlight.delete(work));
+      .finally(() => {
+        this.inFlight.delete(work);
+        this.working.delete(requestId);
+      });
     this.inFlight.add(work);
     return work;
   }
@@ -673,19 +679,30 @@ export class CallDesk {
 
   /**
    * Takes over requests left by an instance that is gone: `sending` ones become `unknown` (never re-sent
-   * automatically) and their requester is told; `received` ones are processed now.
+   * automatically) and their requester is told; `received` ones are processed now. With several replicas, also this
+   * instance's own requests that nothing here works on any more (their processing failed on a database error) and
+   * that have not moved for the instance timeout: else they would wait for this instance to stop.
    */
   async recover(): Promise<{ interrupted: number; resumed: number }> {
     const { store, now, instanceId, logger } = this.deps;
+    const timeoutMs = this.deps.instanceTimeoutMs ?? 30_000;
     const live = store.singleProcess
       ? [instanceId]
-      : [
-          instanceId,
-          ...(await store.liveInstances(now().getTime() - (this.deps.instanceTimeoutMs ?? 30_000))),
-        ];
+      : [instanceId, ...(await store.liveInstances(now().getTime(), timeoutMs))];
     const released = await store.releaseJobLeases(live, now().getTime());
     if (released > 0) this.deps.onOutbox();
-    const orphans = await store.orphanedCalls(['received', 'approved', 'sending'], live);
+    const states = ['received', 'approved', 'sending'] as const;
+    const others = live.filter((id) => id !== instanceId);
+    // Others' live requests are left alone; this instance's own are looked at too (never an empty list: that would
+    // mean every owner).
+    const candidates =
+      store.singleProcess || others.length === 0
+        ? await store.orphanedCalls(states, store.singleProcess ? live : [])
+        : await store.orphanedCalls(states, others);
+    const stalled = now().getTime() - timeoutMs;
+    const orphans = candidates.filter(
+      (call) => call.owner !== instanceId || (!this.working.has(call.id) && call.updatedAt <= stalled),
+    );
     let interrupted = 0;
     let resumed = 0;
     for (const call of orphans) {

@@ -212,6 +212,9 @@ export interface KyselyStoreOptions {
   onClose?: () => Promise<void>;
 }
 
+/** The database server's time, in epoch milliseconds (PostgreSQL): one clock for every replica. */
+const DATABASE_NOW_MS = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
 export class KyselyStore implements Store {
   readonly singleProcess: boolean;
   private readonly logger: Logger;
@@ -705,9 +708,24 @@ export class KyselyStore implements Store {
   ): Promise<QuotaResult> {
     const ordered = [...scopes].sort((a, b) => a.key.localeCompare(b.key));
     return this.db.transaction().execute(async (trx) => {
+      // PostgreSQL: one claimer per scope at a time, across replicas (SQLite: one connection, one transaction).
+      if (this.isPostgres) {
+        for (const scope of ordered) {
+          await sql`select pg_advisory_xact_lock(hashtext(${scope.key}))`.execute(trx);
+        }
+      }
+      // The request already counts within the window (two replicas checked it, one of them thought gone): one call
+      // is counted once.
+      // By the request alone (its index; a request has a use or two): the scopes' own index would read the hour's uses.
+      const uses = await trx
+        .selectFrom('quota_uses')
+        .select(['scope_key', 'at'])
+        .where('request_id', '=', requestId)
+        .execute();
+      const keys = new Set(ordered.map((s) => s.key));
+      if (uses.some((u) => keys.has(u.scope_key) && Number(u.at) > now - windowMs))
+        return { ok: true as const };
       for (const scope of ordered) {
-        // PostgreSQL: one claimer per scope at a time, across replicas (SQLite: one connection, one transaction).
-        if (this.isPostgres) await sql`select pg_advisory_xact_lock(hashtext(${scope.key}))`.execute(trx);
         if (scope.limit <= 0)
           return { ok: false as const, key: scope.key, limit: scope.limit, retryAt: now + windowMs };
         // The limit-th most recent use in the window, if there is one: then the scope is full, and a place frees up
@@ -818,20 +836,26 @@ export class KyselyStore implements Store {
   // ---- instances ----
 
   async heartbeat(instanceId: string, now: number): Promise<void> {
+    // PostgreSQL: the database's clock, the one every replica reads, not this replica's (which may be off).
+    const at = this.isPostgres ? DATABASE_NOW_MS : now;
     await this.db
       .insertInto('instances')
-      .values({ id: instanceId, started_at: now, heartbeat_at: now })
+      .values({ id: instanceId, started_at: at, heartbeat_at: at })
       .onConflict((oc) =>
         oc.column('id').doUpdateSet({ heartbeat_at: (eb) => eb.ref('excluded.heartbeat_at') }),
       )
       .execute();
   }
 
-  async liveInstances(since: number): Promise<string[]> {
+  async liveInstances(now: number, timeoutMs: number): Promise<string[]> {
     const rows = await this.db
       .selectFrom('instances')
       .select('id')
-      .where('heartbeat_at', '>=', since)
+      .where(
+        'heartbeat_at',
+        '>=',
+        this.isPostgres ? sql<number>`${DATABASE_NOW_MS} - ${timeoutMs}` : now - timeoutMs,
+      )
       .orderBy('id')
       .execute();
     return rows.map((r) => r.id);
@@ -863,6 +887,13 @@ export class KyselyStore implements Store {
   ): Promise<Job[]> {
     if (limit <= 0) return [];
     const rows = await this.db.transaction().execute(async (trx) => {
+      // PostgreSQL: one claim at a time across replicas (a claim is two short statements), so that the check below,
+      // that no other replica holds a job of the same call, sees the leases the claim before it took.
+      if (this.isPostgres) await sql`select pg_advisory_xact_lock(hashtext('slack_jobs:claim'))`.execute(trx);
+      // Held by another replica: its lease has not run out, or that replica is still registered, however long ago the
+      // lease looks to have run out (replicas' clocks may disagree by more than a lease). A replica gone silent has its
+      // leases freed by recovery (judged by the database's clock); one stopped cleanly is no longer registered.
+      const heldByOther = sql<boolean>`held.lease_owner is not null and held.lease_owner <> ${owner} and (held.lease_until > ${now} or held.lease_owner in (select id from instances))`;
       // PostgreSQL: lock the chosen rows and skip rows another replica is claiming right now; a row whose lease
       // was just taken is re-checked against the condition once its lock is released, and drops out.
       const due = await trx
@@ -871,6 +902,14 @@ export class KyselyStore implements Store {
         .where('state', '=', 'pending')
         .where('run_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+        // PostgreSQL: not while another replica holds this job, or another job of the same call: a call's messages go
+        // out one after another (the first posts the call's message, the next rewrites it), from one replica at a
+        // time, not two at once.
+        .$if(this.isPostgres, (q) =>
+          q.where(
+            sql<boolean>`not exists (select 1 from slack_jobs held where held.request_id = slack_jobs.request_id and held.state = 'pending' and ${heldByOther})`,
+          ),
+        )
         .$if(skipChannels.length > 0, (q) => q.where('channel_id', 'not in', [...skipChannels]))
         .orderBy('id', 'asc')
         .limit(limit)
@@ -1091,27 +1130,51 @@ export class KyselyStore implements Store {
 
   async cancelWaitingCalls(batchId: string, now: number, detail: Record<string, unknown>): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
+      // `received` too: a row taken for its slot but not yet sent (its move to `sending` is a compare-and-set from
+      // `received`, so whichever of the two comes first wins, in any replica). Rows already `sending` are left alone.
+      const rows = await trx
+        .selectFrom('call_requests')
+        .select(['id', 'state'])
+        .where('batch_id', '=', batchId)
+        .where('state', 'in', ['waiting', 'received'])
+        .orderBy('id', 'asc')
+        .$if(this.isPostgres, (q) => q.forUpdate())
+        .execute();
+      if (rows.length === 0) return 0;
       const cancelled = await trx
         .updateTable('call_requests')
         .set({ state: 'cancelled', updated_at: now })
-        .where('batch_id', '=', batchId)
-        .where('state', '=', 'waiting')
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .where('state', 'in', ['waiting', 'received'])
         .returning('id')
         .execute();
-      if (cancelled.length > 0) {
-        await trx
-          .insertInto('call_transitions')
-          .values(
-            cancelled.map(({ id }) => ({
-              request_id: id,
-              from_state: 'waiting',
-              to_state: 'cancelled',
-              at: now,
-              detail: JSON.stringify(detail),
-            })),
-          )
-          .execute();
-      }
+      if (cancelled.length === 0) return 0;
+      const from = new Map(rows.map((r) => [r.id, r.state]));
+      await trx
+        .insertInto('call_transitions')
+        .values(
+          cancelled.map(({ id }) => ({
+            request_id: id,
+            from_state: from.get(id) ?? 'waiting',
+            to_state: 'cancelled',
+            at: now,
+            detail: JSON.stringify(detail),
+          })),
+        )
+        .execute();
+      // A row taken for its slot may have counted against the hourly limits already: nothing was placed.
+      await trx
+        .deleteFrom('quota_uses')
+        .where(
+          'request_id',
+          'in',
+          cancelled.map((c) => c.id),
+        )
+        .execute();
       return cancelled.length;
     });
   }

@@ -309,6 +309,16 @@ function buildMigrations(kind: StoreKind): Record<string, Migration> {
         await db.schema.dropTable('batches').execute();
       },
     },
+    // A request's uses of the hourly limits, found by the request: whether it already counts (two replicas checking
+    // one request), and what to give back when it ends without a call. Without it, both read every use of the hour.
+    '0009_quota_uses_request': {
+      async up(db: AnyDb) {
+        await db.schema.createIndex('quota_uses_request').on('quota_uses').columns(['request_id']).execute();
+      },
+      async down(db: AnyDb) {
+        await db.schema.dropIndex('quota_uses_request').execute();
+      },
+    },
   };
 }
 

@@ -262,7 +262,10 @@ export interface BatchStore {
   nextWaitingCall(batchId: string): Promise<CallRecord | undefined>;
   /** Every row of the batch, by line. */
   batchCalls(batchId: string): Promise<CallRecord[]>;
-  /** Moves every `waiting` row to `cancelled`, in one transaction. Returns how many. */
+  /**
+   * Moves every row not yet sent (`waiting`, or `received`: taken for its slot, not yet `sending`) to `cancelled`, in
+   * one transaction, giving back what they counted against the hourly limits. Returns how many.
+   */
   cancelWaitingCalls(batchId: string, now: number, detail: Record<string, unknown>): Promise<number>;
   batchesInStates(states: readonly BatchState[], limit: number, teamId?: string): Promise<BatchRecord[]>;
   /** Forgets previews never confirmed, created before `before`. Returns how many. */
@@ -354,10 +357,16 @@ export interface Store extends GuardStore, BatchStore {
   /** Calls in any of `states` whose owner is not one of `liveOwners`, oldest first (for recovery). */
   orphanedCalls(states: readonly CallState[], liveOwners: readonly string[]): Promise<CallRecord[]>;
 
-  /** Records this instance as alive (insert or refresh). */
+  /**
+   * Records this instance as alive (insert or refresh), at `now`; on PostgreSQL at the database server's time instead,
+   * so that replicas whose clocks disagree still agree on who is alive.
+   */
   heartbeat(instanceId: string, now: number): Promise<void>;
-  /** Instances whose last heartbeat is at or after `since`. */
-  liveInstances(since: number): Promise<string[]>;
+  /**
+   * Instances whose last heartbeat is at most `timeoutMs` old: before `now`, or on PostgreSQL before the database
+   * server's time (the clock the heartbeats were written with).
+   */
+  liveInstances(now: number, timeoutMs: number): Promise<string[]>;
   /** Forgets an instance that stopped cleanly. */
   removeInstance(instanceId: string): Promise<void>;
 
@@ -365,7 +374,9 @@ export interface Store extends GuardStore, BatchStore {
   /**
    * Leases up to `limit` pending jobs that are due (runAt ≤ now) and not leased by a live lease, oldest first, to
    * `owner` until `now + leaseMs`. A job is leased to at most one owner at a time, across processes. Jobs of the
-   * channels in `skipChannels` are left alone (the caller has enough of theirs in hand).
+   * channels in `skipChannels` are left alone (the caller has enough of theirs in hand). PostgreSQL: a job held by
+   * another owner that is still a registered instance is not taken even when its lease looks over (the clocks of
+   * replicas may disagree), nor is any job of a call (`requestId`) another owner holds a job of.
    */
   claimDueJobs(
     owner: string,
@@ -435,7 +446,8 @@ export interface GuardStore {
   /**
    * Counts one use against each scope (e.g. a user's hourly calls, a workspace's) if every scope has fewer than its
    * limit within the last `windowMs`; otherwise counts nothing and says which scope is full and when it frees up.
-   * Atomic across processes (one caller at a time per scope).
+   * Atomic across processes (one caller at a time per scope). A request that already counts within the window is
+   * allowed without counting again.
    */
   claimQuota(
     scopes: readonly { key: string; limit: number }[],

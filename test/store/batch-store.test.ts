@@ -110,7 +110,7 @@ for (const backend of backends) {
       });
     });
 
-    it('records rows once, hands them out by line, and cancels only the waiting ones', async () => {
+    it('records rows once, hands them out by line, and cancels the rows not yet sent', async () => {
       const { store } = await open();
       await store.createBatch(batch('bat_2'), T0);
       const rows = [row('bat_2', 9), row('bat_2', 2), row('bat_2', 5)];
@@ -123,17 +123,28 @@ for (const backend of backends) {
       expect(await store.transition('bat_2_r2', ['waiting'], 'received', {}, T0 + 2)).toBeDefined();
       expect((await store.nextWaitingCall('bat_2'))?.id).toBe('bat_2_r5');
 
+      // Waiting rows are not orphans for recovery to send; a row taken for its slot is.
+      expect((await store.orphanedCalls(['received'], [])).map((c) => c.id)).toEqual(['bat_2_r2']);
+      // Line 5 is being sent: left alone. Line 2, taken but not sent yet, is cancelled with the waiting line 9.
+      await store.transition('bat_2_r5', ['waiting'], 'received', {}, T0 + 2);
+      await store.transition('bat_2_r5', ['received'], 'sending', {}, T0 + 2);
       expect(await store.cancelWaitingCalls('bat_2', T0 + 3, { by: 'U1' })).toBe(2);
       expect(await store.nextWaitingCall('bat_2')).toBeUndefined();
       const all = await store.batchCalls('bat_2');
       expect(all.map((c) => [c.batchLine, c.state])).toEqual([
-        [2, 'received'],
-        [5, 'cancelled'],
+        [2, 'cancelled'],
+        [5, 'sending'],
         [9, 'cancelled'],
       ]);
       expect((await store.transitions('bat_2_r9')).map((t) => t.to)).toEqual(['waiting', 'cancelled']);
-      // Waiting rows are not orphans for recovery to send.
-      expect((await store.orphanedCalls(['received'], [])).map((c) => c.id)).toEqual(['bat_2_r2']);
+      expect((await store.transitions('bat_2_r2')).map((t) => [t.from, t.to])).toEqual([
+        [null, 'waiting'],
+        ['waiting', 'received'],
+        ['received', 'cancelled'],
+      ]);
+      // The cancelled row can no longer be sent.
+      expect(await store.transition('bat_2_r2', ['received'], 'sending', {}, T0 + 4)).toBeUndefined();
+      expect(await store.orphanedCalls(['received'], [])).toEqual([]);
     });
 
     it('gives each sending slot to exactly one of several claimers', async () => {

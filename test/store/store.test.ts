@@ -553,18 +553,60 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect(await store.claimQuota(scopes, HOUR, T0 + HOUR + 1, 'q7')).toEqual({ ok: true });
     });
 
+    it('counts a request once, however often (and by however many processes) it is checked', async () => {
+      await setUp();
+      const HOUR = 3_600_000;
+      const scopes = [
+        { key: 'user:T1:U1', limit: 2 },
+        { key: 'team:T1', limit: 10 },
+      ];
+      expect(await store.claimQuota(scopes, HOUR, T0, 'q1')).toEqual({ ok: true });
+      // q1 again, at once from two connections: still one use, and the limit of 2 leaves a place for q2.
+      const again = await Promise.all([
+        store.claimQuota(scopes, HOUR, T0 + 1, 'q1'),
+        other.claimQuota(scopes, HOUR, T0 + 1, 'q1'),
+      ]);
+      expect(again).toEqual([{ ok: true }, { ok: true }]);
+      expect(await store.claimQuota(scopes, HOUR, T0 + 2, 'q2')).toEqual({ ok: true });
+      expect(await store.claimQuota(scopes, HOUR, T0 + 3, 'q3')).toMatchObject({
+        ok: false,
+        key: 'user:T1:U1',
+      });
+      // Its use given back (the call ended without being placed), a request counts anew when checked again.
+      await store.releaseQuota('q1');
+      expect(await store.claimQuota(scopes, HOUR, T0 + 4, 'q3')).toEqual({ ok: true });
+      expect(await store.claimQuota(scopes, HOUR, T0 + 5, 'q1')).toMatchObject({
+        ok: false,
+        key: 'user:T1:U1',
+      });
+    });
+
     it('tracks instances by heartbeat', async () => {
       await setUp();
-      await store.heartbeat('i-1', T0);
-      await store.heartbeat('i-2', T0 + 2000);
-      expect(await store.liveInstances(T0 + 1000)).toEqual(['i-2']);
-      await store.heartbeat('i-1', T0 + 3000);
-      expect(await store.liveInstances(T0 + 2500)).toEqual(['i-1']);
-      expect(await store.liveInstances(T0 + 2000)).toEqual(['i-1', 'i-2']);
+      if (backend.kind === 'sqlite') {
+        // One process: its own clock.
+        await store.heartbeat('i-1', T0);
+        await store.heartbeat('i-2', T0 + 2000);
+        expect(await store.liveInstances(T0 + 2000, 1000)).toEqual(['i-2']);
+        await store.heartbeat('i-1', T0 + 3000);
+        expect(await store.liveInstances(T0 + 3500, 1000)).toEqual(['i-1']);
+        expect(await store.liveInstances(T0 + 3000, 1000)).toEqual(['i-1', 'i-2']);
+        await store.removeInstance('i-1');
+        expect(await store.liveInstances(T0 + 3000, T0 + 3000)).toEqual(['i-2']);
+        await store.removeInstance('never-there');
+        expect(await store.liveInstances(T0 + 4001, 1000)).toEqual([]);
+        return;
+      }
+      // Replicas: the database server's clock, whatever the callers' clocks say (here, one an hour behind, one at 0).
+      await store.heartbeat('i-1', Date.now() - 3_600_000);
+      await store.heartbeat('i-2', 0);
+      expect(await store.liveInstances(Date.now() + 3_600_000, 5000)).toEqual(['i-1', 'i-2']);
+      expect(await store.liveInstances(0, 5000)).toEqual(['i-1', 'i-2']);
+      await new Promise((r) => setTimeout(r, 300));
+      await store.heartbeat('i-1', 0);
+      expect(await store.liveInstances(Date.now(), 200)).toEqual(['i-1']);
       await store.removeInstance('i-1');
-      expect(await store.liveInstances(0)).toEqual(['i-2']);
-      await store.removeInstance('never-there');
-      expect(await store.liveInstances(T0 + 3001)).toEqual([]);
+      expect(await store.liveInstances(Date.now(), 5000)).toEqual(['i-2']);
     });
 
     it('leases due jobs, oldest first, once at a time, until the lease runs out', async () => {
@@ -699,6 +741,37 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect([...leasedIds, ...rest].sort((x, y) => x - y)).toEqual(ids);
       expect(await other.claimDueJobs('later', T0 + 3, 100, 60_000)).toEqual([]);
     });
+
+    it.skipIf(backend.kind !== 'postgres')(
+      'leaves a live replica its jobs, and the other jobs of their calls, whatever the clocks say',
+      async () => {
+        await setUp();
+        const job = (requestId: string) => ({
+          kind: 'announce' as const,
+          requestId,
+          channelId: 'C1',
+          payload: {},
+        });
+        const first = await store.enqueueJob(job('r1'), T0);
+        await store.heartbeat('i-a', T0);
+        expect((await store.claimDueJobs('i-a', T0, 10, 60_000)).map((j) => j.id)).toEqual([first]);
+        // Another message of the same call, and one of another call.
+        const second = await store.enqueueJob(job('r1'), T0 + 1);
+        const unrelated = await store.enqueueJob(job('r2'), T0 + 1);
+        // i-b, its clock far ahead: i-a's lease looks long over, but i-a is registered. Only r2's job is free.
+        expect((await other.claimDueJobs('i-b', T0 + 3_600_000, 10, 60_000)).map((j) => j.id)).toEqual([
+          unrelated,
+        ]);
+        // i-a itself may take the next message of its call.
+        expect((await store.claimDueJobs('i-a', T0 + 2, 10, 60_000)).map((j) => j.id)).toEqual([second]);
+        // i-a gone (stopped, or freed by recovery): its jobs are anyone's once their leases have run out.
+        await store.removeInstance('i-a');
+        expect((await other.claimDueJobs('i-b', T0 + 3_600_000, 10, 60_000)).map((j) => j.id)).toEqual([
+          first,
+          second,
+        ]);
+      },
+    );
   });
 }
 
