@@ -1,13 +1,13 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackAppOptions } from '../src/app.js';
-import { BATCH_MODAL, BATCH_STOP_ACTION } from '../src/slack/blocks/batch.js';
+import { BATCH_STOP_ACTION } from '../src/slack/blocks/batch.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import { confirmBatch } from './support/batches.js';
 import { startFakeIqra } from './support/fake-iqra.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
 import { freshPostgresSchema, TEST_DATABASE_URL } from './support/postgres.js';
-import { openedViews, type SentView, viewSubmission } from './support/slack-payloads.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 // Races between replicas (each with its own connection pool) on one PostgreSQL database, driven through their HTTP
@@ -74,28 +74,30 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
   }
 }
 
-/** `/call batch` on `app`, the list pasted, the preview confirmed there: the batch's id. */
-async function confirmBatch(app: TestApp, numbers: string[]): Promise<string> {
-  const opened = openedViews(app).length;
-  expect((await app.command('batch', { channel: 'C0SALES01' })).status).toBe(200);
-  const form = await app.slack.waitFor(() => openedViews(app)[opened]?.view, 'the batch form');
-  expect(form.callback_id).toBe(BATCH_MODAL);
-  const updates = () => app.slack.callsOf('views.update').map((c) => c.args.view as SentView);
-  const before = updates().length;
-  await app.interact(
-    viewSubmission(app, form, {
-      input: { batch_paste: numbers.join('\n'), batch_pace: '60' },
-      viewId: 'V0BATCHFORM',
-    }),
-  );
-  const preview = await app.slack.waitFor(
-    () => (updates().length > before ? updates().at(-1) : undefined),
-    'the preview',
-  );
-  await app.interact(viewSubmission(app, preview));
-  const batchId = preview.private_metadata ?? '';
+/** `/call batch` on `app`, the list pasted, the preview confirmed there, the batch running: the batch's id. */
+async function runningBatch(app: TestApp, numbers: string[]): Promise<string> {
+  const batchId = await confirmBatch(app, { batch_paste: numbers.join('\n'), batch_pace: '60' });
   await until(async () => (await app.store.getBatch(batchId))?.state === 'running', 'the batch running');
   return batchId;
+}
+
+/** The first `users.info` (a rep's time zone) held until `answer()`: the request that needs it waits there. */
+function firstZoneLookupHeld() {
+  let first = true;
+  let answer: () => void = () => {};
+  return {
+    hold: (slack: FakeSlack) =>
+      slack.handle('users.info', async () => {
+        if (first) {
+          first = false;
+          await new Promise<void>((resolve) => {
+            answer = resolve;
+          });
+        }
+        return undefined;
+      }),
+    answer: () => answer(),
+  };
 }
 
 const title = TEST_DATABASE_URL
@@ -117,7 +119,7 @@ describe.skipIf(!TEST_DATABASE_URL)(title, () => {
           return { body: { ok: true, users: ['U0MARIA1'] } };
         }),
     )) as [TestApp, TestApp];
-    const batchId = await confirmBatch(b, ['+14155551001', '+14155551002']);
+    const batchId = await runningBatch(b, ['+14155551001', '+14155551002']);
     await b.running.delivery.flush();
     const parentTs = (await b.store.getBatch(batchId))?.parentTs ?? '';
 
@@ -209,23 +211,11 @@ describe.skipIf(!TEST_DATABASE_URL)(title, () => {
     // Replica A records the command, then stalls (Slack slow to give the rep's time zone) and its heartbeats stop.
     // Replica B takes the request over and places it. When A wakes up, it must not count the same call a second
     // time: with a limit of 2 an hour, the rep's next call is still allowed.
-    let firstZone = true;
-    let slowZone: Promise<void> = Promise.resolve();
-    let answerZone: () => void = () => {};
+    const zone = firstZoneLookupHeld();
     const [a, b] = (await replicas(
       { INSTANCE_TIMEOUT_SECONDS: '3', CALL_LIMIT_PER_USER_PER_HOUR: '2' },
       [{ appOptions: { heartbeatMs: 3_600_000 } }, { appOptions: { heartbeatMs: 100 } }],
-      (slack) =>
-        slack.handle('users.info', async () => {
-          if (firstZone) {
-            firstZone = false;
-            slowZone = new Promise((resolve) => {
-              answerZone = resolve;
-            });
-            await slowZone;
-          }
-          return undefined;
-        }),
+      zone.hold,
     )) as [TestApp, TestApp];
     expect((await a.command('+14155552671')).status).toBe(200);
     const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
@@ -234,7 +224,7 @@ describe.skipIf(!TEST_DATABASE_URL)(title, () => {
     expect(b.iqra.requests).toHaveLength(1);
 
     // A goes on with what it had in hand: it finds the call taken.
-    answerZone();
+    zone.answer();
     await until(
       () => a.logs.some((l) => l.msg === 'call request already taken by another worker'),
       'replica A finding the call taken',
@@ -281,23 +271,11 @@ describe.skipIf(!TEST_DATABASE_URL)(title, () => {
     // Replica A records the command; when it moves the request to "sending", the database makes it wait for a lock
     // longer than A's lock_timeout, and the statement fails. A is alive (so no other replica takes the request over):
     // A itself must take it up again, not leave it "received" for as long as it runs.
-    let slowZone: Promise<void> = Promise.resolve();
-    let answerZone: () => void = () => {};
-    let firstZone = true;
+    const zone = firstZoneLookupHeld();
     const [a] = (await replicas(
       { INSTANCE_TIMEOUT_SECONDS: '3' },
       [{ pgOptions: '-c lock_timeout=300' }, {}],
-      (slack) =>
-        slack.handle('users.info', async () => {
-          if (firstZone) {
-            firstZone = false;
-            slowZone = new Promise((resolve) => {
-              answerZone = resolve;
-            });
-            await slowZone;
-          }
-          return undefined;
-        }),
+      zone.hold,
     )) as [TestApp, TestApp];
     expect((await a.command('+14155552671')).status).toBe(200);
     const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
@@ -310,7 +288,7 @@ describe.skipIf(!TEST_DATABASE_URL)(title, () => {
     try {
       await holder.query('begin');
       await holder.query('select id from call_requests where id = $1 for update', [id]);
-      answerZone();
+      zone.answer();
       await until(() => a.logs.some((l) => l.msg === 'processing a call request failed'), 'the failure');
       await holder.query('commit');
     } finally {
