@@ -581,8 +581,7 @@ function formatCheck(config: Config, business: IqraBusiness): DoctorCheck {
 
 async function storeChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  // describeStore hides a DATABASE_URL's password; redactUrl hides its secret parameters (sslpassword=…) too.
-  const where = redactUrl(describeStore(deps.config.store));
+  const where = describeStore(deps.config.store);
   const kind = deps.config.store.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const fixReach =
     deps.config.store.kind === 'sqlite'

@@ -7,7 +7,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import { type Logger, silentLogger } from '../log.js';
+import { type Logger, redactUrl, silentLogger } from '../log.js';
 import { KyselyStore, type Database as Tables } from './kysely-store.js';
 import { type Store, StoreError } from './store.js';
 
@@ -34,7 +34,8 @@ const BUSY_TIMEOUT_MS = 5000;
 /** A description of the database that is safe to log: the file path, or the URL with its password as `***`. */
 export function describeStore(options: StoreOptions): string {
   if (options.kind === 'sqlite') return options.path;
-  return redactUrl(options.url);
+  // The log's redaction: the password, and query parameters named like one (`password`, `sslpassword`), as `***`.
+  return parseUrl(options.url) ? redactUrl(options.url) : 'postgres (unparseable URL)';
 }
 
 export async function openStore(options: StoreOptions, logger: Logger = silentLogger): Promise<Store> {
@@ -253,14 +254,6 @@ function describePostgres(parsed: URL): string {
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || '(default database)';
   const user = parsed.username ? ` as ${decodeURIComponent(parsed.username)}` : '';
   return `${host}:${port}/${database}${user}`;
-}
-
-function redactUrl(url: string): string {
-  const parsed = parseUrl(url);
-  if (!parsed) return 'postgres (unparseable URL)';
-  if (parsed.password) parsed.password = '***';
-  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
-  return parsed.toString().replace('%2A%2A%2A', '***');
 }
 
 function passwordOf(url: string): string | undefined {
