@@ -27,6 +27,8 @@ export interface BenchOptions {
   out: string;
   quick: boolean;
   full: boolean;
+  /** Measures the floor (bench/floor-app.ts) in the app's place: the least work that keeps the product's promises. */
+  floor: boolean;
 }
 
 const HELP = `npm run bench [-- options]
@@ -46,6 +48,9 @@ const HELP = `npm run bench [-- options]
   --cpu-prof           run the app with node --cpu-prof (profiles in bench/results/profiles/)
   --out <name>         results file name under bench/results/ (default latest; quick with --quick)
   --app-root <dir>     measure the app of another checkout (e.g. a branch with a fix), built there
+  --floor              measure bench/floor-app.ts in the app's place: only the work no app can skip (the number
+                       checked, the request recorded before the ack, sent to Iqra, its answer recorded, the
+                       confirmation and its reply posted); no burst unless asked; writes bench/results/floor.*
 `;
 
 function numberList(text: string): number[] {
@@ -83,6 +88,7 @@ export function readOptions(argv: string[]): BenchOptions {
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string' },
       'app-root': { type: 'string' },
+      floor: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -92,6 +98,7 @@ export function readOptions(argv: string[]): BenchOptions {
     process.exit(0);
   }
   if (values.quick && values.full) throw new Error('--quick and --full exclude each other');
+  if (values.floor && values['app-root']) throw new Error('--floor and --app-root exclude each other');
   const base = values.quick
     ? { durationS: 2, rounds: 1, warmUpS: 0.5, graceS: 1, burst: 5 }
     : values.full
@@ -104,14 +111,16 @@ export function readOptions(argv: string[]): BenchOptions {
     concurrency: Math.round(positive('concurrency', values.concurrency, 32, true)),
     warmUpS: positive('warmup', values.warmup, base.warmUpS, true),
     graceS: positive('grace', values.grace, base.graceS, true),
-    burst: Math.round(positive('burst', values.burst, base.burst, true)),
+    // The floor has no outbox: a post Slack refuses is not tried again, so the burst (429s on purpose) says nothing.
+    burst: Math.round(positive('burst', values.burst, values.floor ? 0 : base.burst, true)),
     iqraDelayMs: positive('iqra-delay', values['iqra-delay'], 50, true),
     connections: Math.round(positive('connections', values.connections, 256)),
     ackTimeoutMs: positive('ack-timeout', values['ack-timeout'], 5000),
     cpuProf: values['cpu-prof'] ?? false,
     appRoot: values['app-root'],
-    out: values.out ?? (values.quick ? 'quick' : 'latest'),
+    out: values.out ?? (values.floor ? 'floor' : values.quick ? 'quick' : 'latest'),
     quick: values.quick ?? false,
     full: values.full ?? false,
+    floor: values.floor ?? false,
   };
 }

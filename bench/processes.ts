@@ -21,15 +21,15 @@ export function buildApp(appRoot = root): number {
  * The bare app, compiled the same way (TypeScript to plain JavaScript, no loader at run time), so that both cold
  * starts are plain `node file.js`. Written under node_modules/.cache so that `@slack/bolt` resolves from it.
  */
-export function buildBareApp(): string {
-  const source = readFileSync(join(root, 'bench', 'bare-app.ts'), 'utf8');
+export function buildBareApp(name: 'bare-app' | 'floor-app' = 'bare-app'): string {
+  const source = readFileSync(join(root, 'bench', `${name}.ts`), 'utf8');
   const { outputText } = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    fileName: 'bare-app.ts',
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    fileName: `${name}.ts`,
   });
   const dir = join(root, 'node_modules', '.cache', 'iqra-calls-bench');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'bare-app.mjs');
+  const file = join(dir, `${name}.mjs`);
   writeFileSync(file, outputText);
   return file;
 }

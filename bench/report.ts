@@ -364,6 +364,11 @@ export function renderMarkdown(r: BenchReport): string {
       `${o.rounds} alternating round${o.rounds === 1 ? '' : 's'}, Iqra stand-in delay ${o.iqraDelayMs} ms, ` +
       `whole run ${(r.totalMs / 1000).toFixed(0)} s, 1-minute load average ${m.loadAtStart.toFixed(2)} before and ${(m.loadAtEnd ?? Number.NaN).toFixed(2)} after.`,
   );
+  if (o.floor)
+    lines.push(
+      '',
+      '**"app" below is the floor** (`npm run bench -- --floor`, `bench/floor-app.ts`), not the app: only the work no app keeping this product\'s promises can skip.',
+    );
   lines.push('');
   lines.push(
     '| Load | | Ack p50 | p95 | p99 | max (ms) | Taken/s | Busy³ | No ack or error | Command→Iqra p50 / p99 | Command→confirmation p50 / p99 | Peak RSS |',

@@ -31,11 +31,13 @@ async function main(): Promise<number> {
   const resultsDir = join(root, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
 
-  log(`building the app (npm run build) and the bare Bolt app`);
+  log(
+    `building ${options.floor ? 'the floor (bench/floor-app.ts)' : 'the app (npm run build)'} and the bare Bolt app`,
+  );
   const appRoot = options.appRoot ?? root;
-  const buildMs = buildApp(appRoot);
+  const buildMs = options.floor ? 0 : buildApp(appRoot);
   const bareEntry = buildBareApp();
-  const appEntry = join(appRoot, 'dist', 'index.js');
+  const appEntry = options.floor ? buildBareApp('floor-app') : join(appRoot, 'dist', 'index.js');
 
   const standIns = await StandIns.start({
     iqraDelayMs: options.iqraDelayMs,
