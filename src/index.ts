@@ -33,6 +33,13 @@ async function main(): Promise<void> {
   if (process.argv.slice(2).includes('--check')) process.exit(await checkFromCommandLine(config));
 
   const logger = createLogger({ level: config.logLevel });
+  // A promise rejected with nothing to handle it ends the process under Node's default. The app's own work handles
+  // its errors; what can leave one unhandled is a library (the Socket Mode client does, for each reconnection Slack
+  // refuses during an outage), and ending the app for it would stop every call in progress for nothing: logged
+  // (scrubbed, as every line), and the app goes on. Exceptions thrown synchronously still end it.
+  process.on('unhandledRejection', (reason) => {
+    logger.error('a promise was rejected and nothing handled it; the app goes on', { error: reason });
+  });
   const iqra = iqraClientFor(config, { logger: logger.child({ component: 'iqra' }) });
   // A stop asked for while starting (an orchestrator's SIGTERM) waits for the start to finish, then stops cleanly:
   // killed by the signal instead, a call that recovery was resuming could be caught being sent.

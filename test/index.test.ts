@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type AppProcess, processesPerTest } from './support/app-process.js';
 import { startFakeIqra } from './support/fake-iqra.js';
@@ -91,6 +92,39 @@ describe('the app as started by a user', () => {
     p.signal('SIGTERM');
     expect(await p.exited).toBe(0);
     expect(p.stdout.join('')).toContain('"msg":"stopped"');
+  });
+
+  it('logs a promise rejection nothing handled (a library may leave one) and goes on, without the secret it carries', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra({ mode: 'server' });
+    closeAfter(slack, iqra);
+    // Loaded before the app: on SIGUSR2, a rejection nobody handles, as the Socket Mode client leaves one per
+    // refused reconnection.
+    const dir = mkdtempSync(join(tmpdir(), 'iqra-calls-reject-'));
+    const preload = join(dir, 'reject-on-signal.mjs');
+    writeFileSync(
+      preload,
+      `process.on('SIGUSR2', () => { Promise.reject(new Error('socket refused for ${BOT_TOKEN}')); });\n`,
+    );
+    const p = start({
+      ...testEnv(slack, iqra),
+      DATABASE_PATH: sqlite(),
+      NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
+    });
+    const port = await p.ready();
+    p.signal('SIGUSR2');
+    const line = await p.waitForLog(
+      (l) => /nothing handled it/.test(String(l.msg)),
+      'the unhandled rejection',
+    );
+    expect(JSON.stringify(line)).toContain('socket refused for');
+    // Still serving, and able to stop cleanly.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(p.running).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect(p.stdout.join('') + p.stderr.join('')).not.toContain(BOT_TOKEN);
+    p.signal('SIGTERM');
+    expect(await p.exited).toBe(0);
   });
 
   it('names Iqra in its ready line without the password or a token the URL carries', async () => {
