@@ -56,6 +56,17 @@ export const TRACKING_LIMIT_MESSAGE = (hours: number) =>
 export const NOT_FOUND_MESSAGE =
   "Iqra no longer knows this call's queue entry, so its status is unknown. Iqra's dashboard may still have it.";
 
+/**
+ * A conversation read that fails for a passing reason (Iqra unreachable or failing, or asking to slow down) when a
+ * poll sees a call ended is tried again at the next polls, this many times in all, a little later each time, before
+ * the outcome goes without it: the transcript and the real duration are what a rep waits for, and they are lost for
+ * good once the outcome is posted.
+ */
+const CONVERSATION_TRIES = 4;
+/** The wait before the next try of a conversation read: this, times the tries so far. */
+const CONVERSATION_RETRY_MS = 20_000;
+const PASSING_READ_FAILURES = new Set(['unavailable', 'rate_limited']);
+
 /** Where tracking starts for a call Iqra just queued: when to look first, and what to show meanwhile. */
 export function initialTracking(now: number, scheduledAt: number | undefined): CallChanges {
   const progress: Progress = scheduledAt !== undefined && scheduledAt > now ? 'scheduled' : 'queued';
@@ -88,6 +99,8 @@ export class CallTracker {
   private tokens: number;
   private refilledAt: number;
   private pausedUntil = 0;
+  /** Conversation reads that failed for a passing reason, per call (kept in memory: a restart only allows more). */
+  private readonly conversationFailures = new Map<string, number>();
 
   private readonly turns: Turns;
 
@@ -299,9 +312,40 @@ export class CallTracker {
         // What was said: not the system prompt, nor the agent's turns that only ran a tool (they carry no text).
         if (this.deps.transcripts === 'full')
           turns = conversation.messages.filter((m) => m.role !== 0 && m.content.trim() !== '');
+        this.conversationFailures.delete(call.id);
       } catch (err) {
-        this.deps.logger.warn('could not read the conversation from Iqra', {
+        const failure = err as ReadFailure;
+        const tries = (this.conversationFailures.get(call.id) ?? 0) + 1;
+        // Seen by a poll, the end is not recorded yet: the call stays followed, and the next poll, which sees it ended
+        // again, reads the conversation again. A pushed end is recorded at once (no poll may ever show it).
+        if (
+          source === 'poll' &&
+          PASSING_READ_FAILURES.has(failure.kind ?? '') &&
+          tries < CONVERSATION_TRIES
+        ) {
+          this.conversationFailures.set(call.id, tries);
+          if (failure.kind === 'rate_limited') this.pausedUntil = at + (failure.retryAfterMs ?? 30_000);
+          this.deps.logger.warn(
+            'could not read the conversation from Iqra; will try again before the outcome',
+            {
+              requestId: call.id,
+              kind: failure.kind,
+              tries,
+              error: err,
+            },
+          );
+          await store.updateCall(
+            call.id,
+            { trackAt: Math.max(at + CONVERSATION_RETRY_MS * tries, this.pausedUntil) },
+            at,
+          );
+          return false;
+        }
+        this.conversationFailures.delete(call.id);
+        this.deps.logger.warn('could not read the conversation from Iqra; the outcome goes without it', {
           requestId: call.id,
+          kind: failure.kind,
+          tries,
           error: err,
         });
       }

@@ -230,3 +230,68 @@ describe('the conversation in the outcome reply', () => {
     expect(silent).not.toContain('*Agent:*');
   });
 });
+
+describe('when the conversation cannot be read as a call ends', () => {
+  it('tries the read again at the next polls, and posts the outcome with the conversation once Iqra answers', async () => {
+    const { a } = await start({ CALL_TRANSCRIPTS: 'full' });
+    a.iqra.lifecycle([
+      { status: 0 },
+      { status: 4, sessionStatus: 6, sessionEndType: 5, sessionId: 'sess0000000000000000f5f5' },
+    ]);
+    // Iqra fails the first reads of the conversation (a 503, then its own EXCEPTION), then answers.
+    a.iqra.conversation('sess0000000000000000f5f5', { http: 503 });
+    await a.command('+14155552671');
+    const reads = () => a.iqra.trackingRequests.filter((r) => r.kind === 'conversation').length;
+    await a.slack.waitFor(() => reads() >= 1, 'the first conversation read', 10_000);
+    a.iqra.conversation('sess0000000000000000f5f5', { code: 'EXCEPTION' });
+    await a.slack.waitFor(() => reads() >= 2, 'the second conversation read', 10_000);
+    // Not ended yet in Slack: the outcome waits for the conversation.
+    expect(threadReplies(a).filter((c) => String(c.args.text).includes('The call ended'))).toHaveLength(0);
+    a.iqra.conversation('sess0000000000000000f5f5', {
+      startTime: '2026-11-27T17:00:10.000Z',
+      endTime: '2026-11-27T17:02:00.000Z',
+      messages: [
+        { role: 2, content: 'Hello Ada, this is Sam from Acme.' },
+        { role: 1, content: 'Call me next week.' },
+      ],
+    });
+    const outcome = await a.slack.waitFor(
+      () => threadReplies(a).find((c) => String(c.args.text).includes('The call ended')),
+      'the outcome reply',
+      10_000,
+    );
+    expect(String(outcome.args.text)).toContain('after 1m 50s');
+    expect(JSON.stringify(outcome.args.blocks)).toContain('*Customer:* Call me next week.');
+    expect(reads()).toBe(3);
+    expect(threadReplies(a).filter((c) => String(c.args.text).includes('The call ended'))).toHaveLength(1);
+  });
+
+  it('posts the outcome without it once the tries are used up, and without trying when Iqra says it has none', async () => {
+    const { a } = await start({ CALL_TRANSCRIPTS: 'full' });
+    a.iqra.lifecycle([
+      { status: 0 },
+      { status: 4, sessionStatus: 6, sessionEndType: 5, sessionId: 'sess0000000000000000f6f6' },
+    ]);
+    a.iqra.lifecycle([
+      { status: 0 },
+      { status: 4, sessionStatus: 6, sessionEndType: 5, sessionId: 'sess0000000000000000f7f7' },
+    ]);
+    a.iqra.conversation('sess0000000000000000f6f6', { http: 503 });
+    // f7f7: no conversation set, so Iqra answers NOT_FOUND: nothing to wait for.
+    await a.command('+14155552671');
+    await a.command('+442071838750');
+    const outcomes = await a.slack.waitFor(
+      () => {
+        const found = threadReplies(a).filter((c) => String(c.args.text).includes('The call ended'));
+        return found.length === 2 && found;
+      },
+      'both outcome replies',
+      20_000,
+    );
+    expect(outcomes).toHaveLength(2);
+    const readsOf = (session: string) =>
+      a.iqra.trackingRequests.filter((r) => r.kind === 'conversation' && r.path.includes(session)).length;
+    expect(readsOf('f6f6')).toBe(4);
+    expect(readsOf('f7f7')).toBe(1);
+  });
+});
