@@ -489,7 +489,7 @@ export class IqraClient {
       return this.final(input, { reason: `HTTP_${status}`, status, what, text });
     }
 
-    const iqra = parseIqraBody(text);
+    const iqra = parseIqraBody(text, this.o.apiKey);
     // A 4xx with an Iqra code of its checks: the code says more than the status. (A 4xx comes before Iqra's action
     // runs, so nothing was queued whatever the code.)
     const explained = iqra?.code ? explainIqraCode(iqra.code, iqra.message) : undefined;
@@ -538,7 +538,7 @@ export class IqraClient {
   }
 
   private interpretBody(input: InitiateCallInput, status: number, text: string): AttemptResult {
-    const iqra = parseIqraBody(text);
+    const iqra = parseIqraBody(text, this.o.apiKey);
     if (iqra?.success === true) {
       const queueIds = queueIdsOf(iqra.data);
       if (queueIds) return { type: 'queued', queueIds, status };
@@ -587,7 +587,7 @@ export class IqraClient {
     input: InitiateCallInput,
     what: { reason: string; status?: number; what: string; text?: string; cause?: unknown },
   ): AttemptResult {
-    const iqra = what.text !== undefined ? parseIqraBody(what.text) : undefined;
+    const iqra = what.text !== undefined ? parseIqraBody(what.text, this.o.apiKey) : undefined;
     return {
       type: 'final',
       error: (attempts) => {
@@ -688,8 +688,12 @@ interface IqraBody {
   message?: string;
 }
 
-/** Reads Iqra's answer in either casing (`Success`/`success`, `Data`/`data`, ...). `undefined` when not JSON. */
-function parseIqraBody(text: string): IqraBody | undefined {
+/**
+ * Reads Iqra's answer in either casing (`Success`/`success`, `Data`/`data`, ...). `undefined` when not JSON.
+ * `secret` (the API key) is replaced in Iqra's code and message here, before any of it is quoted or shortened: a key
+ * cut in two by a shortened quote could no longer be found and hidden afterwards.
+ */
+function parseIqraBody(text: string, secret: string): IqraBody | undefined {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -711,10 +715,11 @@ function parseIqraBody(text: string): IqraBody | undefined {
   if (typeof success === 'boolean') out.success = success;
   const data = pick('data');
   if (data !== undefined) out.data = data;
+  const hide = (t: string) => (secret ? t.split(secret).join('[redacted]') : t);
   const code = pick('code');
-  if (typeof code === 'string' && code.trim()) out.code = code.trim();
+  if (typeof code === 'string' && code.trim()) out.code = hide(code.trim());
   const message = pick('message');
-  if (typeof message === 'string' && message.trim()) out.message = message.trim();
+  if (typeof message === 'string' && message.trim()) out.message = hide(message.trim());
   return out;
 }
 

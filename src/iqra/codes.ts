@@ -4,7 +4,11 @@
  * Codes come from two sources: the published reference (`InitiateCall:INSUFFICIENT_BALANCE`, ...) and the real
  * server, which nests them (`InitiateCall:QueueCallInitiationRequestAsync:CONFIG_CAMPAIGN_ID_NOT_FOUND`). Matching is
  * on the last colon-separated segment, except that any `VALIDATE_API_KEY` segment makes it an API-key problem
- * whatever follows it (`...:VALIDATE_API_KEY:INVALID_FORMAT`, `...:VALIDATE_API_KEY:KEY_NOT_FOUND`, ...).
+ * whatever follows it (`...:VALIDATE_API_KEY:INVALID_FORMAT`, `...:VALIDATE_API_KEY:KEY_NOT_FOUND`, ...), and that a
+ * last segment not known here, nested under one of Iqra's checking steps (`ValidateAPIUserAndBusinessSessionAsync`,
+ * `ValidateUserAPIAsync`, `CheckModulePermission`, ...), is a refusal of the app's access. Versions of Iqra's server
+ * differ (a wrong key is `...:VALIDATE_API_KEY:API_KEY_INVALID` in one, `...:ValidateUserAPIAsync:INVALID_API_KEY`
+ * in another), so every check of the request's `config` part (`CONFIG_…`, `FORM_DATA_…`) counts as one too.
  *
  * The messages are read by a sales rep; when an admin has to change something they name the setting
  * (IQRA_API_KEY, IQRA_AGENTS, IQRA_NUMBERS, IQRA_CAMPAIGNS, IQRA_BUSINESS_ID, IQRA_REQUEST_FORMAT).
@@ -112,6 +116,50 @@ const EDITING_DISABLED: Explain = () =>
   'The Iqra business (IQRA_BUSINESS_ID) has editing turned off, which also blocks placing calls, so the call was ' +
   'not placed. An admin must turn editing back on in Iqra’s dashboard.';
 
+const CALLING_DISABLED: Explain = (m) =>
+  'Iqra has outbound calling turned off for this business (IQRA_BUSINESS_ID), so the call was not placed.' +
+  (m ? ` Iqra says: “${quote(m)}”.` : '') +
+  ' An admin must have it turned back on with Iqra.';
+
+const MINUTE_CAP: Explain = () =>
+  'Iqra refused the call: this business has used up its monthly call minutes (its minute cap in Iqra). Nothing was ' +
+  'queued. Ask an Iqra admin to raise the cap, or try again next month.';
+
+const BUSINESS_NOT_FOUND: Explain = () =>
+  'Iqra does not know the business this app calls for (IQRA_BUSINESS_ID) under the user of its API key, so the ' +
+  'call was not placed. An admin must check IQRA_BUSINESS_ID and IQRA_API_KEY against Iqra’s dashboard.';
+
+const UNKNOWN_CAMPAIGN: Explain = () =>
+  'Iqra does not know the campaign chosen for this call, so the call was not placed. Pick another campaign, or ask ' +
+  'an admin to check the campaign ids in IQRA_CAMPAIGNS against Iqra’s dashboard.';
+
+const METADATA_VALUE: Explain = (m) =>
+  'Iqra did not accept one of the call’s metadata values (each must be non-empty text), so the call was not placed.' +
+  (m ? ` Iqra says: “${quote(m)}”.` : '') +
+  ' Check the `meta.` values you gave and try again; if you gave none, tell an admin.';
+
+/** A check of Iqra's that this app has no words for, but that Iqra makes before it queues anything. */
+const REFUSED_BY_CHECK =
+  (what: string, who: string): Explain =>
+  (m) =>
+    `Iqra refused ${what}, so the call was not placed (nothing was queued).` +
+    (m ? ` Iqra says: “${quote(m)}”.` : ' Iqra did not say why.') +
+    ` ${who}`;
+
+/** Iqra's checks of the request's `config` part that have no entry above (another server version's). */
+const CONFIG_REFUSED = REFUSED_BY_CHECK(
+  'the details of this call request',
+  'If it keeps happening, show this message to an admin: this Iqra server may expect another request format ' +
+    '(IQRA_REQUEST_FORMAT).',
+);
+
+/** Iqra's checks of the API key, its user and the business. */
+const ACCESS_REFUSED = REFUSED_BY_CHECK(
+  'this app’s access',
+  'An admin must check IQRA_API_KEY and IQRA_BUSINESS_ID (and that the key’s user and the business are enabled ' +
+    'in Iqra).',
+);
+
 const SERVER_ERROR: Explain = (m) =>
   'Iqra may have placed this call: it answered with an internal error' +
   (m ? ` (Iqra says: “${quote(m)}”)` : '') +
@@ -143,6 +191,20 @@ const BY_SEGMENT: Readonly<Record<string, Explain>> = {
   RESTRICTED_API_KEY: RESTRICTED_KEY,
   PERMISSION_DENIED: PERMISSION,
   MAKECALL_FULL: PERMISSION,
+  // Iqra's open-source server, other versions than the notes' (abdofallah/IqraAI: UserAPIValidationHelper,
+  // APIv1BusinessCallController, BusinessMakeCallManager). All are answered before anything is queued.
+  INVALID_API_KEY: API_KEY,
+  BUSINESSES_DISABLED: BUSINESS_DISABLED,
+  USER_BUSINESS_DISABLED: BUSINESS_DISABLED,
+  BUSINESS_CALLING_DISABLED: CALLING_DISABLED,
+  BUSINESS_MONTHLY_MINUTE_CAP_EXCEEDED: MINUTE_CAP,
+  BUSINESS_NOT_FOUND: BUSINESS_NOT_FOUND,
+  CAMPAIGN_NOT_FOUND: UNKNOWN_CAMPAIGN,
+  CONFIG_METADATA_VALUE_INVALID: METADATA_VALUE,
+  FORM_DATA_CONFIG_EMPTY: CONFIG_PART_MISSING,
+  CALL_CONFIG_MISSING: CONFIG_PART_MISSING,
+  TO_NUMBER_PARSE_FAILED: INVALID_NUMBER,
+  TO_NUMBER_GET_REGION_FAILED: INVALID_NUMBER,
 };
 
 /** Codes that are spelled slightly differently across Iqra versions, matched by pattern after the table. */
@@ -150,8 +212,18 @@ const BY_PATTERN: ReadonlyArray<readonly [RegExp, Explain]> = [
   [/^CONFIG_SCHEDULE_.*(PARSE_ERROR|INVALID)$/, SCHEDULE],
   [/^CONFIG_DYNAMIC_VARIABLES?_.*REQUIRED/, VARIABLES_REQUIRED],
   [/^CONFIG_DYNAMIC_VARIABLES?_.*INVALID$/, VARIABLE_VALUE],
-  [/^(?:API_KEY_|VALIDATE_API_KEY)/, API_KEY],
+  [/^(?:API_KEY_|VALIDATE_API_KEY)|^INVALID_API_KEY$|_API_KEY_INVALID$/, API_KEY],
+  // Every other check of the request's `config` part (CONFIG_SCHEDULE_TYPE_NOT_FOUND, CONFIG_DESERIALIZATION_ERROR,
+  // CALL_CONFIG_INVALID, ...) comes before anything is queued.
+  [/^(?:CONFIG|FORM_DATA|CALL_CONFIG)_/, CONFIG_REFUSED],
 ];
+
+/**
+ * Steps of Iqra's server that only check the key, its user, the business and its permissions, before anything is
+ * queued (`InitiateCall:ValidateAPIUserAndBusinessSessionAsync:...`, `...:ValidateUserAPIAsync:...`,
+ * `...:CheckModulePermission:...`): a code nested under one of them, whatever its last segment, queued nothing.
+ */
+const CHECK_STEP = /^(?:VALIDATE(?:USERAPI|APIUSER)|CHECKMODULEPERMISSION$)/;
 
 /**
  * Explains an Iqra error code for the rep. Unknown codes show Iqra's own message. The API key is never part of
@@ -174,6 +246,9 @@ export function explainIqraCode(code: string, iqraMessage?: string): IqraCodeExp
   if (last === 'EXCEPTION') return { reason: last, userMessage: SERVER_ERROR(message), mayHaveQueued: true };
   const explain = BY_SEGMENT[last] ?? BY_PATTERN.find(([pattern]) => pattern.test(last))?.[1];
   if (explain) return { reason: last, userMessage: explain(message), mayHaveQueued: false };
+  if (upper.slice(0, -1).some((s) => CHECK_STEP.test(s))) {
+    return { reason: last, userMessage: ACCESS_REFUSED(message), mayHaveQueued: false };
+  }
   return { reason: last, userMessage: unknownCode(code.trim(), message), mayHaveQueued: true };
 }
 

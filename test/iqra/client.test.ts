@@ -625,3 +625,80 @@ describe('secrets and logs', () => {
     ]);
   });
 });
+
+describe('codes of the open-source server’s own checks', () => {
+  // Read from abdofallah/IqraAI: APIv1BusinessCallController.InitiateCall, UserAPIValidationHelper and
+  // BusinessMakeCallManager.QueueCallInitiationRequestAsync answer these before anything is queued.
+  const Q = 'InitiateCall:QueueCallInitiationRequestAsync:';
+  const PRE_QUEUE: ReadonlyArray<readonly [code: string, message: string, mustSay: RegExp]> = [
+    [
+      'InitiateCall:ValidateAPIUserAndBusinessSessionAsync:ValidateUserAPIAsync:INVALID_API_KEY',
+      'Validation failed for the api key.',
+      /did not accept the API key.*IQRA_API_KEY/s,
+    ],
+    [
+      'InitiateCall:ValidateAPIUserAndBusinessSessionAsync:BUSINESSES_DISABLED',
+      'Bussinesses are disabled for the user: unpaid',
+      /disabled/,
+    ],
+    [
+      'InitiateCall:BUSINESS_CALLING_DISABLED',
+      'Outbound calling is disabled for this business: compliance review',
+      /calling is disabled.*compliance review/s,
+    ],
+    [
+      `${Q}CONFIG_METADATA_VALUE_INVALID`,
+      'Metadata value not found or invalid in config data for Source.',
+      /metadata/i,
+    ],
+    [
+      `${Q}CONFIG_SCHEDULE_TYPE_NOT_FOUND`,
+      'Schedule type not found in config data.',
+      /Schedule type not found/,
+    ],
+    [`${Q}CONFIG_DESERIALIZATION_ERROR`, 'Invalid config data format.', /Invalid config data format/],
+    [`${Q}CAMPAIGN_NOT_FOUND`, 'Campaign not found in business.', /campaign.*IQRA_CAMPAIGNS/s],
+  ];
+
+  it.each(PRE_QUEUE)(
+    '%s is failed (nothing was queued), explained, and not retried',
+    async (code, message, mustSay) => {
+      const iqra = await fake({ mode: 'server' });
+      const { client: c, sleeps } = client(iqra, { format: 'config' });
+      iqra.script({ code, message });
+      const error = await rejection(c.initiateCall(input()));
+      expect(error).toMatchObject({
+        outcome: 'failed',
+        code,
+        httpStatus: 200,
+        attempts: 1,
+        retryable: false,
+      });
+      expect(error.userMessage).not.toMatch(/may have placed/);
+      expect(error.userMessage).toMatch(mustSay);
+      expect(iqra.requests).toHaveLength(1);
+      expect(sleeps).toEqual([]);
+    },
+  );
+});
+
+describe('the key in a long message from Iqra', () => {
+  it.each([
+    ['a 200 with an unknown code', { code: 'InitiateCall:SomethingNew:ODD' }],
+    ['a 400 without a code', { status: 400 }],
+  ] as const)(
+    '%s: no part of the key reaches the rep, even where the message is shortened',
+    async (_name, shape) => {
+      const iqra = await fake({ mode: 'server' });
+      const { client: c } = client(iqra, { format: 'config' });
+      // The key straddles the point where the quoted message is cut (about 300 characters).
+      const message = `${'x'.repeat(290)} ${KEY} was refused`;
+      if ('code' in shape) iqra.script({ code: shape.code, message });
+      else iqra.script({ status: shape.status, body: { success: false, message, data: null } });
+      const error = await rejection(c.initiateCall(input()));
+      for (const text of [error.message, error.userMessage, error.iqraMessage ?? '', JSON.stringify(error)]) {
+        expect(text).not.toContain(KEY.slice(0, 6));
+      }
+    },
+  );
+});

@@ -168,3 +168,53 @@ describe('explainIqraCode', () => {
     expect(explained.userMessage).toContain('…');
   });
 });
+
+describe('codes of other versions of Iqra’s server (all answered before anything is queued)', () => {
+  it.each([
+    [
+      'InitiateCall:ValidateAPIUserAndBusinessSessionAsync:ValidateUserAPIAsync:INVALID_API_KEY',
+      'INVALID_API_KEY',
+      /did not accept the API key/,
+    ],
+    [
+      'InitiateCall:ValidateAPIUserAndBusinessSessionAsync:ValidateUserAPIAsync:USER_DISABLED',
+      'USER_DISABLED',
+      /user.*is disabled/s,
+    ],
+    [
+      'InitiateCall:ValidateAPIUserAndBusinessSessionAsync:GetUserBusinessById:NOT_OWNED',
+      'NOT_OWNED',
+      /refused this app’s access.*IQRA_API_KEY and IQRA_BUSINESS_ID/s,
+    ],
+    ['InitiateCall:BUSINESS_CALLING_DISABLED', 'BUSINESS_CALLING_DISABLED', /outbound calling turned off/],
+    [
+      'InitiateCall:BUSINESS_MONTHLY_MINUTE_CAP_EXCEEDED',
+      'BUSINESS_MONTHLY_MINUTE_CAP_EXCEEDED',
+      /monthly call minutes/,
+    ],
+    [`${Q}CAMPAIGN_NOT_FOUND`, 'CAMPAIGN_NOT_FOUND', /campaign.*IQRA_CAMPAIGNS/s],
+    [`${Q}CONFIG_METADATA_VALUE_INVALID`, 'CONFIG_METADATA_VALUE_INVALID', /metadata values/],
+    [
+      `${Q}CONFIG_SCHEDULE_TYPE_NOT_FOUND`,
+      'CONFIG_SCHEDULE_TYPE_NOT_FOUND',
+      /details of this call request.*IQRA_REQUEST_FORMAT/s,
+    ],
+    [`${Q}FORM_DATA_CONFIG_EMPTY`, 'FORM_DATA_CONFIG_EMPTY', /`config` part/],
+    [
+      'InitiateCall:ForwardCallInitiationRequestAsync:GetBusinessNumberIdForToNumber:TO_NUMBER_GET_REGION_FAILED',
+      'TO_NUMBER_GET_REGION_FAILED',
+      /not a valid phone number/,
+    ],
+  ] as const)('%s: failed, explained', (code, reason, mustSay) => {
+    const explained = explainIqraCode(code, 'Some message from Iqra');
+    expect(explained).toMatchObject({ reason, mayHaveQueued: false });
+    expect(explained.userMessage).toMatch(mustSay);
+    expect(explained.userMessage).not.toMatch(GENERIC);
+  });
+
+  it('a code of a step after the checks stays "may have queued"', () => {
+    const code =
+      'InitiateCall:ForwardCallInitiationRequestAsync:ForwardSingleCallToRegionProxy:OUTBOUND_CALL_QUEUE_ENQUEUE_ERROR';
+    expect(explainIqraCode(code).mayHaveQueued).toBe(true);
+  });
+});
