@@ -44,6 +44,7 @@ export interface CallGuardsDeps {
 }
 
 const HOUR = 3_600_000;
+const MINUTE = 60_000;
 
 function dateToken(at: Date): string {
   return `<!date^${Math.floor(at.getTime() / 1000)}^{date_short_pretty} at {time}|${at.toISOString().slice(0, 16).replace('T', ' ')} UTC>`;
@@ -154,7 +155,9 @@ export class CallGuards {
           : 'CALL_LIMIT_PER_WORKSPACE_PER_HOUR';
         return {
           guard: 'limit',
-          message: `${who} placed ${quota.limit} calls in the last hour, the most allowed (${setting}). The next call is possible ${dateToken(new Date(quota.retryAt))}.`,
+          // Slack shows the time to the minute: the minute after the place frees up, not the one it frees up in (the
+          // rep who tries at the minute shown must not be refused again).
+          message: `${who} placed ${quota.limit} calls in the last hour, the most allowed (${setting}). The next call is possible ${dateToken(new Date(Math.ceil(quota.retryAt / MINUTE) * MINUTE))}.`,
           detail: { scope: quota.key.split(':')[0], limit: quota.limit, retryAt: quota.retryAt },
         };
       }
@@ -169,14 +172,8 @@ export class CallGuards {
     const zones = await deps.zonesOf(call.recipient.e164);
     const check = checkCallingWindow(startAt, zones.zones, deps.window);
     if (check.ok) return undefined;
-    if (call.force) {
-      if (await deps.isAdmin(call.userId)) return undefined;
-      return {
-        guard: 'force',
-        message: `Only admins (${deps.askWhom}) can place a call outside calling hours with \`force\`.`,
-        detail: {},
-      };
-    }
+    const forced = call.force === true;
+    if (forced && (await deps.isAdmin(call.userId))) return undefined;
     const local = check.localTimes.map((t) => `${t.at} in ${t.zone}`).join(', ');
     const uncertain = check.uncertain
       ? ` This number may be in any of ${zones.zones.length} time zones, so I used the strictest reading: the call must be within calling hours in all of them.`
@@ -184,9 +181,16 @@ export class CallGuards {
     const next = check.nextAllowed
       ? ` The next allowed time is ${dateToken(check.nextAllowed)} (${describeInZone(check.nextAllowed, zones.zones[0] ?? 'UTC')}).`
       : ` There is no time in the next two weeks that is within calling hours in all its possible zones; an admin can place it with \`force\`.`;
+    const outside = `${call.when.kind === 'scheduled' ? 'That time' : 'Now'} is outside calling hours (${describeWindow(deps.window)}) for ${call.recipient.display}: it is ${local}.${uncertain}${next}`;
     return {
-      guard: 'hours',
-      message: `${call.when.kind === 'scheduled' ? 'That time' : 'Now'} is outside calling hours (${describeWindow(deps.window)}) for ${call.recipient.display}: it is ${local}.${uncertain}${next}`,
+      // A rep who wrote `force` is told that only admins may, and also what anyone is told: when the call may be
+      // placed, with the same one-click "Schedule for <that time>".
+      ...(forced
+        ? {
+            guard: 'force' as const,
+            message: `Only admins (${deps.askWhom}) can place a call outside calling hours with \`force\`. ${outside}`,
+          }
+        : { guard: 'hours' as const, message: outside }),
       ...(check.nextAllowed ? { nextAllowed: check.nextAllowed } : {}),
       detail: { zones: zones.zones, uncertain: check.uncertain },
     };

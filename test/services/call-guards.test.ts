@@ -255,7 +255,56 @@ describe('calling hours in the recipient’s zone', () => {
   });
 });
 
+describe('force, tried by a rep who is not an admin', () => {
+  it('says when the call may be placed, and offers the same Schedule button as without force', async () => {
+    const a = await start({}, EARLY);
+    await a.command('+14155552671 force CustomerName=Ada');
+    const text = await refusal(a);
+    expect(text).toContain('Only admins (<@U0ADMIN01>) can place a call outside calling hours with `force`.');
+    expect(text).toContain('it is Fri 05:00 in America/Los_Angeles');
+    expect(text).toContain('The next allowed time is <!date^1795795200^');
+    expect(text).toContain('"action_id":"schedule_call"');
+    expect(await settled(a)).toBe(0);
+    // Still recorded as a refused `force`.
+    const actions = (await a.store.auditLog('T0001', 10)).map((e) => `${e.actor}:${e.action}`);
+    expect(actions).toContain('app:refused:force');
+
+    const value = String(text.match(/"value":"(req_[^"]+)"/)?.[1]);
+    await a.interact(
+      a.buttonPress({ actionId: 'schedule_call', value, user: 'U0MARIA1', message: { ts: '1.1' } }),
+    );
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the scheduled call');
+    expect(a.iqra.requests[0]?.fields.ScheduledTime).toBe('2026-11-27T16:00:00.000Z');
+    expect(a.iqra.requests[0]?.fields['DynamicVariables[CustomerName]']).toBe('Ada');
+  });
+});
+
 describe('hourly limits, counted in the store', () => {
+  it('names a time at which the next call is placed, not one a few seconds before the limit frees up', async () => {
+    // The first call is counted at 18:00:30.5 UTC: a place frees up at 19:00:30.5.
+    let offset = 0;
+    const t0 = Date.now();
+    const first = new Date('2026-11-27T18:00:30.500Z');
+    app = await startTestApp({
+      env: { CALL_ADMINS: ADMIN, CALL_LIMIT_PER_USER_PER_HOUR: '1' },
+      now: () => new Date(first.getTime() + (Date.now() - t0) + offset),
+    });
+    const a = app;
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.iqra.requests[0], 'the first call');
+    await a.command('+14155552671');
+    const text = await refusal(a);
+    const unix = Number(text.match(/The next call is possible <!date\^(\d+)\^/)?.[1]);
+    // Slack shows {time} to the minute: the minute shown is the first one at which the call goes through.
+    expect(new Date(unix * 1000).toISOString()).toBe('2026-11-27T19:01:00.000Z');
+    expect(text).toContain('|2026-11-27 19:01 UTC>');
+
+    // At the time shown, the next call is placed.
+    offset = unix * 1000 - (Date.now() - t0) - first.getTime();
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => a.iqra.requests[1], 'the call at the time shown');
+  });
+
   it('refuses the call over the per-user limit with when the next one is possible; others still call', async () => {
     const a = await start({ CALL_LIMIT_PER_USER_PER_HOUR: '2' });
     await a.command('+14155552671');

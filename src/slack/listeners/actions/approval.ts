@@ -42,6 +42,9 @@ export const NOT_AN_APPROVER = (approvers: string) =>
 export const NOT_AN_APPROVER_ON_FORM = 'Only the approvers can approve or reject calls. Ask one of them.';
 export const OWN_REQUEST = 'You asked for this call, so someone else must approve or reject it.';
 export const NOT_FOUND = "I can't find this call request any more.";
+/** Reject was pressed, and Slack would not open the form for its reason: nothing was decided. */
+export const REJECT_FORM_NOT_OPENED = (slackError: string) =>
+  `⚠️ I couldn't open the form to reject this call (Slack said \`${escapeMrkdwn(slackError)}\`), so nothing was decided: it still waits for approval. Press Reject again.`;
 /**
  * The answer to an approver whose own approval is already recorded (a second click on Approve, or Slack delivering
  * the same click again): a reminder of their decision, not a refusal. Nothing more was done.
@@ -216,13 +219,24 @@ export function rejectAction(deps: ApprovalDeps) {
     }
     const number =
       (record.request.recipient as { display?: string } | undefined)?.display ?? record.recipient;
-    await client.views.open({
-      trigger_id: body.trigger_id,
-      view: rejectModal(
+    try {
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: rejectModal(
+          requestId,
+          `<@${record.userId}> asks to call *${number}* with *${escapeMrkdwn(record.agentAlias)}*.`,
+        ),
+      });
+    } catch (err) {
+      // An expired trigger (the click waited too long), Slack down: without a word the approver would see nothing.
+      const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
+      deps.logger.warn('could not open the reject form', {
         requestId,
-        `<@${record.userId}> asks to call *${number}* with *${escapeMrkdwn(record.agentAlias)}*.`,
-      ),
-    });
+        userId: body.user.id,
+        slackError: code,
+      });
+      await tell(deps, respond, client, who(body), { text: REJECT_FORM_NOT_OPENED(code) });
+    }
   };
 }
 

@@ -3,7 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Audience } from '../../../calls/approval.js';
 import type { DncCommand } from '../../../calls/command.js';
 import { CallRequestError } from '../../../calls/errors.js';
-import { normalizeRecipient } from '../../../calls/phone.js';
+import { normalizeRecipient, type Recipient, splitExtension } from '../../../calls/phone.js';
 import type { Logger } from '../../../log.js';
 import { maskPhone } from '../../../log.js';
 import type { Store } from '../../../store/store.js';
@@ -68,6 +68,24 @@ export function refusedNotAdmin(
   });
 }
 
+/**
+ * A number as the do-not-call list keys it: its main number, without the extension written after it
+ * (`+1 415 555 2671 x204`, `tel:+14155552671;ext=204`). The agent dials only the main number, so that is the number
+ * a listed extension must keep from being called (and `normalizeRecipient` refuses an extension, for a call).
+ */
+export function dncRecipient(raw: string, region: CountryCode): Recipient & { extension?: string } {
+  const split = splitExtension(raw);
+  if (!split) return normalizeRecipient(raw, region);
+  return { ...normalizeRecipient(split.main, region), extension: split.extension };
+}
+
+/** What an answer about a number written with an extension adds: that the list holds its main number. */
+function extensionNote(recipient: { extension?: string }): string {
+  return recipient.extension
+    ? ` (it was written with the extension \`${recipient.extension}\`: the list holds the main number, the one calls go to)`
+    : '';
+}
+
 async function isAdmin(deps: AdminDeps, who: Who): Promise<boolean> {
   return deps.audiences.includes(who.client, deps.admins, who.userId);
 }
@@ -85,12 +103,12 @@ export async function dncCommand(
   const admin = await isAdmin(deps, who);
   const log = deps.logger.child({ userId: who.userId, op: parsed.op });
   if (parsed.op === 'check') {
-    const recipient = normalizeRecipient(parsed.number, deps.defaultRegion);
+    const recipient = dncRecipient(parsed.number, deps.defaultRegion);
     const entry = await deps.store.findDnc(who.teamId, recipient.e164);
     return plain(
       entry
-        ? `${dncEntryLine(recipient.display, entry, admin)} — it is on the do-not-call list, so it won't be called.`
-        : `*${recipient.display}* is not on the do-not-call list.`,
+        ? `${dncEntryLine(recipient.display, entry, admin)} — it is on the do-not-call list${extensionNote(recipient)}, so it won't be called.`
+        : `*${recipient.display}* is not on the do-not-call list${extensionNote(recipient)}.`,
     );
   }
   if (!admin) {
@@ -109,7 +127,7 @@ export async function dncCommand(
       await who.client.views.open({ trigger_id: who.triggerId, view: dncImportModal() });
       return undefined;
     case 'add': {
-      const recipient = normalizeRecipient(parsed.number, deps.defaultRegion);
+      const recipient = dncRecipient(parsed.number, deps.defaultRegion);
       const { added } = await deps.store.addDnc(
         who.teamId,
         [{ e164: recipient.e164, ...(parsed.reason ? { reason: parsed.reason } : {}) }],
@@ -129,12 +147,12 @@ export async function dncCommand(
       }
       return plain(
         added.length
-          ? `Added *${recipient.display}* to the do-not-call list. No call to it will be placed.`
-          : `*${recipient.display}* was already on the do-not-call list.`,
+          ? `Added *${recipient.display}* to the do-not-call list${extensionNote(recipient)}. No call to it will be placed.`
+          : `*${recipient.display}* was already on the do-not-call list${extensionNote(recipient)}.`,
       );
     }
     case 'remove': {
-      const recipient = normalizeRecipient(parsed.number, deps.defaultRegion);
+      const recipient = dncRecipient(parsed.number, deps.defaultRegion);
       const removed = await deps.store.removeDnc(who.teamId, recipient.e164);
       if (removed) {
         await deps.store.audit({
@@ -148,8 +166,8 @@ export async function dncCommand(
       }
       return plain(
         removed
-          ? `Removed *${recipient.display}* from the do-not-call list.`
-          : `*${recipient.display}* was not on the do-not-call list.`,
+          ? `Removed *${recipient.display}* from the do-not-call list${extensionNote(recipient)}.`
+          : `*${recipient.display}* was not on the do-not-call list${extensionNote(recipient)}.`,
       );
     }
   }
@@ -172,7 +190,10 @@ export async function auditCommand(count: number, who: Who, deps: AdminDeps): Pr
   return auditMessage(await deps.store.auditLog(who.teamId, count));
 }
 
-/** Reads pasted lines or CSV rows: the first cell that is a valid number is the number; the others, the reason. */
+/**
+ * Reads pasted lines or CSV rows: the first cell that is a valid number is the number (its main number, when an
+ * extension is written after it); the others, the reason.
+ */
 export function readDncLines(
   text: string,
   region: CountryCode,
@@ -187,7 +208,7 @@ export function readDncLines(
     for (const [i, cell] of cells.entries()) {
       if (!/\d{4,}|\d[\d\s().-]{5,}/.test(cell)) continue;
       try {
-        found = { e164: normalizeRecipient(cell, region).e164, at: i };
+        found = { e164: dncRecipient(cell, region).e164, at: i };
         break;
       } catch (err) {
         if (!(err instanceof CallRequestError)) throw err;

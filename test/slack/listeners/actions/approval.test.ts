@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ALREADY_APPROVED_BY_YOU } from '../../../../src/slack/listeners/actions/approval.js';
+import {
+  ALREADY_APPROVED_BY_YOU,
+  REJECT_FORM_NOT_OPENED,
+} from '../../../../src/slack/listeners/actions/approval.js';
 import type { SlackApiCall } from '../../../support/fake-slack.js';
 import { openedViews, viewSubmission } from '../../../support/slack-payloads.js';
 import { startTestApp, type TestApp } from '../../../support/test-app.js';
@@ -283,6 +286,26 @@ describe('a call that needs approval', () => {
       'the answer to the approver who rejected it',
     );
     expect(own.body.text).toBe('It was already rejected by <@U0BOSS001>.');
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('tells the approver when Slack refuses to open the reject form, and nothing is decided', async () => {
+    const { a } = await start();
+    const { requestId } = await pendingCall(a);
+    a.slack.failNext('views.open', 'expired_trigger_id');
+    const res = await press(a, 'reject_call', requestId, 'U0BOSS001');
+    expect(res.status).toBe(200);
+    const answer = await a.slack.waitFor(() => a.slack.responses[0], 'the answer to the approver');
+    expect(answer.body.response_type).toBe('ephemeral');
+    expect(String(answer.body.text)).toBe(REJECT_FORM_NOT_OPENED('expired_trigger_id'));
+    expect((await a.store.getCall(requestId))?.state).toBe('pending_approval');
+
+    // Pressed again, the form opens, and the call can still be rejected.
+    await press(a, 'reject_call', requestId, 'U0BOSS001');
+    // The fake Slack records the refused views.open too: this form is the second one asked for.
+    const form = await a.slack.waitFor(() => openedViews(a)[1]?.view, 'the reject modal');
+    await a.interact(viewSubmission(a, form, { user: 'U0BOSS001' }));
+    await stateOf(a, requestId, 'rejected');
     expect(a.iqra.requests).toHaveLength(0);
   });
 

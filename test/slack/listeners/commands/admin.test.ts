@@ -80,6 +80,42 @@ describe('/call dnc', () => {
     for (const line of shown) expect(line).toMatch(/<!date\^\d+\^[^>]+> · asked not to be called \(\d+\)$/);
     expect(text).toContain('…and 10 more.');
   });
+
+  it('lists the main number of a number written with an extension, and its calls are refused', async () => {
+    app = await startTestApp({ env: ADMINS });
+    const a = app;
+    expect((await answer(a, 'dnc add +14155552671x204')).text).toBe(
+      'Added *+1 415 555 2671* to the do-not-call list (it was written with the extension `204`: the list holds the ' +
+        'main number, the one calls go to). No call to it will be placed.',
+    );
+    expect((await answer(a, 'dnc check tel:+14155552671;ext=204', 'U0OTHER01')).text).toContain(
+      'it is on the do-not-call list',
+    );
+
+    // The same from the import form, as a CRM export writes them: none is rejected as invalid.
+    expect((await a.command('dnc import')).status).toBe(200);
+    const form = await a.slack.waitFor(() => openedViews(a)[0], 'the import form');
+    const imported = await a.interact(
+      viewSubmission(a, form.view, {
+        input: { dnc_lines: '+1 415 555 2672 x204,asked us to stop\n"(415) 555-2673 ext. 9","Ada"' },
+      }),
+    );
+    expect(imported.body).toContain('*Added:* 2');
+    expect(imported.body).toContain('*Rejected as invalid:* 0');
+    expect((await a.store.findDnc('T0001', '+14155552672'))?.reason).toBe('asked us to stop');
+
+    // Calls to those numbers, written without the extension (as they must be), are stopped.
+    for (const number of ['+14155552671', '+14155552672', '(415) 555-2673']) {
+      await a.command(number, { user: 'U0OTHER01' });
+    }
+    await a.slack.waitFor(
+      () =>
+        a.slack.responses.filter((r) => JSON.stringify(r.body).includes('is on the do-not-call list'))
+          .length === 3 && true,
+      'three refusals',
+    );
+    expect(a.iqra.requests).toHaveLength(0);
+  });
 });
 
 describe('/call audit', () => {
