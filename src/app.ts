@@ -341,6 +341,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       ttlMs: config.approval.ttlMs,
       ...(config.approval.channel ? { channel: config.approval.channel } : {}),
       isExempt: (userId) => audiences.includes(app.client, config.approval.exempt, userId),
+      hasOtherApprover: (userId) => audiences.hasOtherThan(app.client, config.approval.approvers, userId),
+      approversNamed: mentionAudience(config.approval.approvers),
     },
   });
 

@@ -77,8 +77,16 @@ export interface CallDeskDeps {
     channel?: string;
     /** Whether the requester is exempt from approval (`unlisted` mode). */
     isExempt: (userId: string) => Promise<boolean>;
+    /** Whether anyone besides the requester may approve (nobody approves their own call); unset: assumed so. */
+    hasOtherApprover?: (userId: string) => Promise<boolean>;
+    /** The approvers as named to a requester (`CALL_APPROVERS`'s mentions). */
+    approversNamed?: string;
   };
 }
+
+/** A call that needs approval when its requester is the only approver: it would wait until it expired. */
+export const ONLY_APPROVER = (approvers: string) =>
+  `This call needs approval, and you are the only one who may approve calls (CALL_APPROVERS${approvers ? `: ${approvers}` : ''}); nobody approves their own call, so it would wait until it expired. I did not place it. Ask an admin to add another approver, or to make you exempt (CALL_APPROVAL_EXEMPT).`;
 
 export type Decision =
   | { kind: 'approve'; by: string; callNow?: boolean }
@@ -263,6 +271,14 @@ export class CallDesk {
       approval &&
       (await needsApproval(approval.mode, request.when, () => approval.isExempt(record.userId)))
     ) {
+      if (approval.hasOtherApprover && !(await approval.hasOtherApprover(record.userId))) {
+        await this.refuse(record, request, zoneSource, {
+          guard: 'approver',
+          message: ONLY_APPROVER(approval.approversNamed ?? ''),
+          detail: { mode: approval.mode },
+        });
+        return;
+      }
       const pending = await store.transition(
         requestId,
         ['received'],

@@ -5,7 +5,8 @@ import { describeInZone } from '../calls/when.js';
 import type { GuardStore } from '../store/store.js';
 
 /** Which guard stopped a call. */
-export type Guard = 'who' | 'channel' | 'dnc' | 'hours' | 'limit' | 'force';
+/** `approver`: the call needs approval and nobody but its requester may give it. */
+export type Guard = 'who' | 'channel' | 'dnc' | 'hours' | 'limit' | 'force' | 'approver';
 
 export interface GuardRefusal {
   guard: Guard;

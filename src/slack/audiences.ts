@@ -23,7 +23,30 @@ export class Audiences {
     return false;
   }
 
-  private async members(client: webApi.WebClient, group: string): Promise<Set<string>> {
+  /**
+   * Whether the audience holds someone besides `userId`. A group that cannot be read counts as holding someone: this
+   * is asked before telling a requester that nobody else may approve their call, which must not be said by mistake.
+   */
+  async hasOtherThan(client: webApi.WebClient, audience: Audience, userId: string): Promise<boolean> {
+    if (audience.users.some((u) => u !== userId)) return true;
+    for (const group of audience.groups) {
+      const members = await this.members(client, group, true);
+      if (members === undefined || [...members].some((u) => u !== userId)) return true;
+    }
+    return false;
+  }
+
+  private async members(client: webApi.WebClient, group: string): Promise<Set<string>>;
+  private async members(
+    client: webApi.WebClient,
+    group: string,
+    unknownOnFailure: true,
+  ): Promise<Set<string> | undefined>;
+  private async members(
+    client: webApi.WebClient,
+    group: string,
+    unknownOnFailure = false,
+  ): Promise<Set<string> | undefined> {
     const cached = this.cache.get(group);
     if (cached && cached.expires > this.now()) return cached.members;
     try {
@@ -34,7 +57,7 @@ export class Audiences {
     } catch (err) {
       // Not cached: a group that cannot be read counts as empty this time (nobody is let in by mistake).
       this.logger.warn('could not read a user group', { group, error: err });
-      return cached?.members ?? new Set();
+      return cached?.members ?? (unknownOnFailure ? undefined : new Set());
     }
   }
 }

@@ -107,6 +107,44 @@ describe('a call that needs approval', () => {
     expect(a.iqra.requests).toHaveLength(0);
   });
 
+  it('tells a requester who is the only approver at once that nobody could approve their call; nothing waits or is sent', async () => {
+    // U0BOSS001 is the only approver: the user group S0LEADS has nobody else in it.
+    const { a } = await start({ CALL_APPROVERS: 'U0BOSS001,S0LEADS' });
+    a.slack.handle('usergroups.users.list', (args) =>
+      args.usergroup === 'S0LEADS'
+        ? { body: { ok: true, users: ['U0BOSS001'] } }
+        : { body: { ok: true, users: [] } },
+    );
+    await a.command('+14155552671 CustomerName=Ada', { user: 'U0BOSS001' });
+    const answer = await a.slack.waitFor(() => a.slack.responses[0], 'the refusal');
+    const said = JSON.stringify(answer.body);
+    expect(said).toContain('you are the only one who may approve calls');
+    expect(said).toContain('I did not place it');
+    const [call] = await a.store.recentCalls('T0001', 'U0BOSS001', 1);
+    expect(call?.state).toBe('refused');
+    expect(posts(a).filter((c) => String(c.args.text).includes('asks to call'))).toHaveLength(0);
+    expect(a.iqra.requests).toHaveLength(0);
+    // Another approver's call, and a rep's, wait for approval as before.
+    await a.command('+14155552672', { user: 'U0MARIA1' });
+    await a.slack.waitFor(
+      () => posts(a).find((c) => String(c.args.text).includes('<@U0MARIA1> asks to call')),
+      "the rep's request waiting",
+    );
+  });
+
+  it('lets a call wait when a user group of approvers cannot be read (there may be another approver in it)', async () => {
+    const { a } = await start({ CALL_APPROVERS: 'U0BOSS001,S0LEADS' });
+    a.slack.handle('usergroups.users.list', () => ({ body: { ok: false, error: 'missing_scope' } }));
+    await a.command('+14155552671', { user: 'U0BOSS001' });
+    await a.slack.waitFor(
+      () => posts(a).find((c) => String(c.args.text).includes('<@U0BOSS001> asks to call')),
+      'the request waiting',
+    );
+    expect(a.slack.responses.map((r) => JSON.stringify(r.body)).join()).not.toContain(
+      'only one who may approve',
+    );
+  });
+
   it('is placed through the same path once approved (by a user group member), and the messages say who approved', async () => {
     const { a } = await start();
     const { requestId } = await pendingCall(a);
