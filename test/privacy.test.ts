@@ -15,16 +15,21 @@ describe('phone numbers stay out of logs and metrics', () => {
   it('a refused command is logged without what the rep typed, which can be the number in a form no scrubbing knows', async () => {
     app = await startTestApp();
     const a = app;
-    for (const typed of ['+14155552671abc', '＋１４１５５５５２６７１', '+1/415/555/2671']) {
+    // Full-width digits are read as digits (and quoted so): one short of a number, it is refused.
+    for (const [typed, shown] of [
+      ['+14155552671abc', '+14155552671abc'],
+      ['＋１４１５５５５２６７', '+1415555267'],
+      ['+1/415/555/2671', '+1/415/555/2671'],
+    ]) {
       const sent = await a.command(`${typed} agent=sales`);
       // The rep who asked still sees what was wrong with what they typed.
-      expect(JSON.stringify(sent.body)).toContain(typed);
+      expect(JSON.stringify(sent.body)).toContain(shown);
     }
     const refused = a.logs.filter((l) => l.msg === 'command refused');
     expect(refused).toHaveLength(3);
     for (const line of refused) {
       expect(line).toMatchObject({ field: 'recipient' });
-      expect(String(line.reason)).toContain('is not a phone number');
+      expect(String(line.reason)).toMatch(/is not a (phone|valid) number/);
       expect(JSON.stringify(line)).not.toMatch(UNMASKED);
     }
   });

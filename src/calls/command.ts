@@ -15,7 +15,7 @@ import * as chrono from 'chrono-node/en';
 import type { CountryCode } from 'libphonenumber-js';
 import { type CallField, CallRequestError } from './errors.js';
 import { withoutFormatCharacters } from './format-characters.js';
-import { extensionError, numberWordCount, splitExtension, vanityError } from './phone.js';
+import { extensionError, numberWordCount, splitExtension, vanityError, withAsciiDigits } from './phone.js';
 
 export interface CallCommand {
   kind: 'call';
@@ -684,6 +684,22 @@ export function formatAssignmentLines(values: Record<string, string>): string {
     .join('\n');
 }
 
+/**
+ * The modal's time field read as the command reads what follows `at`: the field holds "the words you would write after
+ * `at`", and a rep who writes them as the command's examples and refusals do (`at "tomorrow 10am"`, `“friday 3pm”`,
+ * `when=in 2 hours`) means the same time. A leading `at`, `at=` or `when=` and one pair of quotes (straight or curly)
+ * around the rest are removed; text that would be left empty is kept as it is (and refused as a time).
+ */
+export function timeFieldPhrase(text: string): string {
+  const typed = text.trim();
+  const phrase = unquote(
+    withoutFormatCharacters(typed)
+      .trim()
+      .replace(/^(?:(?:at|when)\s*=|at\s)\s*/i, ''),
+  ).trim();
+  return phrase === '' ? typed : phrase;
+}
+
 /** The value without one pair of surrounding quotes (straight or curly), if it has them. */
 function unquote(value: string): string {
   if (value.length >= 2 && QUOTES.has(value.charAt(0)) && QUOTES.has(value.charAt(value.length - 1))) {
@@ -730,8 +746,9 @@ function isNumberToken(token: Token): boolean {
   return NUMBER_TOKEN.test(numberText(token).replace(/\s/g, ''));
 }
 
+/** A number's token as the number: full-width and Arabic-Indic digits as ASCII (`＋１ ４１５` is `+1 415`). */
 function numberText(token: Token): string {
-  return collapse(token.value);
+  return collapse(withAsciiDigits(token.value));
 }
 
 function digitCount(text: string): number {

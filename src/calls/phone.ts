@@ -50,9 +50,21 @@ export function normalizeRecipient(raw: string, defaultRegion: CountryCode): Rec
 /** The last number read, and what it was read as (frozen: it is handed out again). */
 let lastRead: { raw: string; region: CountryCode; recipient: Readonly<Recipient> } | undefined;
 
+/**
+ * Digits in other forms as ASCII: full-width forms (`＋１ （４１５） ５５５－２６７１`, as Japanese and Chinese keyboards
+ * type them) and Arabic-Indic digits (`٤١٥`, `۴۱۵`). libphonenumber reads them in a message (the "Call this number"
+ * form finds them), so a number typed with them is read too.
+ */
+export function withAsciiDigits(text: string): string {
+  return text
+    .replace(/[\uFF01-\uFF5E\u3000]/g, (ch) => ch.normalize('NFKC'))
+    .replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) - 0x0660))
+    .replace(/[\u06F0-\u06F9]/g, (d) => String(d.charCodeAt(0) - 0x06f0));
+}
+
 function readRecipient(raw: string, defaultRegion: CountryCode): Recipient {
-  // Without the invisible characters, so that messages quote the number as the rep sees it.
-  const typed = withoutFormatCharacters(raw).trim();
+  // Without the invisible characters, so that messages quote the number as the rep sees it (its digits in ASCII).
+  const typed = withAsciiDigits(withoutFormatCharacters(raw)).trim();
   const howTo = howToWrite(defaultRegion);
   if (typed === '') throw new CallRequestError('recipient', `No phone number was given. ${howTo}`);
   const extension = splitExtension(typed);
@@ -191,7 +203,7 @@ function prepare(typed: string): string {
  * `00`) can be read.
  */
 function validNumber(text: string, defaultRegion?: CountryCode): PhoneNumber | undefined {
-  const prepared = prepare(withoutFormatCharacters(text).trim());
+  const prepared = prepare(withAsciiDigits(withoutFormatCharacters(text)).trim());
   if (!/^\+?[\d\s().-]+$/.test(prepared) || !/\d/.test(prepared)) return undefined;
   if (!prepared.startsWith('+') && !defaultRegion) return undefined;
   try {
@@ -360,8 +372,14 @@ export function findPhoneNumbers(text: string, defaultRegion: CountryCode): Foun
     .replace(/<([^<>]*)>/g, (_, inner: string) => ` ${markupText(inner)} `)
     .replace(/&(amp|lt|gt|quot|#39);/g, (entity: string, name: string) => ENTITIES[name] ?? entity)
     .replace(DASHES, '-')
-    // `00 44 20 …` is an international number even where 00 is not the international prefix.
-    .replace(/(^|[^\w+])00[\s.-]?(?=[1-9])/g, '$1+');
+    // A clock time (`10:00`, `9:30:15`) is no part of a number, but libphonenumber would take its minutes as the start
+    // of the number written after it (`Callback 10:00 415 555 2671` → `00 415 555 2671`, no valid number): it goes.
+    .replace(/(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])/g, ' ')
+    // So is an amount of money (`$1,234.00 415 555 2671`).
+    .replace(/[$€£¥₹]\s?\d[\d,]*(?:\.\d+)?/g, ' ')
+    // `00 44 20 …` is an international number even where 00 is not the international prefix; not the `00` that ends
+    // an amount or a time (`$5.00 415…`, `10.00 415…`), which would make the number after it `+415…`.
+    .replace(/(^|[^\w+])(?<!\d[.,:/-])00[\s.-]?(?=[1-9])/g, '$1+');
   const found = new Map<string, FoundNumber>();
   for (const match of findPhoneNumbersInText(plain, { defaultCountry: defaultRegion })) {
     if (!match.number.isValid()) continue;

@@ -746,12 +746,20 @@ function read(phrase: string | undefined, ctx: WhenContext, suggest: Suggest): W
     ) {
       refuseWithoutMeridiem(original, bareHour, 0, withTime, suggest);
     }
-    const bareHourCandidates =
-      bareHour === undefined
-        ? []
-        : partOfDay
-          ? [withTime(`at ${bareHour}`)]
-          : [withTime(bareHour === 12 ? '12pm' : `${bareHour}am`)];
+    if (bareHour !== undefined && !partOfDay) {
+      // From 8 on, the hour is read as "tomorrow at 9" and "tomorrow 10" are (chrono reads two-digit hours only): 8 to
+      // 11 are the morning, 12 is noon. Anything wrong with that time (gone, too far) is said of it.
+      const spelled = withTime(bareHour === 12 ? '12pm' : `${bareHour}am`);
+      let when: When;
+      try {
+        when = read(spelled, ctx, suggest);
+      } catch (err) {
+        if (!(err instanceof CallRequestError)) throw err;
+        fail(err.userMessage.replace(quote(spelled), quote(original)));
+      }
+      return when.kind === 'scheduled' ? { ...when, phrase: original } : when;
+    }
+    const bareHourCandidates = bareHour === undefined ? [] : [withTime(`at ${bareHour}`)];
     fail(
       `In ${quote(original)} I understood ${quote(result.text)} as a time, but not ${quote(leftover.join(' '))}. ` +
         `Write only the time, e.g. ${suggest([...bareHourCandidates, ...understoodCandidates([result], phraseZone)])}.`,

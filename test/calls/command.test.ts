@@ -6,6 +6,7 @@ import {
   type ParsedCommand,
   parseAssignmentLines,
   parseCallCommand,
+  timeFieldPhrase,
   USAGE,
 } from '../../src/calls/command.js';
 import { type CallField, CallRequestError } from '../../src/calls/errors.js';
@@ -485,6 +486,29 @@ function numberError(text: string, region: CountryCode = 'US'): CallRequestError
   }
   throw new Error(`expected the number of ${JSON.stringify(text)} to be refused`);
 }
+
+describe('timeFieldPhrase (the modal’s time field, read as what follows `at`)', () => {
+  it.each([
+    ['tomorrow 10am', 'tomorrow 10am'],
+    ['  in 2 hours ', 'in 2 hours'],
+    ['at "tomorrow 10am"', 'tomorrow 10am'],
+    ['AT “friday 3pm”', 'friday 3pm'],
+    ['"tomorrow 10am"', 'tomorrow 10am'],
+    ['„tomorrow 10am“', 'tomorrow 10am'],
+    ['at=tomorrow 10am', 'tomorrow 10am'],
+    ['when = "in 2 hours"', 'in 2 hours'],
+    ['at 10am', '10am'],
+    ['\u200Eat "tomorrow 10am"\u200F', 'tomorrow 10am'],
+    // Words that only start like a keyword are kept, and so is what would be left empty (and refused as a time).
+    ['attic 10am', 'attic 10am'],
+    ['whenever', 'whenever'],
+    ['at=', 'at='],
+    ['""', '""'],
+    ['at', 'at'],
+  ])('%j → %j', (typed, phrase) => {
+    expect(timeFieldPhrase(typed)).toBe(phrase);
+  });
+});
 
 describe('two numbers in one command', () => {
   it.each<[string, string[]]>([

@@ -420,7 +420,7 @@ describe('resolveWhen: suggestions in refusals are phrases it accepts', () => {
         'in 2 days 3',
         'tomorrow at 3 Europe/London',
         'this evening 6',
-        'tomorrow 8',
+        'today 8',
       ]) {
         const message = whenError(phrase, context).userMessage;
         const suggested = suggestions(message);
@@ -536,8 +536,21 @@ describe('resolveWhen: a clock time from 1 to 7 without am or pm', () => {
     expect(at('12:30', c)).toBe('2026-06-10T19:30:00.000Z');
   });
 
-  it('a bare number after a day or a part of the day suggests the time it stands for', () => {
-    expect(whenError('tomorrow 8', c).userMessage).toContain('`at "tomorrow 8am"`');
+  it('a bare hour from 8 to 12 after a day is read like "tomorrow at 8" (chrono reads only two digits, "tomorrow 10")', () => {
+    expect(at('tomorrow 8', c)).toBe('2026-06-11T15:00:00.000Z');
+    expect(at('tomorrow 9', c)).toBe('2026-06-11T16:00:00.000Z');
+    expect(at('9 tomorrow', c)).toBe('2026-06-11T16:00:00.000Z');
+    expect(at('friday 9', c)).toBe('2026-06-12T16:00:00.000Z');
+    expect(at('Jun 13 9', c)).toBe('2026-06-13T16:00:00.000Z');
+    expect(at('tomorrow 9 Europe/London', c)).toBe('2026-06-11T08:00:00.000Z');
+    expect(resolveWhen('tomorrow 9', c)).toMatchObject({ kind: 'scheduled', phrase: 'tomorrow 9' });
+    // What is wrong with that time is said of it.
+    expect(whenError('today 8', c).userMessage).toContain(
+      '“today 8” is in the past: I read it as Wed 10 Jun 2026, 08:00 PDT',
+    );
+  });
+
+  it('a bare number after a part of the day suggests the time it stands for', () => {
     expect(whenError('this evening 6', c).userMessage).toContain('`at "this evening at 6"`');
     expect(whenError('tonight 9', c).userMessage).toContain('`at "tonight at 9"`');
   });

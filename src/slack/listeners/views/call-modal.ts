@@ -13,7 +13,7 @@ import {
   draftCallRequest,
   resolveChoices,
 } from '../../../calls/call-request.js';
-import { type CallCommand, parseAssignmentLines } from '../../../calls/command.js';
+import { type CallCommand, parseAssignmentLines, timeFieldPhrase } from '../../../calls/command.js';
 import { CallRequestError } from '../../../calls/errors.js';
 import { normalizeRecipient } from '../../../calls/phone.js';
 import { isValidTimeZone, resolveWhen, type When } from '../../../calls/when.js';
@@ -112,6 +112,8 @@ export function callModalSubmission(deps: CallModalDeps) {
       return;
     }
     const values = readCallModal(view.state.values);
+    // The time as the command reads what follows `at`: `at "tomorrow 10am"`, as refusals write it, is that time.
+    if (values.when !== undefined) values.when = timeFieldPhrase(values.when);
     const errors: Record<string, string> = {};
     const refuse = (err: unknown) => {
       if (!(err instanceof CallRequestError)) throw err;
@@ -230,7 +232,7 @@ export function whenHintAction(deps: CallModalDeps) {
     if (phrase) {
       const { timeZone, zoneSource } = await requesterZone(client, deps, body.user.id);
       try {
-        const when = resolveWhen(phrase, {
+        const when = resolveWhen(timeFieldPhrase(phrase), {
           now: deps.now(),
           timeZone,
           maxScheduleDays: deps.maxScheduleDays,

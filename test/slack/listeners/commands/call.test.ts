@@ -470,6 +470,43 @@ describe('/call at a time beyond the scheduling limit', () => {
   });
 });
 
+describe('/call with a number in other digits', () => {
+  it.each([
+    ['＋１ ４１５ ５５５ ２６７１', '+14155552671'],
+    ['（４１５）５５５－２６７１', '+14155552671'],
+    ['+٤٤ ٢٠ ٧١٨٣ ٨٧٥٠', '+442071838750'],
+    ['+۱ ۴۱۵ ۵۵۵ ۲۶۷۱', '+14155552671'],
+  ])(
+    'calls %s (full-width or Arabic-Indic digits, as a phone or another script writes them)',
+    async (number, e164) => {
+      const a = await start();
+      const sent = await a.command(`${number} agent=sales`);
+      expect(sent.body).toBe('');
+      await waitForThreadReply(a);
+      expect(a.iqra.requests.map((r) => r.fields.RecipientNumber)).toEqual([e164]);
+    },
+  );
+});
+
+describe('/call at a day and a bare hour from 8 to 12', () => {
+  it.each([
+    ['tomorrow 9', '2026-11-28T17:00:00.000Z'],
+    ['tomorrow 8', '2026-11-28T16:00:00.000Z'],
+    ['monday 9', '2026-11-30T17:00:00.000Z'],
+    ['9 tomorrow', '2026-11-28T17:00:00.000Z'],
+    ['Dec 3 9', '2026-12-03T17:00:00.000Z'],
+  ])('reads %j in the morning, as the README says and as "tomorrow 10" is read', async (when, scheduled) => {
+    const a = await start();
+    await a.command(`+14155552671 at "${when}"`);
+    const answer = await a.slack.waitFor(
+      () => a.slack.responses[0]?.body ?? posts(a).find((c) => c.args.thread_ts)?.args,
+      'the refusal or the thread reply',
+    );
+    expect(JSON.stringify(answer)).toContain('Iqra queued the call');
+    expect(a.iqra.requests.map((r) => r.fields.ScheduledTime)).toEqual([scheduled]);
+  });
+});
+
 describe('health with the store', () => {
   it('answers 503 when the store cannot be reached', async () => {
     const a = await start();

@@ -289,6 +289,21 @@ describe('"Call this number"', () => {
     expect(view.blocks.some((b) => b.block_id === 'note')).toBe(false);
   });
 
+  it.each([
+    ['Callback requested 10:00 415 555 2671', '+1 415 555 2671'],
+    ['Call Jane at 9:00, 415-555-2671', '+1 415 555 2671'],
+    ['Balance due $5.00 4155552671', '+1 415 555 2671'],
+    ['Balance $1,234.00 415 555 2671', '+1 415 555 2671'],
+    ['Meeting 14:30 +44 20 7183 8750', '+44 20 7183 8750'],
+    ['Reached at 10:00 0044 20 7183 8750', '+44 20 7183 8750'],
+    ['Tel:0044 20 7183 8750', '+44 20 7183 8750'],
+  ])('fills in the number of %j: a time or an amount before it is not part of it', async (text, number) => {
+    const a = await start();
+    const view = await shortcutOn(a, { text });
+    expect(view.blocks.some((b) => b.block_id === 'note')).toBe(false);
+    expect(inputBlock(view, 'recipient')?.element?.initial_value).toBe(number);
+  });
+
   it('opens the modal with an empty number and a note when the message has no number', async () => {
     const a = await start();
     const view = await shortcutOn(a, { text: 'See you at the 10:30 meeting in room 4155 on 2026-12-01' });

@@ -255,6 +255,47 @@ describe('a valid call modal', () => {
     expect(call).toMatchObject({ entryPoint: 'modal', state: 'queued', channelId: 'C0SALES01' });
   });
 
+  it.each([
+    'at "tomorrow 10am"',
+    '"tomorrow 10am"',
+    '“tomorrow 10am”',
+    'at “tomorrow 10am”',
+    'at=tomorrow 10am',
+    'when="tomorrow 10am"',
+  ])(
+    'reads the time %s as the command reads what follows `at` (the form’s own errors suggest `at "…"`)',
+    async (when) => {
+      const a = await start();
+      const view = await modalFromCommand(a);
+      const answer = await submit(a, view, { recipient: '+14155552671', when });
+      expect(answer.body).toBeUndefined();
+      await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts), 'the thread reply');
+      expect(a.iqra.requests.map((r) => r.fields.ScheduledTime)).toEqual(['2026-11-28T18:00:00.000Z']);
+    },
+  );
+
+  it('reads a number written in full-width digits, as a Japanese keyboard types it', async () => {
+    const a = await start();
+    const view = await modalFromCommand(a);
+    const answer = await submit(a, view, { recipient: '＋１ （４１５） ５５５－２６７１' });
+    expect(answer.body).toBeUndefined();
+    await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts), 'the thread reply');
+    expect(a.iqra.requests.map((r) => r.fields.RecipientNumber)).toEqual(['+14155552671']);
+  });
+
+  it('accepts the example its own refusal of a past time gives, copied as written', async () => {
+    const a = await start();
+    const view = await modalFromCommand(a);
+    const refused = await submit(a, view, { recipient: '+14155552671', when: 'yesterday 10am' });
+    const error = (refused.body?.errors as Record<string, string> | undefined)?.when ?? '';
+    const example = /e\.g\. `([^`]+)`/.exec(error)?.[1];
+    expect(example).toBe('at "tomorrow 10am"');
+    const again = await submit(a, view, { recipient: '+14155552671', when: example ?? '' });
+    expect(again.body).toBeUndefined();
+    await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts), 'the thread reply');
+    expect(a.iqra.requests.map((r) => r.fields.ScheduledTime)).toEqual(['2026-11-28T18:00:00.000Z']);
+  });
+
   it('reads the time in DEFAULT_TIMEZONE, and says so, when Slack does not tell the rep’s zone in time', async () => {
     const a = await start({ DEFAULT_TIMEZONE: 'Europe/London' });
     const release = a.slack.hold('users.info');
@@ -320,6 +361,16 @@ describe('the time field', () => {
     expect(inputBlock(update.view, 'recipient')?.element?.initial_value).toBe('+1 415 555 2671');
     expect(inputBlock(update.view, 'when')?.element?.initial_value).toBe('tomorrow 10am');
     expect(update.view.private_metadata).toBe(view.private_metadata);
+  });
+
+  it('says how a quoted time, as written after `at`, is understood', async () => {
+    const a = await start();
+    const view = await modalFromCommand(a);
+    const update = await pressEnter(a, view, 'at “tomorrow 10am”');
+    const hint = update.view.blocks.find((b) => b.block_id === 'when_hint');
+    expect(hint?.elements?.[0]?.text).toBe(
+      'Understood as: *Sat 28 Nov 2026, 10:00 PST (America/Los_Angeles)*',
+    );
   });
 
   it('says what is wrong with a time it cannot use', async () => {
