@@ -212,6 +212,8 @@ export class BatchDesk {
       skipped: preview.skipped.map(({ line, raw, reason }) => ({ line, raw, reason })),
     };
     const sample: BatchPlan['sample'] = [];
+    /** A row's own later time (a `when` cell): a scheduled call, for the approval policy as for a single call. */
+    let laterRow: When | undefined;
     let slot = 0;
     for (const row of preview.valid) {
       const requestId = deps.newRequestId();
@@ -247,6 +249,7 @@ export class BatchDesk {
       };
       // When the call would start: its own time, or its turn at the batch's pace.
       const callAt = when.kind === 'scheduled' ? when.at : new Date(startAt + slot * interval);
+      if (when.kind === 'scheduled') laterRow ??= when;
       const stored = {
         line: row.line,
         requestId,
@@ -282,10 +285,17 @@ export class BatchDesk {
     }
     rows.skipped.sort((a, b) => a.line - b.line);
 
+    // The batch as a whole is approved (or not) as its calls would be one by one: by its start, and by the rows that
+    // name their own later time (with CALL_APPROVAL=scheduled, a list of calls for tomorrow is calls for later, even
+    // when the batch starts now).
     const approval = deps.approval;
-    const approvalNeeded = approval
-      ? await needsApproval(approval.mode, start, () => approval.isExempt(form.userId))
-      : false;
+    let approvalNeeded = false;
+    if (approval) {
+      const isExempt = () => approval.isExempt(form.userId);
+      approvalNeeded =
+        (await needsApproval(approval.mode, start, isExempt)) ||
+        (laterRow !== undefined && (await needsApproval(approval.mode, laterRow, isExempt)));
+    }
     const toPlace = rows.calls.length + rows.outside.length;
     const notes: string[] = [];
     const limits = deps.guards?.limits;
@@ -300,6 +310,15 @@ export class BatchDesk {
       );
     }
     const startLabel = start.kind === 'scheduled' ? describeInZone(start.at, timeZone) : 'now';
+    // The agent the batch's message and its approval request name: the one every row goes to. The form always has
+    // one chosen (its default), but a list's `agent` column may send rows elsewhere: then it is "per row", so that
+    // nobody approves a list for one agent that calls with another.
+    const agents = new Set(
+      [...rows.calls, ...rows.outside].map(
+        (row) => (row.request as { agent: { alias: string } }).agent.alias,
+      ),
+    );
+    const agentLabel = agents.size === 1 ? [...agents][0] : undefined;
     const settings: BatchSettings = {
       pacePerMinute: form.pacePerMinute,
       ...(start.kind === 'scheduled' ? { startAt } : {}),
@@ -307,7 +326,7 @@ export class BatchDesk {
       timeZone,
       zoneSource,
       ...(form.fileName ? { fileName: form.fileName } : {}),
-      ...(form.defaults.agent ? { agentLabel: form.defaults.agent } : {}),
+      ...(agentLabel ? { agentLabel } : {}),
       given: Math.min(table.rows.length, deps.maxRows),
       duplicates: preview.duplicates,
       ...(preview.tooMany ? { tooMany: preview.tooMany } : {}),
@@ -579,7 +598,22 @@ export class BatchDesk {
   private async finishIfDone(batch: BatchRecord): Promise<void> {
     const { store, now, logger } = this.deps;
     // Cheap first: a batch with rows still waiting is not done.
-    if (await store.nextWaitingCall(batch.id)) return;
+    if (await store.nextWaitingCall(batch.id)) {
+      // Unless it was stopped: a row that was with Iqra when Stop was pressed, and that Iqra then turned away without
+      // taking it (429, 503, unreachable), came back to waiting after Stop cancelled the others. It is not sent any
+      // more: it is cancelled too, or the batch would wait for it forever and never post its result.
+      if (batch.state !== 'stopped') return;
+      const at = now().getTime();
+      const cancelled = await store.cancelWaitingCalls(batch.id, at, {
+        by: batch.stoppedBy ?? 'batch',
+        why: 'stopped',
+      });
+      if (cancelled > 0) {
+        logger.info('batch rows cancelled after stop', { batchId: batch.id, cancelled });
+        this.deps.onChange?.(batch.id);
+      }
+      if (await store.nextWaitingCall(batch.id)) return;
+    }
     const calls = await store.batchCalls(batch.id);
     if (!calls.every((call) => isRowFinal(call))) return;
     const done = await store.transitionBatch(

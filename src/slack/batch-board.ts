@@ -223,10 +223,7 @@ export class BatchBoard {
       ...(batch.heldReason && batch.nextAt !== undefined && batch.nextAt > this.o.now().getTime()
         ? {
             heldUntil: batch.nextAt,
-            heldReason:
-              batch.heldReason === 'limit'
-                ? 'an hourly call limit was reached'
-                : 'Iqra asked the app to slow down',
+            heldBy: batch.heldReason === 'limit' ? ('limit' as const) : ('iqra' as const),
           }
         : {}),
     };

@@ -595,9 +595,14 @@ export interface BatchView {
   fileName?: string;
   /** Rows scheduled for their callee's next calling window. */
   scheduledOutsideHours?: number;
-  /** When Iqra asked to slow down: until when the batch waits, and why in Iqra's words. */
+  /** When the batch is paused: until when it waits, and why. */
   heldUntil?: number;
   heldReason?: string;
+  /**
+   * What holds it: Iqra asking to slow down (the default), or one of the app's own hourly call limits, which the
+   * message must not blame on Iqra.
+   */
+  heldBy?: 'iqra' | 'limit';
 }
 
 /** The states the counts line always shows while the batch runs, even at 0, so the line keeps its shape. */
@@ -652,6 +657,9 @@ function stateSentence(view: BatchView): string {
     case 'running': {
       if (view.heldUntil !== undefined) {
         const why = view.heldReason ? ` (${escapeMrkdwn(clip(view.heldReason, 300))})` : '';
+        if (view.heldBy === 'limit') {
+          return `⏸️ Paused at an hourly call limit${why}; next call at ${dateToken(view.heldUntil)}.`;
+        }
         return `⏸️ Iqra asked to slow down${why}; next call at ${dateToken(view.heldUntil)}.`;
       }
       const first =
@@ -661,14 +669,11 @@ function stateSentence(view: BatchView): string {
       if (counts.waiting > 0) return `▶️ Placing calls.${first}`;
       return '▶️ Every call has been placed; waiting for the last ones to end.';
     }
-    case 'stopped': {
-      const who = view.stoppedBy ? `Stopped by <@${view.stoppedBy}>` : 'Stopped';
-      const rest = view.finished
-        ? ' The result file is in the thread.'
-        : ' Calls already placed carry on; the result file follows in the thread when they end.';
-      return `🛑 ${who}: ${plural(counts.cancelled, 'row')} not sent ${counts.cancelled === 1 ? 'was' : 'were'} cancelled.${rest}`;
-    }
+    case 'stopped':
+      return stoppedSentence(view);
     case 'done':
+      // A stopped batch is done once its calls already placed have ended: it still says it was stopped, and by whom.
+      if (view.stoppedBy) return stoppedSentence(view);
       return view.finished
         ? '✅ Done. The result file is in the thread.'
         : '✅ Done. The result file follows in the thread.';
@@ -680,6 +685,16 @@ function stateSentence(view: BatchView): string {
     case 'expired':
       return '⌛ Expired: nobody approved it in time. No calls were placed.';
   }
+}
+
+/** "🛑 Stopped by @rep: 7 rows not sent were cancelled.", and where the result file is. */
+function stoppedSentence(view: BatchView): string {
+  const { counts } = view;
+  const who = view.stoppedBy ? `Stopped by <@${view.stoppedBy}>` : 'Stopped';
+  const rest = view.finished
+    ? ' The result file is in the thread.'
+    : ' Calls already placed carry on; the result file follows in the thread when they end.';
+  return `🛑 ${who}: ${plural(counts.cancelled, 'row')} not sent ${counts.cancelled === 1 ? 'was' : 'were'} cancelled.${rest}`;
 }
 
 /** Whether calls have been (or are being) placed, so the progress bar and counts mean something. */

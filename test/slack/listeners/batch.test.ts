@@ -319,6 +319,73 @@ describe('/call batch', () => {
   });
 });
 
+describe('"Stop the rest" while a row is being sent', () => {
+  it('a row Iqra turns away after Stop is cancelled too, and the batch still finishes with its result', async () => {
+    const c = clock();
+    const a = await start({ now: c.now });
+    a.iqra.lifecycle([{ status: 4, sessionStatus: 6, sessionEndType: 5 }]);
+    const rows = Array.from({ length: 4 }, (_, i) => `+1415555${String(1000 + i)}`).join('\n');
+    const { shown } = await submitList(a, { batch_paste: rows, batch_pace: '60' });
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    await a.running.delivery.flush();
+    const parentTs = (await a.store.getBatch(batchId))?.parentTs ?? '';
+
+    // Row 1 goes out; row 2 is with Iqra, slowly, when the rep presses Stop, and Iqra then turns it away (429 until
+    // the client's retries run out): nothing was placed for it.
+    await a.running.batches.tick();
+    c.advance(1000);
+    const busy = { status: 429, body: { message: 'slow down' }, headers: { 'retry-after': '1' } };
+    // biome-ignore lint/suspicious/noThenProperty: the fake Iqra's word for the answer given after the delay.
+    a.iqra.script({ delayMs: 400, then: busy }, busy, busy);
+    const sending = a.running.batches.tick();
+    const [, second] = await a.store.batchCalls(batchId);
+    await waitUntil(async () => (await a.store.getCall(second?.id ?? ''))?.state === 'sending');
+    await a.interact(
+      a.buttonPress({
+        actionId: BATCH_STOP_ACTION,
+        value: batchId,
+        user: 'U0MARIA1',
+        message: { ts: parentTs },
+      }),
+    );
+    await a.slack.waitFor(
+      () => a.slack.responses.find((r) => String(r.body.text).startsWith('Stopped.')),
+      'stopped',
+    );
+    await sending;
+    expect(a.iqra.issuedQueueIds).toHaveLength(1);
+
+    // The row Iqra turned away is not left waiting in a stopped batch: it is cancelled, nothing more is sent, and
+    // once the one placed call ends the batch is done, with its result file.
+    const done = await waitUntil(async () => {
+      await a.running.batches.tick();
+      c.advance(10 * 60_000);
+      return (await a.store.getBatch(batchId))?.state === 'done';
+    });
+    expect((await a.store.batchCalls(batchId)).map((call) => call.state)).toEqual([
+      'queued',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
+    expect(done).toBe(true);
+    expect(a.iqra.issuedQueueIds).toHaveLength(1);
+    await a.running.delivery.flush();
+    const upload = await a.slack.waitFor(() => a.slack.uploads[0], 'the result file');
+    expect(upload.content.toString('utf8')).toContain('cancelled');
+    // Its message, rewritten one last time, still says it was stopped, by whom, and how many rows were cancelled.
+    const last = a.slack
+      .callsOf('chat.update')
+      .filter((u) => u.args.ts === parentTs)
+      .at(-1);
+    expect(JSON.stringify(last?.args.blocks)).toContain(
+      'Stopped by <@U0MARIA1>: 3 rows not sent were cancelled',
+    );
+    expect(JSON.stringify(last?.args.blocks)).toContain('The result file is in the thread');
+  });
+});
+
 describe('batch approval, calling hours and history', () => {
   const APPROVAL = { CALL_APPROVAL: 'always', CALL_APPROVERS: 'U0BOSS001' };
 
@@ -370,6 +437,38 @@ describe('batch approval, calling hours and history', () => {
     expect(states).toEqual(['queued', 'queued', 'queued']);
   });
 
+  it('with CALL_APPROVAL=scheduled, a batch starting now whose rows name their own later time waits for approval', async () => {
+    const c = clock();
+    const a = await start({ env: { CALL_APPROVAL: 'scheduled', CALL_APPROVERS: 'U0BOSS001' }, now: c.now });
+    // A single call for tomorrow needs approval in this mode: so does a list of calls for tomorrow.
+    const { shown } = await submitList(a, {
+      batch_paste: 'phone,when\n+14155551001,tomorrow 10am\n+14155551002,tomorrow 11am',
+      batch_pace: '60',
+    });
+    expect(text(shown)).toContain('2 of 2 rows will be called');
+    expect(text(shown)).toContain('needs approval');
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    expect((await a.store.getBatch(batchId))?.state).toBe('pending_approval');
+    for (let i = 0; i < 3; i++) {
+      await a.running.batches.tick();
+      c.advance(1000);
+    }
+    expect(a.iqra.requests).toHaveLength(0);
+  });
+
+  it('with CALL_APPROVAL=scheduled, a batch of calls for now starts without approval', async () => {
+    const c = clock();
+    const a = await start({ env: { CALL_APPROVAL: 'scheduled', CALL_APPROVERS: 'U0BOSS001' }, now: c.now });
+    const { shown } = await submitList(a, { batch_paste: '+14155551001\n+14155551002', batch_pace: '60' });
+    expect(text(shown)).not.toContain('needs approval');
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    expect((await a.store.getBatch(batchId))?.state).toBe('running');
+    await a.running.batches.tick();
+    expect(a.iqra.requests).toHaveLength(1);
+  });
+
   it('with CALL_APPROVAL_CHANNEL, asks there, and rewrites that message with the decision', async () => {
     const c = clock();
     const a = await start({ env: { ...APPROVAL, CALL_APPROVAL_CHANNEL: 'C0APPROVE1' }, now: c.now });
@@ -401,6 +500,44 @@ describe('batch approval, calling hours and history', () => {
     expect(rewritten.length).toBeGreaterThan(0);
     expect(JSON.stringify(rewritten.at(-1)?.args.blocks)).not.toContain('batch_approve');
     expect(JSON.stringify(rewritten.at(-1)?.args.blocks)).toContain('U0BOSS001');
+  });
+
+  it('does not name one agent to the approver when the list’s rows choose their own', async () => {
+    const a = await start({
+      env: { ...APPROVAL, CALL_APPROVAL_CHANNEL: 'C0APPROVE1' },
+      now: () => new Date(T0),
+    });
+    // The form pre-selects the default agent (sales); the list sends one row to the support agent.
+    const { shown } = await submitList(a, {
+      batch_paste: 'phone,agent\n+14155551001,sales\n+14155551002,support',
+      batch_pace: '60',
+      batch_agent: 'sales',
+    });
+    await a.interact(viewSubmission(a, shown));
+    await a.running.delivery.flush();
+    const ask = a.slack.callsOf('chat.postMessage').find((m) => m.args.channel === 'C0APPROVE1');
+    const asked = JSON.stringify(ask?.args.blocks);
+    expect(asked).toContain('2 calls');
+    expect(asked).not.toContain('with *sales*');
+    expect(asked).toContain('per row');
+    const parent = a.slack.callsOf('chat.postMessage').find((m) => m.args.channel === 'C0SALES01');
+    expect(JSON.stringify(parent?.args.blocks)).not.toContain('agent *sales*');
+  });
+
+  it('names the agent when every row of the list goes to it', async () => {
+    const a = await start({
+      env: { ...APPROVAL, CALL_APPROVAL_CHANNEL: 'C0APPROVE1' },
+      now: () => new Date(T0),
+    });
+    const { shown } = await submitList(a, {
+      batch_paste: 'phone,agent\n+14155551001,support\n+14155551002,',
+      batch_pace: '60',
+      batch_agent: 'support',
+    });
+    await a.interact(viewSubmission(a, shown));
+    await a.running.delivery.flush();
+    const ask = a.slack.callsOf('chat.postMessage').find((m) => m.args.channel === 'C0APPROVE1');
+    expect(JSON.stringify(ask?.args.blocks)).toContain('with *support*');
   });
 
   it('rejecting the batch (with a reason the rep sees) cancels every row', async () => {
@@ -555,6 +692,8 @@ describe('batch approval, calling hours and history', () => {
     await a.running.board.refresh();
     const update = a.slack.callsOf('chat.update').at(-1);
     expect(JSON.stringify(update?.args.blocks)).toContain('hourly call limit');
+    // The app's own limit, not Iqra: the rep is not sent to Iqra about it.
+    expect(JSON.stringify(update?.args.blocks)).not.toContain('Iqra asked');
     c.advance(60 * 60_000);
     await a.running.batches.tick();
     expect(a.iqra.requests).toHaveLength(3);
