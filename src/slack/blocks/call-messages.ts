@@ -484,11 +484,14 @@ export function helpMessage(catalog: CallCatalog, usage: string, maxScheduleDays
     entries.length
       ? `*${kind}:* ${entries.map((e) => `\`${escapeMrkdwn(e.alias)}\`${e.alias === fallback?.alias ? ' (default)' : ''}`).join(', ')}`
       : `*${kind}:* none configured`;
+  // Examples a rep can copy as they are: with an agent this app has (the default one).
+  const agent = catalog.agents.fallback?.alias ?? catalog.agents.entries[0]?.alias;
+  const agentWord = agent && /^[^\s"“”=`]+$/.test(agent) ? ` agent=${escapeMrkdwn(agent)}` : '';
   const examples = [
     '`/call +14155552671`: call now with the default agent',
-    '`/call +1 (415) 555-2671 agent=sales at "tomorrow 10am"`: schedule it, in your own time zone',
-    '`/call 020 7183 8750 at friday 3pm Europe/London`: a time in another zone',
-    '`/call +14155552671 agent=sales CustomerName="Jane Doe" Plan=Pro meta.Source=webinar`: dynamic variables and metadata',
+    `\`/call +1 (415) 555-2671${agentWord} at "tomorrow 10am"\`: schedule it, in your own time zone`,
+    '`/call +44 20 7183 8750 at friday 3pm Europe/London`: a time in another zone',
+    `\`/call +14155552671${agentWord} CustomerName="Jane Doe" Plan=Pro meta.Source=webinar\`: dynamic variables and metadata`,
   ];
   const text = [
     '*Place an Iqra AI call*',

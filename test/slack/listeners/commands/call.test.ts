@@ -136,6 +136,33 @@ describe('/call places an Iqra call end to end', () => {
   });
 });
 
+describe('/call help', () => {
+  it.each([
+    ['the test settings', {}],
+    ['agents named otherwise', { IQRA_AGENTS: 'closer=agent_closer_01', IQRA_DEFAULT_AGENT: 'closer' }],
+  ])('gives examples that each place a call when copied as they are (%s)', async (_, env) => {
+    const a = await start({ env });
+    const help = JSON.stringify((await a.command('help')).body);
+    // In the message's text and again in its blocks: each once.
+    const examples = [
+      ...new Set([...help.matchAll(/• `\/call ([^`]+)`/g)].map((m) => (m[1] ?? '').replace(/\\"/g, '"'))),
+    ];
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+    const refused: string[] = [];
+    for (const [i, example] of examples.entries()) {
+      const ack = await a.command(example, { triggerId: `help-example-${i}` });
+      if (ack.body) refused.push(`${example}: ${JSON.stringify(ack.body)}`);
+    }
+    expect(refused).toEqual([]);
+    await a.slack.waitFor(
+      () => a.iqra.requests.length === examples.length || a.slack.responses.length > 0,
+      'a call for each example',
+    );
+    expect(a.slack.responses.map((r) => JSON.stringify(r.body))).toEqual([]);
+    expect(a.iqra.requests).toHaveLength(examples.length);
+  });
+});
+
 describe('/call refuses bad input, sends nothing and posts nothing', () => {
   it.each([
     ['+1234567890', 'not a valid number'],
