@@ -305,6 +305,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
       perUserPerHour: config.guards.perUserPerHour,
       perWorkspacePerHour: config.guards.perWorkspacePerHour,
     },
+    maxScheduleDays: config.calls.maxScheduleDays,
     now,
   });
   if (config.iqra.dryRun) {

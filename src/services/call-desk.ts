@@ -464,7 +464,10 @@ export class CallDesk {
           payload: {
             message: refusal.message,
             guard: refusal.guard,
-            ...(refusal.nextAllowed ? { nextAllowed: refusal.nextAllowed.getTime() } : {}),
+            // The one-click "Schedule for <that time>", unless that is further ahead than calls may be scheduled.
+            ...(refusal.nextAllowed && !refusal.nextAllowedTooFar
+              ? { nextAllowed: refusal.nextAllowed.getTime() }
+              : {}),
           },
         },
         // A call that waited for approval already has a message in the channel: it says the call was stopped.

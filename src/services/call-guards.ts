@@ -14,6 +14,8 @@ export interface GuardRefusal {
   message: string;
   /** Calling hours: the next time the call may start (for a one-click "Schedule for <that time>"). */
   nextAllowed?: Date;
+  /** That time is further ahead than a call may be scheduled (CALL_MAX_SCHEDULE_DAYS): no button offers it. */
+  nextAllowedTooFar?: boolean;
   /** For the audit log. */
   detail: Record<string, unknown>;
 }
@@ -41,6 +43,8 @@ export interface CallGuardsDeps {
   window: CallingWindow;
   zonesOf: (e164: string) => Promise<RecipientZones>;
   limits: { perUserPerHour: number; perWorkspacePerHour: number };
+  /** How far ahead a call may be scheduled (CALL_MAX_SCHEDULE_DAYS); unset: no limit here. */
+  maxScheduleDays?: number;
   now: () => Date;
 }
 
@@ -179,8 +183,16 @@ export class CallGuards {
     const uncertain = check.uncertain
       ? ` This number may be in any of ${zones.zones.length} time zones, so I used the strictest reading: the call must be within calling hours in all of them.`
       : '';
+    const tooFar =
+      check.nextAllowed !== undefined &&
+      deps.maxScheduleDays !== undefined &&
+      check.nextAllowed.getTime() - now.getTime() > deps.maxScheduleDays * 24 * HOUR;
     const next = check.nextAllowed
-      ? ` The next allowed time is ${dateToken(check.nextAllowed)} (${describeInZone(check.nextAllowed, zones.zones[0] ?? 'UTC')}).`
+      ? ` The next allowed time is ${dateToken(check.nextAllowed)} (${describeInZone(check.nextAllowed, zones.zones[0] ?? 'UTC')})${
+          tooFar
+            ? `, further ahead than a call may be scheduled (${deps.maxScheduleDays} day${deps.maxScheduleDays === 1 ? '' : 's'}, CALL_MAX_SCHEDULE_DAYS): place it nearer that time`
+            : ''
+        }.`
       : ` There is no time in the next two weeks that is within calling hours in all its possible zones; an admin can place it with \`force\`.`;
     const outside = `${call.when.kind === 'scheduled' ? 'That time' : 'Now'} is outside calling hours (${describeWindow(deps.window)}) for ${call.recipient.display}: it is ${local}.${uncertain}${next}`;
     return {
@@ -193,6 +205,7 @@ export class CallGuards {
           }
         : { guard: 'hours' as const, message: outside }),
       ...(check.nextAllowed ? { nextAllowed: check.nextAllowed } : {}),
+      ...(tooFar ? { nextAllowedTooFar: true } : {}),
       detail: { zones: zones.zones, uncertain: check.uncertain },
     };
   }

@@ -227,6 +227,32 @@ describe('calling hours in the recipient’s zone', () => {
     expect((await a.store.recentCalls('T0001', 'U0MARIA1', 1))[0]?.retryOf).toBe(previousId);
   });
 
+  it('offers no Schedule button for a next allowed time beyond CALL_MAX_SCHEDULE_DAYS, and says why', async () => {
+    // Friday 22:00 in Los Angeles (Saturday 06:00 UTC); calls on weekdays only: the next allowed time is Monday 08:00,
+    // two and a half days ahead, and calls may be scheduled one day ahead.
+    const a = await start(
+      { CALLING_DAYS: 'mon-fri', CALL_MAX_SCHEDULE_DAYS: '1' },
+      new Date('2026-11-28T06:00:00.000Z'),
+    );
+    await a.command('+14155552671');
+    const text = JSON.stringify((await a.slack.waitFor(() => a.slack.responses[0], 'the refusal')).body);
+    expect(text).toContain('outside calling hours');
+    expect(text).toContain('further ahead than a call may be scheduled (1 day, CALL_MAX_SCHEDULE_DAYS)');
+    expect(text).not.toContain('schedule_call');
+    expect(await settled(a)).toBe(0);
+  });
+
+  it('still offers it when the next allowed time is within CALL_MAX_SCHEDULE_DAYS', async () => {
+    const a = await start(
+      { CALLING_DAYS: 'mon-fri', CALL_MAX_SCHEDULE_DAYS: '3' },
+      new Date('2026-11-28T06:00:00.000Z'),
+    );
+    await a.command('+14155552671');
+    const text = JSON.stringify((await a.slack.waitFor(() => a.slack.responses[0], 'the refusal')).body);
+    expect(text).toContain('"action_id":"schedule_call"');
+    expect(text).not.toContain('CALL_MAX_SCHEDULE_DAYS');
+  });
+
   it('uses the strictest reading for a number that spans zones, and says so', async () => {
     // 17:30 UTC: 08:30 in Anchorage, 07:30 in Adak.
     const a = await start({}, new Date('2026-11-27T17:30:00.000Z'));
