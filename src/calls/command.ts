@@ -467,10 +467,17 @@ class Parser {
       : '';
     // Right after a `key=value`, the word is most likely the rest of a value with a space (`Name=Ada Lovelace`).
     const previous = this.tokens[this.i - 1];
+    const value =
+      previous?.key !== undefined
+        ? collapse(`${withoutFormatCharacters(previous.value)} ${words.join(' ')}`)
+        : undefined;
+    // In single quotes (`Name='Jane Doe'`, `Name=‘Jane Doe’`): only double quotes group words here, and the single ones
+    // would be kept in the value, so the example drops them.
+    const singleQuoted = value === undefined ? undefined : /^['‘](.*)['’]$/.exec(value)?.[1];
     const belongsTo =
       previous?.key !== undefined && !previous.value.includes('"')
-        ? ` If it belongs to ${code(previous.key)}, put the value in quotes: ` +
-          `${code(`${previous.key}="${collapse(`${withoutFormatCharacters(previous.value)} ${words.join(' ')}`)}"`)}.`
+        ? ` If it belongs to ${code(previous.key)}, put the value in ${singleQuoted !== undefined ? 'double ' : ''}quotes: ` +
+          `${code(`${previous.key}="${singleQuoted ?? value}"`)}${singleQuoted !== undefined ? ' (single quotes do not group words)' : ''}.`
         : '';
     if (this.numberParts.length === 0 && !belongsTo) this.notANumber(token, time);
     const hint =

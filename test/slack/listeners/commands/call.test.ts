@@ -171,6 +171,9 @@ describe('/call refuses bad input, sends nothing and posts nothing', () => {
     ['+14155552671 agent=sales agent=support', 'twice'],
     ['+14155552671 Name="Jane', 'quote'],
     ['+14155552671 tomorrow 10am', 'at "tomorrow 10am"'],
+    // Single quotes: the example to copy has double quotes, without the single ones.
+    ["+14155552671 Name='Jane Doe'", 'put the value in double quotes: `Name="Jane Doe"`'],
+    ['+14155552671 Name=‘Jane Doe’', 'put the value in double quotes: `Name="Jane Doe"`'],
   ])('%s → an ephemeral answer in the ack (%s)', async (text, message) => {
     const a = await start();
     const sent = await a.command(text);
