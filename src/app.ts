@@ -294,7 +294,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningAp
     store,
     mayCall: async (userId) => {
       const allowed = config.guards.allowedUsers;
-      return !allowed || (await audiences.includes(app.client, allowed, userId));
+      if (!allowed) return 'allowed';
+      const membership = await audiences.membership(app.client, allowed, userId);
+      return membership === 'member' ? 'allowed' : membership === 'unknown' ? 'unknown' : 'not_allowed';
     },
     isAdmin: (userId) => audiences.includes(app.client, config.guards.admins, userId),
     allowedChannels: config.guards.allowedChannels,

@@ -31,10 +31,16 @@ export interface GuardedCall {
   force?: boolean;
 }
 
+/**
+ * Whether a user may place calls: `unknown` when it could not be checked (a user group in CALL_ALLOWED_USERS could not
+ * be read, and the user was not found among the allowed otherwise). A call is refused then too, saying why.
+ */
+export type MayCall = 'allowed' | 'not_allowed' | 'unknown';
+
 export interface CallGuardsDeps {
   store: GuardStore;
   /** May this user place calls (CALL_ALLOWED_USERS, with user groups; everyone when unset)? */
-  mayCall: (userId: string) => Promise<boolean>;
+  mayCall: (userId: string) => Promise<MayCall>;
   isAdmin: (userId: string) => Promise<boolean>;
   /** Channels calls may be placed from; empty = any. */
   allowedChannels: readonly string[];
@@ -116,7 +122,15 @@ export class CallGuards {
   ): Promise<GuardRefusal | undefined> {
     const { deps } = this;
     if (stage === 'request' || stage === 'who') {
-      if (!(await deps.mayCall(call.userId))) {
+      const may = await deps.mayCall(call.userId);
+      if (may === 'unknown') {
+        return {
+          guard: 'who',
+          message: `I couldn't check with Slack whether you may place calls: CALL_ALLOWED_USERS names a user group whose members could not be read. Nothing was placed. Try again in a few minutes; if it keeps happening, ask an admin (${deps.askWhom}) to look at the app's log ("could not read a user group"): the app may lack the \`usergroups:read\` scope, or Slack may not be answering.`,
+          detail: { reason: 'could not read a user group' },
+        };
+      }
+      if (may === 'not_allowed') {
         return {
           guard: 'who',
           message: `You're not among the people who may place calls with this app. Ask an admin (${deps.askWhom}) to add you to CALL_ALLOWED_USERS.`,
@@ -154,7 +168,8 @@ export class CallGuards {
         call.requestId,
       );
       if (!quota.ok) {
-        const who = quota.key.startsWith('user:') ? 'You have' : 'This workspace has';
+        // Asked for, not placed: a request waiting for approval counts too (one that ended without a call is given back).
+        const who = quota.key.startsWith('user:') ? 'You have' : 'People in this workspace have';
         const setting = quota.key.startsWith('user:')
           ? 'CALL_LIMIT_PER_USER_PER_HOUR'
           : 'CALL_LIMIT_PER_WORKSPACE_PER_HOUR';
@@ -162,7 +177,7 @@ export class CallGuards {
           guard: 'limit',
           // Slack shows the time to the minute: the minute after the place frees up, not the one it frees up in (the
           // rep who tries at the minute shown must not be refused again).
-          message: `${who} placed ${quota.limit} calls in the last hour, the most allowed (${setting}). The next call is possible ${dateToken(new Date(Math.ceil(quota.retryAt / MINUTE) * MINUTE))}.`,
+          message: `${who} asked for ${quota.limit} call${quota.limit === 1 ? '' : 's'} in the last hour, the most allowed (${setting}). The next call is possible ${dateToken(new Date(Math.ceil(quota.retryAt / MINUTE) * MINUTE))}.`,
           detail: { scope: quota.key.split(':')[0], limit: quota.limit, retryAt: quota.retryAt },
         };
       }

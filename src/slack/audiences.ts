@@ -16,11 +16,27 @@ export class Audiences {
   ) {}
 
   async includes(client: webApi.WebClient, audience: Audience, userId: string): Promise<boolean> {
-    if (audience.users.includes(userId)) return true;
+    return (await this.membership(client, audience, userId)) === 'member';
+  }
+
+  /**
+   * Whether a Slack user belongs to an audience, and `unknown` when they were not found in it but a user group of it
+   * could not be read (`missing_scope`, Slack not answering): what they are told can then say so, rather than that they
+   * are not in it. (`includes` counts that as not a member: nobody is let in by mistake.)
+   */
+  async membership(
+    client: webApi.WebClient,
+    audience: Audience,
+    userId: string,
+  ): Promise<'member' | 'not_member' | 'unknown'> {
+    if (audience.users.includes(userId)) return 'member';
+    let unread = false;
     for (const group of audience.groups) {
-      if ((await this.members(client, group)).has(userId)) return true;
+      const members = await this.members(client, group);
+      if (members === undefined) unread = true;
+      else if (members.has(userId)) return 'member';
     }
-    return false;
+    return unread ? 'unknown' : 'not_member';
   }
 
   /**
@@ -30,23 +46,14 @@ export class Audiences {
   async hasOtherThan(client: webApi.WebClient, audience: Audience, userId: string): Promise<boolean> {
     if (audience.users.some((u) => u !== userId)) return true;
     for (const group of audience.groups) {
-      const members = await this.members(client, group, true);
+      const members = await this.members(client, group);
       if (members === undefined || [...members].some((u) => u !== userId)) return true;
     }
     return false;
   }
 
-  private async members(client: webApi.WebClient, group: string): Promise<Set<string>>;
-  private async members(
-    client: webApi.WebClient,
-    group: string,
-    unknownOnFailure: true,
-  ): Promise<Set<string> | undefined>;
-  private async members(
-    client: webApi.WebClient,
-    group: string,
-    unknownOnFailure = false,
-  ): Promise<Set<string> | undefined> {
+  /** A group's members; undefined when it cannot be read and was never read before (an older answer is used then). */
+  private async members(client: webApi.WebClient, group: string): Promise<Set<string> | undefined> {
     const cached = this.cache.get(group);
     if (cached && cached.expires > this.now()) return cached.members;
     try {
@@ -55,9 +62,9 @@ export class Audiences {
       this.cache.set(group, { members, expires: this.now() + this.ttlMs });
       return members;
     } catch (err) {
-      // Not cached: a group that cannot be read counts as empty this time (nobody is let in by mistake).
+      // Not cached: asked again next time. Nobody is let in by mistake: `includes` counts it as empty.
       this.logger.warn('could not read a user group', { group, error: err });
-      return cached?.members ?? (unknownOnFailure ? undefined : new Set());
+      return cached?.members;
     }
   }
 }

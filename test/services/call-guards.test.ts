@@ -62,6 +62,36 @@ describe('who may call', () => {
     await a.slack.waitFor(() => a.iqra.requests[0], 'the call');
   });
 
+  it('says so when a user group in CALL_ALLOWED_USERS cannot be read with Slack, and still places nothing', async () => {
+    const a = await start({ CALL_ALLOWED_USERS: 'S0SALES01,S0BROKEN1,U0BOSS001' });
+    a.slack.handle('usergroups.users.list', (args) =>
+      args.usergroup === 'S0SALES01'
+        ? { body: { ok: true, users: ['U0MARIA1'] } }
+        : { body: { ok: false, error: 'missing_scope', needed: 'usergroups:read' } },
+    );
+    // Not in the group that can be read, and the other cannot: not known to be allowed, so refused, saying why.
+    await a.command('+14155552671', { user: 'U0OTHER01' });
+    const text = await refusal(a);
+    expect(text).toContain("I couldn't check with Slack whether you may place calls");
+    expect(text).toContain('Nothing was placed');
+    expect(text).toContain('`usergroups:read`');
+    expect(text).toContain(`<@${ADMIN}>`);
+    expect(text).not.toContain("You're not among the people");
+    expect(text).not.toContain('add you to CALL_ALLOWED_USERS');
+    expect(await settled(a)).toBe(0);
+    const [entry] = await a.store.auditLog('T0001', 5);
+    expect(entry).toMatchObject({
+      actor: 'app',
+      action: 'refused:who',
+      detail: { reason: 'could not read a user group' },
+    });
+
+    // A member of the group that can be read, and a rep listed by id, still call.
+    await a.command('+14155552671', { user: 'U0MARIA1' });
+    await a.command('+14155552671', { user: 'U0BOSS001' });
+    await a.slack.waitFor(() => a.iqra.requests.length === 2 && true, 'the two calls');
+  });
+
   it('refuses a channel not in CALL_ALLOWED_CHANNELS, naming the allowed ones', async () => {
     const a = await start({ CALL_ALLOWED_CHANNELS: 'C0CALLS001' });
     await a.command('+14155552671');
@@ -338,7 +368,8 @@ describe('hourly limits, counted in the store', () => {
     await a.slack.waitFor(() => a.iqra.requests.length === 2 && true, 'two calls');
     await a.command('+14155552671');
     const text = await refusal(a);
-    expect(text).toContain('You have placed 2 calls in the last hour');
+    expect(text).toContain('You have asked for 2 calls in the last hour, the most allowed');
+    expect(text).not.toContain('placed 2');
     expect(text).toContain('CALL_LIMIT_PER_USER_PER_HOUR');
     expect(text).toContain('<!date^');
     await a.command('+14155552671', { user: 'U0OTHER01' });
@@ -361,7 +392,9 @@ describe('hourly limits, counted in the store', () => {
     try {
       await second.command('+14155552671', { user: 'U0OTHER01' });
       const reply = await second.slack.waitFor(() => second.slack.responses[0], 'the refusal');
-      expect(JSON.stringify(reply.body)).toContain('This workspace has placed 1 calls');
+      expect(JSON.stringify(reply.body)).toContain(
+        'People in this workspace have asked for 1 call in the last hour, the most allowed (CALL_LIMIT_PER_WORKSPACE_PER_HOUR)',
+      );
       expect(second.iqra.requests).toHaveLength(1);
     } finally {
       await second.close();
@@ -429,7 +462,7 @@ describe('hourly limits count only calls that may have been placed', () => {
     await a.slack.waitFor(
       () =>
         a.slack.responses.find((r) =>
-          JSON.stringify(r.body).includes('You have placed 2 calls in the last hour'),
+          JSON.stringify(r.body).includes('You have asked for 2 calls in the last hour'),
         ),
       'the limit refusal',
     );
@@ -470,7 +503,7 @@ describe('hourly limits count only calls that may have been placed', () => {
     await latest(a, 'queued', 2);
     expect(a.iqra.requests).toHaveLength(2);
     await a.command('+14155552671');
-    expect(await refusal(a)).toContain('You have placed 1 calls in the last hour');
+    expect(await refusal(a)).toContain('You have asked for 1 call in the last hour, the most allowed');
   });
 
   it('still counts a call whose outcome is unknown (it may have been placed)', async () => {
@@ -480,7 +513,7 @@ describe('hourly limits count only calls that may have been placed', () => {
     await latest(a, 'unknown', 1);
     await a.slack.waitFor(() => a.slack.callsOf('chat.postMessage')[0], 'the outcome');
     await a.command('+14155552671');
-    expect(await refusal(a)).toContain('You have placed 1 calls in the last hour');
+    expect(await refusal(a)).toContain('You have asked for 1 call in the last hour, the most allowed');
     expect(a.iqra.requests).toHaveLength(1);
   });
 

@@ -68,7 +68,7 @@ export function auditMessage(entries: readonly AuditEntry[]): SlackMessage {
   return listMessage(`*Audit log* (latest ${entries.length})`, lines);
 }
 
-/** The bulk import form: pasted lines or CSV, the number in any column, the rest as the reason. */
+/** The bulk import form: pasted lines or CSV, numbers in any column (all of a row's are listed), the rest as the reason. */
 export function dncImportModal(): View {
   return {
     type: 'modal',
@@ -81,7 +81,7 @@ export function dncImportModal(): View {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: 'Paste one number per line, or CSV rows (any column may hold the number; the other columns become the reason). Numbers without `+` are read in the default region.',
+          text: 'Paste one number per line, or CSV rows (any column may hold a number, and every number of a row is listed; the other columns become the reason). Numbers without `+` are read in the default region.',
         },
       },
       {

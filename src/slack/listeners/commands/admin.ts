@@ -191,8 +191,9 @@ export async function auditCommand(count: number, who: Who, deps: AdminDeps): Pr
 }
 
 /**
- * Reads pasted lines or CSV rows: the first cell that is a valid number is the number (its main number, when an
- * extension is written after it); the others, the reason.
+ * Reads pasted lines or CSV rows: every cell that is a valid number is listed (its main number, when an extension is
+ * written after it), each with the row's other cells as its reason. A row with a customer's phone and mobile lists
+ * both: on a do-not-call list, a number left out would be called.
  */
 export function readDncLines(
   text: string,
@@ -204,30 +205,33 @@ export function readDncLines(
   lines.forEach((line, index) => {
     if (!line) return;
     const cells = line.split(/[,;\t]/).map((c) => c.trim().replace(/^"|"$/g, ''));
-    let found: { e164: string; at: number } | undefined;
-    for (const [i, cell] of cells.entries()) {
-      if (!/\d{4,}|\d[\d\s().-]{5,}/.test(cell)) continue;
-      try {
-        found = { e164: dncRecipient(cell, region).e164, at: i };
-        break;
-      } catch (err) {
-        if (!(err instanceof CallRequestError)) throw err;
-      }
+    const numbers: string[] = [];
+    const others: string[] = [];
+    for (const cell of cells) {
+      const e164 = /\d{4,}|\d[\d\s().-]{5,}/.test(cell) ? dncNumber(cell, region) : undefined;
+      if (e164) numbers.push(e164);
+      else others.push(cell);
     }
-    if (!found) {
+    if (numbers.length === 0) {
       // A first line without digits is a CSV header, not a mistake.
       if (index === 0 && !/\d/.test(line)) return;
       rejected.push(line);
       return;
     }
-    const at = found.at;
-    const reason = cells
-      .filter((_, i) => i !== at)
-      .join(', ')
-      .trim();
-    entries.push({ e164: found.e164, ...(reason ? { reason } : {}) });
+    const reason = others.join(', ').trim();
+    for (const e164 of numbers) entries.push({ e164, ...(reason ? { reason } : {}) });
   });
   return { entries, rejected };
+}
+
+/** A cell's number as the list keys it, or undefined when it is not a valid number. */
+function dncNumber(cell: string, region: CountryCode): string | undefined {
+  try {
+    return dncRecipient(cell, region).e164;
+  } catch (err) {
+    if (!(err instanceof CallRequestError)) throw err;
+    return undefined;
+  }
 }
 
 /** The import modal is submitted: adds the numbers, and shows how many were added, skipped and rejected. */

@@ -116,6 +116,49 @@ describe('/call dnc', () => {
     );
     expect(a.iqra.requests).toHaveLength(0);
   });
+  it("lists every number of a row that holds several, each with the row's other cells as its reason", async () => {
+    app = await startTestApp({ env: ADMINS });
+    const a = app;
+    await answer(a, 'dnc add +14155552672');
+    expect((await a.command('dnc import')).status).toBe(200);
+    const form = await a.slack.waitFor(() => openedViews(a)[0], 'the import form');
+    const imported = await a.interact(
+      viewSubmission(a, form.view, {
+        input: {
+          dnc_lines: [
+            'name,phone,mobile,note',
+            'Ada, +1 415 555 2671, +1 415 555 2672, moved',
+            '"Grace","(646) 555-0199","+44 20 7183 8750"',
+            // One number and a cell that looks like one but is not: as before, that cell is part of the reason.
+            'Alan,+1 212 555 0143,555-12-34',
+            'Edsger, 12345678, no number here',
+          ].join('\n'),
+        },
+      }),
+    );
+    const body = JSON.parse(imported.body) as { view: { blocks: { text: { text: string } }[] } };
+    const summary = body.view.blocks[0]?.text.text ?? '';
+    expect(summary).toContain('*Added:* 4');
+    expect(summary).toContain('*Skipped as duplicates:* 1');
+    expect(summary).toContain('*Rejected as invalid:* 1');
+    expect(summary).toContain('Edsger, 12345678, no number here');
+    expect((await a.store.findDnc('T0001', '+14155552671'))?.reason).toBe('Ada, moved');
+    // Listed before, by `dnc add`: kept as it was.
+    expect((await a.store.findDnc('T0001', '+14155552672'))?.reason).toBeUndefined();
+    expect((await a.store.findDnc('T0001', '+16465550199'))?.reason).toBe('Grace');
+    expect((await a.store.findDnc('T0001', '+442071838750'))?.reason).toBe('Grace');
+    expect((await a.store.findDnc('T0001', '+12125550143'))?.reason).toBe('Alan, 555-12-34');
+    const audit = (await a.store.auditLog('T0001', 5)).find((e) => e.action === 'dnc:import');
+    expect(audit?.detail).toEqual({ added: 4, duplicates: 1, rejected: 1 });
+
+    // The second number of a row is refused like the first.
+    await a.command('+44 20 7183 8750', { user: 'U0OTHER01' });
+    await a.slack.waitFor(
+      () => a.slack.responses.find((r) => JSON.stringify(r.body).includes('is on the do-not-call list')),
+      'the refusal',
+    );
+    expect(a.iqra.requests).toHaveLength(0);
+  });
 });
 
 describe('/call audit', () => {
