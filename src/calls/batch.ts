@@ -48,8 +48,11 @@ const SNIFF_ROWS = 20;
  *   is never closed throws a CallRequestError, since it would silently swallow the rest of the list.
  * - Spaces around unquoted cells are removed. Blank lines, and rows whose cells are all empty (`,,,` from
  *   spreadsheets), are skipped; line numbers still count them.
- * - The first row is the header when its first cell does not look like a phone number (see looksLikeNumber), or when
- *   one of its cells names the number column (`phone`, `number`, `tel`, `mobile`, `recipient`, ...).
+ * - The first row is the header when one of its cells names the number column (`phone`, `number`, `tel`, `mobile`,
+ *   `recipient`, ...), or when it has several cells and its first one does not look like a phone number (see
+ *   looksLikeNumber). A first row of one cell (pasted numbers, one per line) that is not a number is the header only
+ *   when it reads as one (`Phone Number`, `Numbers`, `Mobile #`; see namesTheColumn): anything else (`John`) is a
+ *   row, which the preview skips with its line and reason instead of dropping it unseen.
  */
 export function readBatchTable(text: string): BatchTable {
   let body = text.startsWith('\uFEFF') ? text.slice(1) : text;
@@ -204,9 +207,26 @@ function looksLikeNumber(cell: string): boolean {
 }
 
 function isHeaderRow(cells: string[]): boolean {
+  if (cells.some((cell) => columnRole(cell) === 'number')) return true;
   const first = (cells[0] ?? '').trim();
-  if (first !== '' && !looksLikeNumber(first)) return true;
-  return cells.some((cell) => columnRole(cell) === 'number');
+  if (first === '' || looksLikeNumber(first)) return false;
+  return cells.length > 1 || namesTheColumn(first);
+}
+
+/**
+ * Words that, besides the number names and phone words, make the one line above a column of numbers its header
+ * (`Numbers`, `Contact Number`, `Recipients`). Only for a list of one column, where a name such as `John` is a row.
+ */
+const COLUMN_WORDS = new Set(['number', 'numbers', 'recipient', 'recipients', 'contact', 'contacts']);
+
+/** Whether a list of one column's first cell reads as the column's name rather than as a (mistyped) row. */
+function namesTheColumn(cell: string): boolean {
+  if (columnRole(cell) !== 'variable' || namesAPhone(cell)) return true;
+  const words = cell
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  return words.some((word) => COLUMN_WORDS.has(word));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -456,11 +476,22 @@ export type BatchRow =
 export type ValidBatchRow = Extract<BatchRow, { status: 'valid' }>;
 export type SkippedBatchRow = Extract<BatchRow, { status: 'skipped' }>;
 
+/** A row not called because an earlier row has the same number: each number is called once, with its first row. */
+export interface DuplicateBatchRow {
+  line: number;
+  /** The number, E.164. */
+  e164: string;
+  /** The line of the first row with this number (called, or skipped for a reason of its own). */
+  of: number;
+}
+
 export interface BatchPreview {
   valid: ValidBatchRow[];
   skipped: SkippedBatchRow[];
-  /** Rows collapsed into an earlier row with the same E.164 number. */
+  /** Rows collapsed into an earlier row with the same E.164 number: `duplicateRows.length`. */
   duplicates: number;
+  /** Those rows, by line, each with the line it repeats (for the result file's "every row of the list"). */
+  duplicateRows: DuplicateBatchRow[];
   /** Set when the list has more rows than `max`: only the first `max` rows were previewed. */
   tooMany?: { max: number; given: number };
 }
@@ -473,7 +504,8 @@ export interface BatchPreview {
  *
  * - Duplicates: rows whose number is the same E.164 number as an earlier row's (`+14155552671`, `(415) 555-2671`)
  *   collapse into that first row, whatever its status: each number is called at most once, with the first row's
- *   details. They are counted in `duplicates`, not listed.
+ *   details. They are counted in `duplicates`, and kept in `duplicateRows` (with the line they repeat), not in
+ *   `skipped`.
  * - Size: a list with more rows than `max` (blank lines and the header not counted; duplicates and skipped rows
  *   counted, since the limit is about the list the rep gave) sets `tooMany`, and only its first `max` rows are
  *   previewed: the rep sees what the list holds and how much is over, without the work (and the message size) of
@@ -514,9 +546,10 @@ export function previewBatch(
   if (batch.campaign !== undefined) catalog.campaigns.resolve(batch.campaign);
   if (batch.when !== undefined) checkWhenPhrase(batch.when);
 
-  const preview: BatchPreview = { valid: [], skipped: [], duplicates: 0 };
+  const preview: BatchPreview = { valid: [], skipped: [], duplicates: 0, duplicateRows: [] };
   if (table.rows.length > max) preview.tooMany = { max, given: table.rows.length };
-  const numbers = new Set<string>();
+  /** E.164 → the line of the first row with it. */
+  const numbers = new Map<string, number>();
   for (const row of table.rows.slice(0, max)) {
     const cell = (index: number | undefined): string | undefined =>
       index === undefined ? undefined : present(row.cells[index]);
@@ -524,11 +557,13 @@ export function previewBatch(
     const raw = (cell(layout.number) ?? '').replace(/^'/, '');
     try {
       const recipient = normalizeRecipient(raw, catalog.defaultRegion);
-      if (numbers.has(recipient.e164)) {
+      const first = numbers.get(recipient.e164);
+      if (first !== undefined) {
         preview.duplicates++;
+        preview.duplicateRows.push({ line: row.line, e164: recipient.e164, of: first });
         continue;
       }
-      numbers.add(recipient.e164);
+      numbers.set(recipient.e164, row.line);
       const { agent, number, campaign } = resolveChoices(
         {
           agent: cell(layout.agent) ?? batch.agent,
@@ -560,7 +595,12 @@ export function previewBatch(
       });
     } catch (error) {
       if (!(error instanceof CallRequestError)) throw error;
-      preview.skipped.push({ line: row.line, status: 'skipped', raw, reason: error.userMessage });
+      // A headerless list's first line that is no number may have been meant as the column's name (see isHeaderRow).
+      const hint =
+        table.header.length === 0 && row === table.rows[0] && raw !== '' && !looksLikeNumber(raw)
+          ? ' (If this first line names the column, call it `phone`.)'
+          : '';
+      preview.skipped.push({ line: row.line, status: 'skipped', raw, reason: `${error.userMessage}${hint}` });
     }
   }
   return preview;

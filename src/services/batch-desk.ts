@@ -101,11 +101,21 @@ interface StoredOutsideRow extends StoredRow {
   nextAllowed?: number;
 }
 
+/** A row skipped at the preview (or at confirm, outside calling hours): its number as written, E.164 once read. */
+interface SkippedRow {
+  line: number;
+  raw: string;
+  e164?: string;
+  reason: string;
+}
+
 /** The JSON the store keeps in a batch's `rows`. */
 interface BatchRows {
   calls: StoredRow[];
   outside: StoredOutsideRow[];
-  skipped: { line: number; raw: string; reason: string }[];
+  skipped: SkippedRow[];
+  /** Rows not called because an earlier row (`of`: its line) has the same number. Absent in older batches. */
+  duplicates: { line: number; e164: string; of: number }[];
 }
 
 /** The JSON the store keeps in a batch's `settings`. */
@@ -130,7 +140,12 @@ function settingsOf(batch: BatchRecord): BatchSettings {
 
 function rowsOf(batch: BatchRecord): BatchRows {
   const rows = batch.rows as Partial<BatchRows>;
-  return { calls: rows.calls ?? [], outside: rows.outside ?? [], skipped: rows.skipped ?? [] };
+  return {
+    calls: rows.calls ?? [],
+    outside: rows.outside ?? [],
+    skipped: rows.skipped ?? [],
+    duplicates: rows.duplicates ?? [],
+  };
 }
 
 /** A batch in a list: when, its state, and how many of its rows are over (called, skipped or cancelled). */
@@ -159,6 +174,8 @@ export interface BatchSnapshot {
   eta?: number;
   /** Rows the batch moved to their callee's next calling window. */
   scheduledOutsideHours: number;
+  /** Rows not called as the same number as an earlier row (not in `counts` nor `total`; in the result file). */
+  duplicates: number;
 }
 
 const MINUTE = 60_000;
@@ -210,6 +227,7 @@ export class BatchDesk {
       calls: [],
       outside: [],
       skipped: preview.skipped.map(({ line, raw, reason }) => ({ line, raw, reason })),
+      duplicates: preview.duplicateRows.map(({ line, e164, of }) => ({ line, e164, of })),
     };
     const sample: BatchPlan['sample'] = [];
     /** A row's own later time (a `when` cell): a scheduled call, for the approval policy as for a single call. */
@@ -222,7 +240,12 @@ export class BatchDesk {
         when = resolveWhen(row.whenPhrase, whenContext);
       } catch (error) {
         if (!(error instanceof CallRequestError)) throw error;
-        rows.skipped.push({ line: row.line, raw: row.recipient.display, reason: error.userMessage });
+        rows.skipped.push({
+          line: row.line,
+          raw: row.recipient.display,
+          e164: row.recipient.e164,
+          reason: error.userMessage,
+        });
         continue;
       }
       const listed = await deps.store.findDnc(form.teamId, row.recipient.e164);
@@ -230,6 +253,7 @@ export class BatchDesk {
         rows.skipped.push({
           line: row.line,
           raw: row.recipient.display,
+          e164: row.recipient.e164,
           reason: 'On the do-not-call list, so it will not be called.',
         });
         continue;
@@ -414,8 +438,8 @@ export class BatchDesk {
         moved.add(at);
         place.push({ ...row, request: scheduledAt(row.request, at) });
       } else {
-        const recipient = (row.request as { recipient: { display: string } }).recipient;
-        skipped.push({ line: row.line, raw: recipient.display, reason: row.reason });
+        const recipient = (row.request as { recipient: { display: string; e164: string } }).recipient;
+        skipped.push({ line: row.line, raw: recipient.display, e164: recipient.e164, reason: row.reason });
       }
     }
     if (place.length === 0) return { ok: false, reason: 'nothing_to_call' };
@@ -687,7 +711,8 @@ export class BatchDesk {
     const batch = await store.getBatch(batchId);
     if (!batch) return undefined;
     const calls = await store.batchCalls(batchId);
-    const skipped = rowsOf(batch).skipped.length;
+    const { skipped: skippedRows, duplicates } = rowsOf(batch);
+    const skipped = skippedRows.length;
     const states = calls.map((call) => batchRowState(call));
     for (let i = 0; i < skipped; i++) states.push('skipped');
     const counts = countRows(states);
@@ -706,6 +731,7 @@ export class BatchDesk {
       calls,
       counts,
       scheduledOutsideHours,
+      duplicates: duplicates.length,
       total: calls.length + skipped,
       ...(eta !== undefined ? { eta } : {}),
     };
@@ -729,8 +755,10 @@ export class BatchDesk {
   }
 
   /**
-   * The result file's rows: every row of the list, placed or skipped, by line. Reasons are as the rep was told them
-   * (Slack mrkdwn): the caller turns them into the file's plain text.
+   * The result file's rows: every row of the list, by line: placed, skipped (at the preview, or at confirm outside
+   * calling hours), or not called as the same number as an earlier row. Reasons are as the rep was told them (Slack
+   * mrkdwn): the caller turns them into the file's plain text. Numbers are E.164, but for a row skipped before its
+   * number could be read (as written).
    */
   resultRows(snapshot: BatchSnapshot): BatchResultRow[] {
     const rows: BatchResultRow[] = snapshot.calls.map((call) => {
@@ -747,8 +775,17 @@ export class BatchDesk {
         requestId: call.id,
       };
     });
-    for (const row of rowsOf(snapshot.batch).skipped) {
-      rows.push({ line: row.line, number: row.raw, state: 'skipped', reason: row.reason });
+    const { skipped, duplicates } = rowsOf(snapshot.batch);
+    for (const row of skipped) {
+      rows.push({ line: row.line, number: row.e164 ?? row.raw, state: 'skipped', reason: row.reason });
+    }
+    for (const row of duplicates) {
+      rows.push({
+        line: row.line,
+        number: row.e164,
+        state: 'skipped',
+        reason: `Not called: the same number as line ${row.of}.`,
+      });
     }
     return rows.sort((a, b) => a.line - b.line);
   }

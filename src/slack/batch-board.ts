@@ -129,7 +129,7 @@ export class BatchBoard {
         content: batchResultCsv(
           rows.map((row) => (row.reason ? { ...row, reason: mrkdwnToPlain(row.reason) } : row)),
         ),
-        initialComment: `Batch done: ${counts.completed} completed, ${counts.no_answer} no answer, ${counts.failed + counts.unknown} failed or unknown, ${counts.skipped} skipped, ${counts.cancelled} cancelled. Every row, with its queue id, outcome and reason, is in this file.`,
+        initialComment: `Batch done: ${counts.completed} completed, ${counts.no_answer} no answer, ${counts.failed + counts.unknown} failed or unknown, ${skippedWords(counts.skipped, snapshot.duplicates)}, ${counts.cancelled} cancelled. Every row, with its queue id, outcome and reason, is in this file.`,
       });
       this.o.logger.info('batch result posted', { batchId: batch.id, rows: rows.length });
     }
@@ -228,4 +228,13 @@ export class BatchBoard {
         : {}),
     };
   }
+}
+
+/**
+ * The result comment's count of skipped rows: as the file's `status` column has them, duplicates included, which are
+ * named (`4 skipped (3 as the same number as an earlier row)`), since the batch's message does not count them.
+ */
+function skippedWords(skipped: number, duplicates: number): string {
+  if (duplicates === 0) return `${skipped} skipped`;
+  return `${skipped + duplicates} skipped (${duplicates} as the same number as an earlier row)`;
 }

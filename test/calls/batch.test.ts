@@ -103,6 +103,40 @@ describe('readBatchTable', () => {
     expect(readBatchTable('number\n+14155552671').header).toEqual(['number']);
   });
 
+  it('takes the first line of one column for a header only when it names the column', () => {
+    for (const header of [
+      'phone',
+      'Phone Number',
+      'Numbers',
+      'Contact Number',
+      'Mobile #',
+      'Tel.',
+      'Recipients',
+    ]) {
+      const table = readBatchTable(`${header}\n+14155552671\n(646) 555-0199`);
+      expect(table.header).toEqual([header]);
+      expect(table.rows.map((r) => r.line)).toEqual([2, 3]);
+    }
+    // A name, or any other word, is a row (which the preview skips, saying why), not a header dropped unseen.
+    for (const first of ['John', 'Ada Lovelace', 'call these']) {
+      const table = readBatchTable(`${first}\n+14155552671`);
+      expect(table.header).toEqual([]);
+      expect(table.rows).toEqual([
+        { line: 1, cells: [first] },
+        { line: 2, cells: ['+14155552671'] },
+      ]);
+    }
+  });
+
+  it('reads the header of a list of several columns as before, whatever its names', () => {
+    expect(readBatchTable('name,phone,CustomerName\nAda,+14155552671,Ada L').header).toEqual([
+      'name',
+      'phone',
+      'CustomerName',
+    ]);
+    expect(readBatchTable('John,Company\n+14155552671,Acme').header).toEqual(['John', 'Company']);
+  });
+
   it('refuses a quote that is never closed, naming its line', () => {
     const error = refusal(() => readBatchTable('phone,Name\n+14155552671,"Jane\n+442071838750,John\n'));
     expect(error.userMessage).toMatch(/opens on line 2 .* never closed/);
@@ -265,6 +299,30 @@ describe('previewBatch', () => {
     expect(result.valid).toEqual([]);
     expect(result.skipped.map((r) => r.line)).toEqual([2]);
     expect(result.duplicates).toBe(1);
+    expect(result.duplicateRows).toEqual([{ line: 3, e164: '+14155552671', of: 2 }]);
+  });
+
+  it('keeps each duplicate with its line and the line of the first row with its number', () => {
+    const result = preview('+14155552671\n(646) 555-0199\n1-415-555-2671\n\n+1 646 555 0199\n+14155552671\n');
+    expect(result.valid.map((r) => r.line)).toEqual([1, 2]);
+    expect(result.duplicateRows).toEqual([
+      { line: 3, e164: '+14155552671', of: 1 },
+      { line: 5, e164: '+16465550199', of: 2 },
+      { line: 6, e164: '+14155552671', of: 1 },
+    ]);
+    expect(result.duplicates).toBe(3);
+  });
+
+  it('skips a pasted list’s first line that is neither a number nor a column name, saying how to make it one', () => {
+    const result = preview('John\n+14155552671\nJane\n');
+    expect(result.valid.map((r) => r.line)).toEqual([2]);
+    expect(result.skipped.map((r) => [r.line, r.raw])).toEqual([
+      [1, 'John'],
+      [3, 'Jane'],
+    ]);
+    expect(result.skipped[0]?.reason).toMatch(/^`John` is not a phone number.*call it `phone`\.\)$/);
+    // Only the first line may have been meant as a header.
+    expect(result.skipped[1]?.reason).not.toContain('call it `phone`');
   });
 
   it('skips a row whose variable holds a card number, without repeating it', () => {

@@ -40,6 +40,7 @@ function snapshot(held: boolean): BatchSnapshot {
     counts: countRows(['waiting', 'waiting', 'waiting']),
     total: 3,
     scheduledOutsideHours: 0,
+    duplicates: 0,
   };
 }
 

@@ -263,7 +263,10 @@ describe('/call batch', () => {
     expect(byLine.get('8')?.[6]).toContain('nosuchagent');
     // Plain text in the file: no Slack markup.
     expect(byLine.get('8')?.[6]).not.toMatch(/[`*]|&lt;|<[@#!]/);
-    expect(result.rows).toHaveLength(5);
+    // Line 4 repeats line 2's number: not called, and in the file all the same, saying why.
+    expect(byLine.get('4')?.slice(1, 3)).toEqual(['+14155550101', 'skipped']);
+    expect(byLine.get('4')?.[6]).toBe('Not called: the same number as line 2.');
+    expect(result.rows.map((r) => r.cells[0])).toEqual(['2', '3', '4', '5', '7', '8']);
   });
 
   it('"Stop the rest" cancels rows not sent, leaves sent ones alone, and only for the rep or an admin', async () => {
@@ -316,6 +319,101 @@ describe('/call batch', () => {
     const states = (await a.store.batchCalls(batchId)).map((call) => call.state);
     expect(states.filter((s) => s === 'cancelled')).toHaveLength(7);
     expect(states.filter((s) => s === 'queued')).toHaveLength(3);
+  });
+});
+
+describe('the result file', () => {
+  it('has every row of the list, by line: duplicates, and rows skipped at the preview or at confirm', async () => {
+    // 22:00 UTC: 14:00 in California, 22:00 in London (outside 08:00–20:00).
+    const c = clock(Date.parse('2026-11-27T22:00:00.000Z'));
+    const a = await start({ env: { CALL_ADMINS: 'U0MARIA1', CALLING_HOURS: '08:00-20:00' }, now: c.now });
+    for (let i = 0; i < 2; i++) a.iqra.lifecycle([{ status: 4, sessionStatus: 6, sessionEndType: 5 }]);
+    await a.command('dnc add +14155551002 asked us to stop');
+    const list = [
+      '+14155551001',
+      '(415) 555-1001', // line 2: the same number as line 1
+      'nope', // line 3: not a number
+      '+14155551002', // line 4: on the do-not-call list
+      '+1 415 555 1002', // line 5: the same number as line 4, itself skipped
+      '',
+      '+442071838750', // line 7: outside calling hours, skipped by the rep's choice
+      '+14155551003',
+      '1-415-555-1003', // line 9: the same number as line 8
+    ].join('\n');
+    const { shown } = await submitList(a, { batch_paste: list, batch_pace: '60' });
+    expect(text(shown)).toContain('2 of 8 rows will be called');
+    await a.interact(viewSubmission(a, shown, { input: { batch_outside: 'skip' } }));
+    const batchId = shown.private_metadata ?? '';
+    const done = await waitUntil(async () => {
+      await a.running.batches.tick();
+      c.advance(60_000);
+      return (await a.store.getBatch(batchId))?.state === 'done';
+    });
+    expect(done).toBe(true);
+    expect(a.iqra.issuedQueueIds).toHaveLength(2);
+    await a.running.delivery.flush();
+    const upload = await a.slack.waitFor(() => a.slack.uploads[0], 'the result file');
+    const result = readBatchTable(upload.content.toString('utf8'));
+    const rows = result.rows.map((r) => ({ line: r.cells[0], number: r.cells[1], status: r.cells[2] }));
+    expect(rows).toEqual([
+      { line: '1', number: '+14155551001', status: 'completed' },
+      { line: '2', number: '+14155551001', status: 'skipped' },
+      { line: '3', number: 'nope', status: 'skipped' },
+      { line: '4', number: '+14155551002', status: 'skipped' },
+      { line: '5', number: '+14155551002', status: 'skipped' },
+      { line: '7', number: '+442071838750', status: 'skipped' },
+      { line: '8', number: '+14155551003', status: 'completed' },
+      { line: '9', number: '+14155551003', status: 'skipped' },
+    ]);
+    const reason = new Map(result.rows.map((r) => [r.cells[0], r.cells[6]]));
+    expect(reason.get('2')).toBe('Not called: the same number as line 1.');
+    expect(reason.get('3')).toContain('is not a phone number');
+    expect(reason.get('4')).toContain('do-not-call list');
+    expect(reason.get('5')).toBe('Not called: the same number as line 4.');
+    expect(reason.get('7')).toMatch(/calling hours/i);
+    expect(reason.get('9')).toBe('Not called: the same number as line 8.');
+    // The comment with the file counts them too.
+    expect(upload.initialComment).toContain('6 skipped (3 as the same number as an earlier row)');
+  });
+
+  it('reports a pasted list’s first line that is neither a number nor a column name, instead of dropping it', async () => {
+    const c = clock();
+    const a = await start({ now: c.now });
+    a.iqra.lifecycle([{ status: 4, sessionStatus: 6, sessionEndType: 5 }]);
+    const { shown } = await submitList(a, { batch_paste: 'John\n+14155551001', batch_pace: '60' });
+    const preview = text(shown);
+    expect(preview).toContain('1 of 2 rows will be called');
+    expect(preview).toContain('Line 1');
+    expect(preview).toContain('John');
+    expect(preview).toContain('If this first line names the column, call it `phone`');
+    await a.interact(viewSubmission(a, shown));
+    const batchId = shown.private_metadata ?? '';
+    const done = await waitUntil(async () => {
+      await a.running.batches.tick();
+      c.advance(60_000);
+      return (await a.store.getBatch(batchId))?.state === 'done';
+    });
+    expect(done).toBe(true);
+    await a.running.delivery.flush();
+    const upload = await a.slack.waitFor(() => a.slack.uploads[0], 'the result file');
+    const result = readBatchTable(upload.content.toString('utf8'));
+    expect(result.rows.map((r) => r.cells.slice(0, 3))).toEqual([
+      ['1', 'John', 'skipped'],
+      ['2', '+14155551001', 'completed'],
+    ]);
+    expect(result.rows[0]?.cells[6]).toContain('John is not a phone number');
+  });
+
+  it('still drops a pasted list’s first line that names the column', async () => {
+    const a = await start({ now: () => new Date(T0) });
+    for (const header of ['phone', 'Phone Number', 'Numbers', 'Mobile phone #']) {
+      const { shown } = await submitList(a, {
+        batch_paste: `${header}\n+14155551001\n+14155551002`,
+        batch_pace: '60',
+      });
+      expect(text(shown)).toContain('2 of 2 rows will be called');
+      expect(text(shown)).not.toContain('Skipped');
+    }
   });
 });
 
