@@ -139,6 +139,10 @@ class Transient extends Error {
   constructor(
     readonly failure: DeliveryFailure,
     readonly step: Step,
+    /** The channel Slack answered for, when not the job's (the log channel, the requester's DM). */
+    readonly channel?: string,
+    /** Not an answer from Slack: the app held the message back (a Retry-After still running); not counted. */
+    readonly heldBack = false,
   ) {
     super(failure.code);
   }
@@ -313,11 +317,14 @@ export class SlackDelivery {
   private async failed(job: Job, err: unknown, log: Logger): Promise<void> {
     const { store, now } = this.o;
     const failure = err instanceof Transient ? err.failure : deliveryFailure(err);
-    this.o.metrics?.slackError(failure.code);
+    const heldBack = err instanceof Transient && err.heldBack;
+    if (!heldBack) this.o.metrics?.slackError(failure.code);
     if (failure.code === 'ratelimited') {
-      this.o.metrics?.slackRateLimited(failure.retryAfterMs ?? 1000);
-      // The whole channel waits, not only this message: Slack's Retry-After is for the channel.
-      this.blockedUntil.set(job.channelId, Date.now() + (failure.retryAfterMs ?? 1000));
+      if (!heldBack) this.o.metrics?.slackRateLimited(failure.retryAfterMs ?? 1000);
+      // The whole channel waits, not only this message: Slack's Retry-After is for the channel (the one that answered
+      // so, which for the log copy or a direct message is not the job's).
+      const limited = (err instanceof Transient && err.channel) || job.channelId;
+      this.blockedUntil.set(limited, Date.now() + (failure.retryAfterMs ?? 1000));
     }
     const step = err instanceof Transient ? err.step : ((job.payload.step as Step | undefined) ?? 'parent');
     const attempts = job.attempts + 1;
@@ -438,16 +445,23 @@ export class SlackDelivery {
   private readonly blockedUntil = new Map<string, number>();
 
   /**
-   * Slack's pace: about one message (post or update) per second per channel. Jobs for one channel run one after
-   * another, so waiting here spaces them; a 429 still reschedules the job from the store.
+   * Slack's pace: about one message (post or update) per second per channel, and none before a Retry-After Slack gave
+   * for it is over; a 429 still reschedules the job from the store. Each caller takes the next free moment before it
+   * waits, so that messages for one channel from jobs of different channels side by side (the log copies, direct
+   * messages) are spaced too, not only those of the channel's own jobs, which run one after another.
    */
   private async pace(channel: string): Promise<void> {
     const gap = this.o.minGapMs ?? 1000;
-    const last = this.lastPost.get(channel) ?? 0;
-    const blocked = this.blockedUntil.get(channel) ?? 0;
-    const wait = Math.max(last + gap, blocked) - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    this.lastPost.set(channel, Date.now());
+    for (;;) {
+      const now = Date.now();
+      const last = this.lastPost.get(channel);
+      const slot = Math.max(now, last === undefined ? now : last + gap, this.blockedUntil.get(channel) ?? 0);
+      this.lastPost.set(channel, slot);
+      if (slot <= now) return;
+      await new Promise((r) => setTimeout(r, slot - now));
+      // A rate limit answered meanwhile (to another message for this channel) holds this one too.
+      if ((this.blockedUntil.get(channel) ?? 0) <= Date.now()) return;
+    }
   }
 
   private report(call: CallRecord): CallReport | undefined {
@@ -506,12 +520,40 @@ export class SlackDelivery {
         log.warn('could not post the call details in the thread', { slackError: failure.code });
       }
     }
-    // The log channel gets the call once, when it has an outcome (or was rejected or expired): not every step before,
-    // and not the live progress after (dialling, in conversation, ended), which moves the parent message in place.
+    // The log channel gets the call once, when it has an outcome (or was rejected, expired or refused): not every step
+    // before, and not the live progress after (dialling, in conversation, ended), which moves the parent message in
+    // place.
     const logChannel = this.o.logChannel;
-    const settled = report.outcome !== undefined || call.state === 'rejected' || call.state === 'expired';
-    if (logChannel && logChannel !== channel && settled && job.payload.progress !== true) {
+    // A call refused by a guard has a message in its channel only when it was stopped after waiting for approval.
+    const settled =
+      report.outcome !== undefined ||
+      call.state === 'rejected' ||
+      call.state === 'expired' ||
+      call.state === 'refused';
+    // Once per call: every message job renders the call as it is now, so a job recorded before the call settled (the
+    // decision's rewrite, delivered after the approved call was queued) sees it settled too. Recorded once posted: a
+    // crash in between copies it twice rather than never.
+    const logged = loggedKey(call.id);
+    if (
+      logChannel &&
+      logChannel !== channel &&
+      settled &&
+      job.payload.progress !== true &&
+      !(await store.intentClaimed(logged))
+    ) {
       const copy = callLogMessage(report);
+      // Every call's copy goes to this one channel, from jobs of many channels delivered side by side. Not waited for
+      // here (a wait would hold this delivery, and so the confirmations of other channels, behind the log channel's
+      // pace): a copy sent too soon is answered 429 and this step is tried again after its Retry-After; while one
+      // runs, the copy is not sent at all.
+      const blocked = (this.blockedUntil.get(logChannel) ?? 0) - Date.now();
+      if (blocked > 0)
+        throw new Transient(
+          { code: 'ratelimited', transient: true, retryAfterMs: blocked },
+          'log',
+          logChannel,
+          true,
+        );
       try {
         await client.chat.postMessage({
           channel: logChannel,
@@ -521,10 +563,11 @@ export class SlackDelivery {
         });
       } catch (err) {
         const failure = deliveryFailure(err);
-        if (failure.transient) throw new Transient(failure, 'log');
+        if (failure.transient) throw new Transient(failure, 'log', logChannel);
         this.workedAround(failure);
         log.warn('could not copy the call to CALL_LOG_CHANNEL', { slackError: failure.code });
       }
+      await store.claimIntent(logged, now().getTime(), call.id);
     }
   }
 
@@ -576,6 +619,7 @@ export class SlackDelivery {
         if (failure.transient && failure.code !== 'http_404') throw new Transient(failure, 'parent');
       }
     }
+    await this.pace(call.userId);
     try {
       await this.o.client.chat.postMessage({
         channel: call.userId,
@@ -585,7 +629,7 @@ export class SlackDelivery {
       });
     } catch (err) {
       const failure = deliveryFailure(err);
-      if (failure.transient) throw new Transient(failure, 'parent');
+      if (failure.transient) throw new Transient(failure, 'parent', call.userId);
       throw err;
     }
   }
@@ -593,6 +637,8 @@ export class SlackDelivery {
 
 /** The intent recorded once a call's requester was told alone that its channel cannot be used. */
 const toldAloneKey = (requestId: string) => `slack:told-alone:${requestId}`;
+/** The intent recorded once a call was copied to CALL_LOG_CHANNEL (or the copy was refused for good). */
+const loggedKey = (requestId: string) => `slack:logged:${requestId}`;
 
 /**
  * Whether an announcement carries the call's final result that no other message will: a step of its progress marked
@@ -607,8 +653,11 @@ function isLastWord(job: Job, call: CallRecord): boolean {
 
 function undeliverableReason(channelId: string, code: string): UndeliverableReason {
   if (channelId.startsWith('D')) return 'direct_message';
-  if (['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action'].includes(code))
-    return 'not_in_channel';
+  if (code === 'not_in_channel' || code === 'channel_not_found') return 'not_in_channel';
+  // Inviting the bot would not help with these: nobody can post in an archived channel, and a channel where only
+  // some members may post refuses the bot whether it is a member or not.
+  if (code === 'is_archived') return 'archived';
+  if (code === 'restricted_action') return 'restricted';
   return 'slack_error';
 }
 

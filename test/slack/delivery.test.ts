@@ -111,6 +111,25 @@ describe('the Slack outbox', () => {
     expect(app.iqra.requests).toHaveLength(1);
   });
 
+  it.each([
+    ['is_archived', 'archived'],
+    ['restricted_action', 'only some members may post'],
+  ])(
+    'tells the rep why when the channel refuses with %s, without advising to invite the bot',
+    async (error, why) => {
+      app = await startTestApp();
+      app.slack.failNext('chat.postMessage', error, 'C0OLDTEAM1');
+      await app.command('+14155552671', { channel: 'C0OLDTEAM1' });
+      const told = await app.slack.waitFor(() => app?.slack.responses[0], 'the rep told alone');
+      const said = JSON.stringify(told.body);
+      expect(said).toContain('queued a call');
+      expect(said).toContain(why);
+      expect(said).not.toContain('/invite');
+      expect(said).not.toContain('not a member');
+      expect(app.iqra.requests).toHaveLength(1);
+    },
+  );
+
   it('posts a confirmation once when its delivery is still in hand after its lease ran out', async () => {
     let at = Date.parse('2026-11-27T17:00:00.000Z');
     app = await startTestApp({ now: () => new Date(at) });

@@ -177,7 +177,7 @@ export function callParentMessage(report: CallReport): SlackMessage {
           : progressSentence(report);
         break;
       case 'failed':
-        text = `❌ ${who(report)}'s call to ${target(report)} was not placed: ${outcome.error.userMessage}`;
+        text = `❌ ${who(report)}'s call to ${target(report)} was not placed: ${escapeMrkdwn(outcome.error.userMessage)}`;
         break;
       case 'unknown':
         text = `⚠️ ${who(report)}'s call to ${target(report)} may or may not have been placed: Iqra did not answer clearly. It was not retried, so that nobody is dialled twice. Details in the thread.`;
@@ -344,10 +344,11 @@ export function callDetailsMessage(report: CallReport): SlackMessage {
     blocks.push(fieldsSection([[outcome.queueIds.length > 1 ? 'Queue ids' : 'Queue id', ids], ...common]));
   } else {
     const { error } = outcome;
+    // The app's words, quoting Iqra's own message, which may echo what the rep typed (`<!channel>` must not ping).
     const heading =
       outcome.state === 'failed'
-        ? `*Why it was not placed:* ${error.userMessage}`
-        : `*What happened:* ${error.userMessage}`;
+        ? `*Why it was not placed:* ${escapeMrkdwn(error.userMessage)}`
+        : `*What happened:* ${escapeMrkdwn(error.userMessage)}`;
     blocks.push(section(heading));
     const iqra: [string, string][] = [];
     if (error.code) iqra.push(['Iqra code', `\`${escapeMrkdwn(error.code)}\``]);
@@ -412,7 +413,12 @@ export function callLogMessage(report: CallReport): SlackMessage {
   };
 }
 
-export type UndeliverableReason = 'not_in_channel' | 'direct_message' | 'slack_error';
+export type UndeliverableReason =
+  | 'not_in_channel'
+  | 'archived'
+  | 'restricted'
+  | 'direct_message'
+  | 'slack_error';
 
 /**
  * Told to the requester alone (via response_url) when the bot could not post the confirmation in the channel: what
@@ -426,9 +432,13 @@ export function undeliverableMessage(
   const how =
     reason === 'not_in_channel'
       ? "I couldn't post the confirmation in this channel because I'm not a member of it. Invite me with `/invite @Iqra Calls` (or mention me and choose *Invite*), and the next call will be confirmed here for everyone."
-      : reason === 'direct_message'
-        ? "I can't post in a direct message between people. Use `/call` in a channel I'm in (or in your DM with me) so that your team can follow the call."
-        : `Slack refused the confirmation message (\`${escapeMrkdwn(slackError)}\`), so only you see it.`;
+      : reason === 'archived'
+        ? "I couldn't post the confirmation in this channel because it is archived, so only you see it. Use `/call` in a channel that is still in use (or in your DM with me) so that your team can follow the call."
+        : reason === 'restricted'
+          ? "I couldn't post the confirmation in this channel because only some members may post there, so only you see it. Use `/call` in a channel where I can post, or ask a workspace admin to let me post in this one."
+          : reason === 'direct_message'
+            ? "I can't post in a direct message between people. Use `/call` in a channel I'm in (or in your DM with me) so that your team can follow the call."
+            : `Slack refused the confirmation message (\`${escapeMrkdwn(slackError)}\`), so only you see it.`;
   const parent = callParentMessage(report);
   const details = callDetailsMessage(report);
   const blocks: KnownBlock[] = [...parent.blocks, ...details.blocks, context(how)];

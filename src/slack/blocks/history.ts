@@ -108,6 +108,15 @@ function stepInWords(t: CallTransition, call: CallRecord): string {
   return `${t.from ? `${words(t.from)} → ` : ''}${words(t.to)}`;
 }
 
+/**
+ * Why the call was not placed or how it stands, in words: a failed or unknown call's quotes Iqra's own message, which
+ * may echo what the rep typed, so it is shown as text (never a mention or a link); the others are the app's own words
+ * (a guard's, with its channel links and dates).
+ */
+function userMessageOf(call: CallRecord, message: string): string {
+  return call.state === 'failed' || call.state === 'unknown' ? escapeMrkdwn(message) : message;
+}
+
 /** `/call status <id>`: one call and what happened to it, step by step. */
 export function statusMessage(call: CallRecord, transitions: readonly CallTransition[]): SlackMessage {
   const head = `*Call \`${call.id}\`* to *${numberOf(call)}* with *${escapeMrkdwn(call.agentAlias)}*: ${liveStateInWords(call)}`;
@@ -115,7 +124,7 @@ export function statusMessage(call: CallRecord, transitions: readonly CallTransi
     `Requested by <@${call.userId}> in <#${call.channelId}> on ${at(call.createdAt)}`,
     call.queueIds.length ? `Queue id: \`${call.queueIds.map(escapeMrkdwn).join('`, `')}\`` : undefined,
     call.iqraCode ? `Iqra code: \`${escapeMrkdwn(call.iqraCode)}\`` : undefined,
-    call.userMessage ? call.userMessage : undefined,
+    call.userMessage ? userMessageOf(call, call.userMessage) : undefined,
     call.retryOf ? `Places again \`${call.retryOf}\`` : undefined,
   ].filter(Boolean);
   const steps = transitions.map((t) => `${at(t.at)} ${stepInWords(t, call)}`);

@@ -131,7 +131,10 @@ function why(call: CallRecord): string | undefined {
       return `Rejected${call.decidedBy ? ` by <@${call.decidedBy}>` : ''}${call.decisionReason ? `: ${escapeMrkdwn(clip(call.decisionReason, 300))}` : ''}`;
     case 'failed':
     case 'unknown':
+      // Quotes Iqra's own message, which may echo what the rep typed: shown as text, never as links or mentions.
+      return call.userMessage ? escapeMrkdwn(clip(call.userMessage, 500)) : undefined;
     case 'refused':
+      // The app's own words (a guard's, with its channel links and dates).
       return call.userMessage ? clip(call.userMessage, 500) : undefined;
     default:
       return undefined;
