@@ -34,6 +34,7 @@ import {
 import type { UserZones } from '../../user-zones.js';
 import { workspaceOf } from '../../workspace.js';
 import { NOT_RECORDED } from '../commands/call.js';
+import { formFieldError, formWording } from './form-errors.js';
 
 export interface CallModalDeps {
   catalog: CallCatalog;
@@ -79,12 +80,6 @@ async function requesterZone(
     : { timeZone: deps.defaultTimeZone, zoneSource: 'default' };
 }
 
-/** Slack shows `errors` as plain text: Slack's escapes in the command's messages are undone. */
-function plainText(mrkdwn: string): string {
-  const text = mrkdwn.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-  return text.length > 1000 ? `${text.slice(0, 999)}…` : text;
-}
-
 function entryPointOf(context: CallModalContext): EntryPoint {
   return context.origin.source === 'message' || context.origin.source === 'shortcut' ? 'shortcut' : 'modal';
 }
@@ -118,7 +113,8 @@ export function callModalSubmission(deps: CallModalDeps) {
     const refuse = (err: unknown) => {
       if (!(err instanceof CallRequestError)) throw err;
       const block = blockForField(err.field, view.blocks);
-      errors[block] ??= plainText(err.userMessage);
+      // The command's message in the form's terms, as plain text: Slack shows a field's error without mrkdwn.
+      errors[block] ??= formFieldError(err.field, err.userMessage);
     };
 
     const lines = (field: 'variables' | 'metadata'): Record<string, string> => {
@@ -240,7 +236,7 @@ export function whenHintAction(deps: CallModalDeps) {
         hint = whenHintText({ when, timeZone, zoneSource });
       } catch (err) {
         if (!(err instanceof CallRequestError)) throw err;
-        hint = whenHintText({ error: err.userMessage });
+        hint = whenHintText({ error: formWording('when', err.userMessage) });
       }
     }
     try {

@@ -154,10 +154,10 @@ describe('the call modal checks the form like the command', () => {
     expect(answer.body?.response_action).toBe('errors');
     const errors = answer.body?.errors as Record<string, string>;
     expect(Object.keys(errors).sort()).toEqual(['agent', 'recipient', 'variables', 'when']);
-    expect(errors.recipient).toContain('`+1234567890` is not a valid number');
-    expect(errors.agent).toContain('Say which agent to use');
+    expect(errors.recipient).toContain('“+1234567890” is not a valid number');
+    expect(errors.agent).toContain('Choose the agent to use');
     expect(errors.when).toContain('is in the past');
-    expect(errors.variables).toContain('`Plan Pro` is not `Key=Value`');
+    expect(errors.variables).toContain('“Plan Pro” is not “Key=Value”');
     await settle(a);
     expect(a.iqra.requests).toHaveLength(0);
     expect(posts(a)).toHaveLength(0);
@@ -175,7 +175,7 @@ describe('the call modal checks the form like the command', () => {
     const errors = answer.body?.errors as Record<string, string>;
     expect(Object.keys(errors).sort()).toEqual(['agent', 'metadata']);
     expect(errors.agent).toContain("I don't know the agent “retired”");
-    expect(errors.metadata).toContain('`SlackUserId` is set by the app on every call');
+    expect(errors.metadata).toContain('“SlackUserId” is set by the app on every call');
     await settle(a);
     expect(a.iqra.requests).toHaveLength(0);
   });
@@ -263,7 +263,7 @@ describe('a valid call modal', () => {
     'at=tomorrow 10am',
     'when="tomorrow 10am"',
   ])(
-    'reads the time %s as the command reads what follows `at` (the form’s own errors suggest `at "…"`)',
+    'reads the time %s as the command reads what follows `at` (as the command’s examples write it)',
     async (when) => {
       const a = await start();
       const view = await modalFromCommand(a);
@@ -288,8 +288,8 @@ describe('a valid call modal', () => {
     const view = await modalFromCommand(a);
     const refused = await submit(a, view, { recipient: '+14155552671', when: 'yesterday 10am' });
     const error = (refused.body?.errors as Record<string, string> | undefined)?.when ?? '';
-    const example = /e\.g\. `([^`]+)`/.exec(error)?.[1];
-    expect(example).toBe('at "tomorrow 10am"');
+    const example = /e\.g\. “([^”]+)”/.exec(error)?.[1];
+    expect(example).toBe('tomorrow 10am');
     const again = await submit(a, view, { recipient: '+14155552671', when: example ?? '' });
     expect(again.body).toBeUndefined();
     await a.slack.waitFor(() => posts(a).find((c) => c.args.thread_ts), 'the thread reply');
