@@ -11,6 +11,7 @@ import { TurnQueue, type Turns } from '../turns.js';
 import {
   type ApprovalView,
   approvalRequestMessage,
+  approversNotToldMessage,
   type CallReport,
   callDetailsMessage,
   callLogMessage,
@@ -23,6 +24,7 @@ import {
   type UndeliverableReason,
   undeliverableMessage,
 } from './blocks/call-messages.js';
+import { clip, LIMITS } from './blocks/mrkdwn.js';
 import { callOutcomeMessage, type Turn } from './blocks/outcome.js';
 import { SlackRequestTimeout } from './web-api-fetch.js';
 
@@ -42,6 +44,28 @@ const TRANSIENT_PLATFORM_ERRORS = new Set([
   'request_timeout',
   'team_added_to_org',
 ]);
+
+/**
+ * Slack's answers refusing a message as it was built, for good: its blocks (invalid, too many, too long) or its size.
+ * The same message would be refused again anywhere (in the requester's DM too), so its text alone is sent instead.
+ */
+const REFUSED_AS_BUILT = new Set([
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_blocks_too_long',
+  'msg_too_long',
+  'invalid_attachments',
+  'too_many_attachments',
+]);
+
+/** A message to post or to edit in place: what Slack's chat.postMessage and chat.update are given here. */
+interface Outgoing {
+  channel: string;
+  text: string;
+  blocks: SlackMessage['blocks'];
+  thread_ts?: string;
+  unfurl_links?: boolean;
+}
 
 /** Classifies a Web API (or response_url) failure. */
 export function deliveryFailure(err: unknown): DeliveryFailure {
@@ -151,7 +175,9 @@ class Transient extends Error {
 /**
  * The outbox worker: delivers the Slack messages the store holds (a call's parent message, its thread reply, the
  * log copy, a refusal), retrying transient failures (rate limits, Slack errors, the network) with backoff and
- * Retry-After, after a restart too. Permanent failures fall back to telling the requester alone.
+ * Retry-After, after a restart too. Permanent failures fall back to telling the requester alone; a message Slack
+ * refuses as built (its blocks) goes as its text alone, where it belonged. A call's jobs are claimed one at a time, in
+ * the order they were recorded (see `Store.claimDueJobs`).
  */
 export class SlackDelivery {
   private timer: NodeJS.Timeout | undefined;
@@ -291,10 +317,10 @@ export class SlackDelivery {
       return;
     }
     try {
-      if (job.kind === 'refusal') await this.deliverRefusal(job, call);
+      if (job.kind === 'refusal') await this.deliverRefusal(job, call, log);
       else if (job.kind === 'approval') await this.deliverApprovalRequest(call, log);
-      else if (job.kind === 'decision') await this.deliverDecision(call);
-      else if (job.kind === 'outcome') await this.deliverOutcome(job, call);
+      else if (job.kind === 'decision') await this.deliverDecision(call, log);
+      else if (job.kind === 'outcome') await this.deliverOutcome(job, call, log);
       else await this.deliverAnnouncement(job, call, log);
       // Slack answered: what it said is recorded on a turn of its own.
       await this.turns.turn('later');
@@ -311,6 +337,51 @@ export class SlackDelivery {
    */
   private workedAround(failure: DeliveryFailure): void {
     this.o.metrics?.slackError(failure.code);
+  }
+
+  /** Posts a message (see `send`). */
+  private post(message: Outgoing, log: Logger): Promise<{ ts?: string }> {
+    return this.send('chat.postMessage', message, log);
+  }
+
+  /** Edits a message in place (see `send`). */
+  private update(message: Outgoing & { ts: string }, log: Logger): Promise<{ ts?: string }> {
+    return this.send('chat.update', message, log);
+  }
+
+  /**
+   * A post or an edit; when Slack refuses the message as built, for good (its blocks, its size), its text alone
+   * (shortened to the fallback's length) is sent instead, in the same place: the message then reaches its readers
+   * plainer rather than not at all (or, retried as it was, only its requester, refused again). Logged, and counted as
+   * a worked-around Slack error. A failure of the text alone is thrown as any other.
+   */
+  private async send(
+    method: 'chat.postMessage' | 'chat.update',
+    message: Outgoing & { ts?: string },
+    log: Logger,
+  ): Promise<{ ts?: string }> {
+    const { client } = this.o;
+    try {
+      return method === 'chat.update'
+        ? await client.chat.update({ ...message, ts: message.ts ?? '' })
+        : await client.chat.postMessage(message);
+    } catch (err) {
+      const failure = deliveryFailure(err);
+      if (!REFUSED_AS_BUILT.has(failure.code) || message.blocks.length === 0) throw err;
+      this.workedAround(failure);
+      log.warn('Slack refused the message as built; sending its text alone', {
+        slackError: failure.code,
+        method,
+        channel: message.channel,
+      });
+      const text = clip(message.text, LIMITS.fallbackText);
+      if (method === 'chat.update') {
+        // An edit without blocks would keep the message's old ones: an empty list removes them.
+        return client.chat.update({ ...message, ts: message.ts ?? '', text, blocks: [] });
+      }
+      const { blocks: _refused, ...plain } = message;
+      return client.chat.postMessage({ ...plain, text });
+    }
   }
 
   /** A delivery failed: retried later (with backoff, or Slack's Retry-After) when it may work then, else given up. */
@@ -346,11 +417,11 @@ export class SlackDelivery {
     });
   }
 
-  private async deliverRefusal(job: Job, call: CallRecord): Promise<void> {
+  private async deliverRefusal(job: Job, call: CallRecord, log: Logger): Promise<void> {
     const text = String(job.payload.message ?? call.userMessage ?? 'The request was refused.');
     if (!job.payload.guard) {
       // A mistake in the request (e.g. its time), found after the ack: the command's usage helps.
-      await this.tellRequester(call, commandErrorMessage(new CallRequestError('when', text), USAGE));
+      await this.tellRequester(call, commandErrorMessage(new CallRequestError('when', text), USAGE), log);
       return;
     }
     const nextAllowed =
@@ -364,10 +435,14 @@ export class SlackDelivery {
           ? { requestId: call.id, at: nextAllowed, label: describeInZone(nextAllowed, zone) }
           : undefined,
       ),
+      log,
     );
   }
 
-  /** The approval request in the approval channel: posted with its buttons, or rewritten once decided. */
+  /**
+   * The approval request in the approval channel: posted with its buttons, or rewritten once decided. A channel that
+   * refuses the request for good (see `approvalElsewhere`) does not keep it from the approvers.
+   */
   private async deliverApprovalRequest(call: CallRecord, log: Logger): Promise<void> {
     const report = this.report(call);
     const channel = call.approvalChannel;
@@ -376,18 +451,9 @@ export class SlackDelivery {
     await this.pace(channel);
     try {
       if (call.approvalTs) {
-        await this.o.client.chat.update({
-          channel,
-          ts: call.approvalTs,
-          text: message.text,
-          blocks: message.blocks,
-        });
+        await this.update({ channel, ts: call.approvalTs, text: message.text, blocks: message.blocks }, log);
       } else {
-        const posted = await this.o.client.chat.postMessage({
-          channel,
-          text: message.text,
-          blocks: message.blocks,
-        });
+        const posted = await this.post({ channel, text: message.text, blocks: message.blocks }, log);
         if (posted.ts)
           await this.o.store.updateCall(call.id, { approvalTs: posted.ts }, this.o.now().getTime());
       }
@@ -395,49 +461,133 @@ export class SlackDelivery {
       const failure = deliveryFailure(err);
       if (failure.transient) throw new Transient(failure, 'parent');
       this.workedAround(failure);
+      // Only a request still waiting needs its approvers; a rewrite after the decision is only tidying up.
+      if (!call.approvalTs && call.state === 'pending_approval' && channel !== call.channelId) {
+        await this.approvalElsewhere(call, report, channel, failure.code, log);
+        return;
+      }
       log.error('could not post the approval request in CALL_APPROVAL_CHANNEL', { slackError: failure.code });
     }
   }
 
-  /** Who decided, in the call's thread (or to the requester alone when the call has no message in the channel). */
-  private async deliverDecision(call: CallRecord): Promise<void> {
+  /**
+   * CALL_APPROVAL_CHANNEL refused a waiting request for good (the bot not in it, the channel archived or gone): the
+   * request, with its buttons and its approvers mentioned, goes to the call's own thread instead, and is followed
+   * there from then on (its approval channel becomes the call's; the decision rewrites it). When the call has no
+   * message in its channel either, or that post is refused too, the requester is told alone that no approver was told
+   * (approvers still find the request on the app's Home tab). Logged as a warning naming the setting.
+   */
+  private async approvalElsewhere(
+    call: CallRecord,
+    report: CallReport,
+    approvalChannel: string,
+    slackError: string,
+    log: Logger,
+  ): Promise<void> {
+    const { store, now } = this.o;
+    const root = call.threadTs ?? call.parentTs;
+    log.warn(
+      root
+        ? "could not post the approval request in CALL_APPROVAL_CHANNEL; posting it in the call's thread instead"
+        : 'could not post the approval request in CALL_APPROVAL_CHANNEL, and the call has no message in its channel; telling the requester alone',
+      { slackError, approvalChannel },
+    );
+    if (root) {
+      const message = approvalRequestMessage(report, { approvalChannel, slackError });
+      await this.pace(call.channelId);
+      try {
+        const posted = await this.post(
+          {
+            channel: call.channelId,
+            thread_ts: root,
+            text: message.text,
+            blocks: message.blocks,
+            unfurl_links: false,
+          },
+          log,
+        );
+        await store.updateCall(
+          call.id,
+          { approvalChannel: call.channelId, ...(posted.ts ? { approvalTs: posted.ts } : {}) },
+          now().getTime(),
+        );
+        return;
+      } catch (err) {
+        const failure = deliveryFailure(err);
+        if (failure.transient) throw new Transient(failure, 'parent', call.channelId);
+        this.workedAround(failure);
+        log.warn(
+          "could not post the approval request in the call's thread either; telling the requester alone",
+          {
+            slackError: failure.code,
+          },
+        );
+      }
+    }
+    await this.tellRequester(call, approversNotToldMessage(report, approvalChannel, slackError), log);
+  }
+
+  /**
+   * Who decided, in the call's thread (or to the requester alone when the call has no message in the channel). An
+   * approval request that went to the call's thread instead of CALL_APPROVAL_CHANNEL is rewritten there first (its
+   * buttons go): an edit, which a retry may repeat, before the reply, which it must not.
+   */
+  private async deliverDecision(call: CallRecord, log: Logger): Promise<void> {
     const report = this.report(call);
     if (!report) return;
-    await this.replyInThread(call, decisionMessage(report));
+    if (call.approvalTs && call.approvalChannel === call.channelId) {
+      const request = approvalRequestMessage(report);
+      await this.pace(call.channelId);
+      try {
+        await this.update(
+          { channel: call.channelId, ts: call.approvalTs, text: request.text, blocks: request.blocks },
+          log,
+        );
+      } catch (err) {
+        const failure = deliveryFailure(err);
+        if (failure.transient) throw new Transient(failure, 'thread');
+        this.workedAround(failure);
+        log.warn("could not rewrite the approval request in the call's thread", { slackError: failure.code });
+      }
+    }
+    await this.replyInThread(call, decisionMessage(report), log);
   }
 
   /** The call ended: one reply in its thread with the outcome, the duration and (CALL_TRANSCRIPTS=full) the words. */
-  private async deliverOutcome(job: Job, call: CallRecord): Promise<void> {
+  private async deliverOutcome(job: Job, call: CallRecord, log: Logger): Promise<void> {
     const report = this.report(call);
     if (!report) return;
     const turns = Array.isArray(job.payload.turns) ? (job.payload.turns as Turn[]) : undefined;
-    await this.replyInThread(call, callOutcomeMessage(report, turns));
+    await this.replyInThread(call, callOutcomeMessage(report, turns), log);
   }
 
   /**
    * A reply in the call's thread, at the channel's pace. A transient failure is retried (the `thread` step); when
    * the call has no message to reply to, or Slack refuses the reply for good, the requester is told alone.
    */
-  private async replyInThread(call: CallRecord, message: SlackMessage): Promise<void> {
+  private async replyInThread(call: CallRecord, message: SlackMessage, log: Logger): Promise<void> {
     const root = call.threadTs ?? call.parentTs;
     if (!root) {
-      await this.tellRequester(call, message);
+      await this.tellRequester(call, message, log);
       return;
     }
     await this.pace(call.channelId);
     try {
-      await this.o.client.chat.postMessage({
-        channel: call.channelId,
-        thread_ts: root,
-        text: message.text,
-        blocks: message.blocks,
-        unfurl_links: false,
-      });
+      await this.post(
+        {
+          channel: call.channelId,
+          thread_ts: root,
+          text: message.text,
+          blocks: message.blocks,
+          unfurl_links: false,
+        },
+        log,
+      );
     } catch (err) {
       const failure = deliveryFailure(err);
       if (failure.transient) throw new Transient(failure, 'thread');
       this.workedAround(failure);
-      await this.tellRequester(call, message);
+      await this.tellRequester(call, message, log);
     }
   }
 
@@ -471,7 +621,7 @@ export class SlackDelivery {
   private async deliverAnnouncement(job: Job, call: CallRecord, log: Logger): Promise<void> {
     const report = this.report(call);
     if (!report) throw new Transient({ code: 'call_not_resolved', transient: false }, 'parent');
-    const { client, store, now } = this.o;
+    const { store, now } = this.o;
     const channel = call.channelId;
     let step: Step = (job.payload.step as Step | undefined) ?? 'parent';
     let parentTs = call.parentTs;
@@ -481,15 +631,18 @@ export class SlackDelivery {
       await this.pace(channel);
       try {
         if (parentTs) {
-          await client.chat.update({ channel, ts: parentTs, text: parent.text, blocks: parent.blocks });
+          await this.update({ channel, ts: parentTs, text: parent.text, blocks: parent.blocks }, log);
         } else {
-          const posted = await client.chat.postMessage({
-            channel,
-            text: parent.text,
-            blocks: parent.blocks,
-            unfurl_links: false,
-            ...(call.threadTs ? { thread_ts: call.threadTs } : {}),
-          });
+          const posted = await this.post(
+            {
+              channel,
+              text: parent.text,
+              blocks: parent.blocks,
+              unfurl_links: false,
+              ...(call.threadTs ? { thread_ts: call.threadTs } : {}),
+            },
+            log,
+          );
           parentTs = posted.ts;
           if (parentTs) await store.updateCall(call.id, { parentTs }, now().getTime());
         }
@@ -506,13 +659,16 @@ export class SlackDelivery {
       const details = callDetailsMessage(report);
       await this.pace(channel);
       try {
-        await client.chat.postMessage({
-          channel,
-          thread_ts: call.threadTs ?? parentTs,
-          text: details.text,
-          blocks: details.blocks,
-          unfurl_links: false,
-        });
+        await this.post(
+          {
+            channel,
+            thread_ts: call.threadTs ?? parentTs,
+            text: details.text,
+            blocks: details.blocks,
+            unfurl_links: false,
+          },
+          log,
+        );
       } catch (err) {
         const failure = deliveryFailure(err);
         if (failure.transient) throw new Transient(failure, 'thread');
@@ -555,12 +711,10 @@ export class SlackDelivery {
           true,
         );
       try {
-        await client.chat.postMessage({
-          channel: logChannel,
-          text: copy.text,
-          blocks: copy.blocks,
-          unfurl_links: false,
-        });
+        await this.post(
+          { channel: logChannel, text: copy.text, blocks: copy.blocks, unfurl_links: false },
+          log,
+        );
       } catch (err) {
         const failure = deliveryFailure(err);
         if (failure.transient) throw new Transient(failure, 'log', logChannel);
@@ -592,10 +746,11 @@ export class SlackDelivery {
       await this.tellRequester(
         call,
         undeliverableMessage(report, undeliverableReason(call.channelId, slackError), slackError),
+        log,
       );
       await store.claimIntent(told, now().getTime(), call.id);
     } else if (isLastWord(job, call)) {
-      await this.tellRequester(call, callParentMessage(report));
+      await this.tellRequester(call, callParentMessage(report), log);
     } else {
       log.info('the call still cannot be posted in its channel; its requester was told already', {
         slackError,
@@ -604,7 +759,7 @@ export class SlackDelivery {
   }
 
   /** The requester alone: through the command's response_url, else a direct message from the app. */
-  private async tellRequester(call: CallRecord, message: SlackMessage): Promise<void> {
+  private async tellRequester(call: CallRecord, message: SlackMessage, log: Logger): Promise<void> {
     if (call.responseUrl) {
       try {
         await this.respond(call.responseUrl, {
@@ -621,12 +776,10 @@ export class SlackDelivery {
     }
     await this.pace(call.userId);
     try {
-      await this.o.client.chat.postMessage({
-        channel: call.userId,
-        text: message.text,
-        blocks: message.blocks,
-        unfurl_links: false,
-      });
+      await this.post(
+        { channel: call.userId, text: message.text, blocks: message.blocks, unfurl_links: false },
+        log,
+      );
     } catch (err) {
       const failure = deliveryFailure(err);
       if (failure.transient) throw new Transient(failure, 'parent', call.userId);

@@ -902,6 +902,17 @@ export class KyselyStore implements Store {
         .where('state', '=', 'pending')
         .where('run_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+        // A call's messages go out in the order they were recorded: only its oldest pending job may be taken, whether
+        // the ones before it are due or not (one waiting out a backoff holds the reply that must follow it, which
+        // would otherwise find no message to reply to). Pending ones only: a job given up (dead) holds nothing back.
+        // One pass over the pending jobs (not one per candidate): slack_jobs has no index on request_id.
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('slack_jobs as head')
+            .select((h) => h.fn.min<number>('head.id').as('id'))
+            .where('head.state', '=', 'pending')
+            .groupBy('head.request_id'),
+        )
         // PostgreSQL: not while another replica holds this job, or another job of the same call: a call's messages go
         // out one after another (the first posts the call's message, the next rewrites it), from one replica at a
         // time, not two at once.

@@ -374,7 +374,9 @@ export interface Store extends GuardStore, BatchStore {
   /**
    * Leases up to `limit` pending jobs that are due (runAt ≤ now) and not leased by a live lease, oldest first, to
    * `owner` until `now + leaseMs`. A job is leased to at most one owner at a time, across processes. Jobs of the
-   * channels in `skipChannels` are left alone (the caller has enough of theirs in hand). PostgreSQL: a job held by
+   * channels in `skipChannels` are left alone (the caller has enough of theirs in hand). A call's (`requestId`) jobs
+   * are taken in order: one is not taken while an earlier pending job of the same call (a lower id) is not done, due
+   * or not, leased or not; a dead job holds nothing back. PostgreSQL: a job held by
    * another owner that is still a registered instance is not taken even when its lease looks over (the clocks of
    * replicas may disagree), nor is any job of a call (`requestId`) another owner holds a job of.
    */

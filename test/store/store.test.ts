@@ -318,11 +318,16 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       );
       expect(pending?.state).toBe('pending_approval');
       expect(seen).toEqual(['pending_approval']);
-      const jobs = await store.claimDueJobs('w1', T0 + 10, 10, 30_000);
+      const jobs = await store.pendingJobs();
       expect(jobs.map((j) => [j.kind, j.channelId, j.payload])).toEqual([
         ['announce', 'C1', { step: 'parent' }],
         ['approval', 'C-APPROVALS', {}],
       ]);
+      // Taken in that order, one after the other (the approval request once the call's message is out).
+      for (const recorded of jobs) {
+        expect((await store.claimDueJobs('w1', T0 + 10, 10, 30_000)).map((j) => j.id)).toEqual([recorded.id]);
+        await store.completeJob(recorded.id, T0 + 10);
+      }
 
       // A move that does not happen records no message.
       const refused = await store.transition('r1', ['received'], 'refused', {}, T0 + 2, {}, (record) => [
@@ -654,6 +659,39 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       expect(await store.claimDueJobs('w4', T0, 0, 1000)).toEqual([]);
     });
 
+    it("takes a call's jobs in order: none while an earlier one of the same call is pending, due or not", async () => {
+      await setUp();
+      const job = (requestId: string, kind: 'announce' | 'outcome' | 'decision' = 'announce') => ({
+        kind,
+        requestId,
+        channelId: 'C1',
+        payload: {},
+      });
+      const ids = (jobs: { id: number }[]) => jobs.map((j) => j.id);
+      const announce = await store.enqueueJob(job('r1'), T0);
+      const unrelated = await store.enqueueJob(job('r2'), T0);
+      const outcome = await store.enqueueJob(job('r1', 'outcome'), T0 + 1);
+      // The call's first message is taken, not its reply behind it; another call's message goes alongside.
+      expect(ids(await store.claimDueJobs('w1', T0 + 10, 10, 30_000))).toEqual([announce, unrelated]);
+      // Slack was down: the first is pushed back a minute. Its reply is due, but waits for it, whoever asks.
+      await store.retryJob(announce, T0 + 60_000, T0 + 20, 'service_unavailable');
+      await store.completeJob(unrelated, T0 + 20);
+      expect(await other.claimDueJobs('w2', T0 + 30, 10, 30_000)).toEqual([]);
+      expect(await store.claimDueJobs('w1', T0 + 59_999, 10, 30_000)).toEqual([]);
+      // Once due, the first goes out; the reply still waits while the first is in hand (leased, not yet done).
+      expect(ids(await store.claimDueJobs('w1', T0 + 60_000, 10, 30_000))).toEqual([announce]);
+      expect(await other.claimDueJobs('w2', T0 + 60_001, 10, 30_000)).toEqual([]);
+      await store.completeJob(announce, T0 + 60_002);
+      expect(ids(await other.claimDueJobs('w2', T0 + 60_003, 10, 30_000))).toEqual([outcome]);
+
+      // A job given up (dead) holds nothing back: the next of its call goes out.
+      const refused = await store.enqueueJob(job('r3'), T0 + 70_000);
+      const decision = await store.enqueueJob(job('r3', 'decision'), T0 + 70_000);
+      expect(ids(await store.claimDueJobs('w1', T0 + 70_001, 10, 30_000))).toEqual([refused]);
+      await store.killJob(refused, T0 + 70_002, 'invalid_blocks');
+      expect(ids(await store.claimDueJobs('w1', T0 + 70_003, 10, 30_000))).toEqual([decision]);
+    });
+
     it('leaves the jobs of the channels it is told to skip', async () => {
       await setUp();
       const job = (channelId: string, n: number) => ({
@@ -762,13 +800,19 @@ for (const backend of [sqliteBackend, postgresBackend]) {
         expect((await other.claimDueJobs('i-b', T0 + 3_600_000, 10, 60_000)).map((j) => j.id)).toEqual([
           unrelated,
         ]);
-        // i-a itself may take the next message of its call.
-        expect((await store.claimDueJobs('i-a', T0 + 2, 10, 60_000)).map((j) => j.id)).toEqual([second]);
-        // i-a gone (stopped, or freed by recovery): its jobs are anyone's once their leases have run out.
+        // i-a itself takes the next message of its call once the first is done (a call's messages go in order).
+        expect(await store.claimDueJobs('i-a', T0 + 2, 10, 60_000)).toEqual([]);
+        await store.completeJob(first, T0 + 3);
+        expect((await store.claimDueJobs('i-a', T0 + 4, 10, 60_000)).map((j) => j.id)).toEqual([second]);
+        const third = await store.enqueueJob(job('r1'), T0 + 5);
+        // i-a gone (stopped, or freed by recovery): its jobs are anyone's once their leases have run out, in order.
         await store.removeInstance('i-a');
         expect((await other.claimDueJobs('i-b', T0 + 3_600_000, 10, 60_000)).map((j) => j.id)).toEqual([
-          first,
           second,
+        ]);
+        await other.completeJob(second, T0 + 3_600_001);
+        expect((await other.claimDueJobs('i-b', T0 + 3_600_002, 10, 60_000)).map((j) => j.id)).toEqual([
+          third,
         ]);
       },
     );

@@ -259,15 +259,42 @@ export function callNowOffer(report: CallReport): SlackMessage {
   };
 }
 
-/** The approval request, in CALL_APPROVAL_CHANNEL: the request and its buttons, or once decided, the decision. */
-export function approvalRequestMessage(report: CallReport): SlackMessage {
+/**
+ * The approval request, in CALL_APPROVAL_CHANNEL: the request and its buttons, or once decided, the decision. With
+ * `postedHere`, it goes to the call's own thread instead, because that channel refused it: the note says why.
+ */
+export function approvalRequestMessage(
+  report: CallReport,
+  postedHere?: { approvalChannel: string; slackError: string },
+): SlackMessage {
   const { request, approval } = report;
   const state = approval?.state ?? 'pending';
   const icon = { pending: '🕒', approved: '✅', rejected: '🚫', expired: '⌛' }[state];
   const text = `${icon} ${who(report)} in <#${request.origin.channelId}> asks to call ${target(report)}, ${timing(report)}.${approval ? ` ${approvalSentence(approval)}` : ''}`;
   const blocks: KnownBlock[] = [section(text), fieldsSection(requestFields(report))];
   if (state === 'pending') blocks.push(approvalActions(request.requestId));
+  if (postedHere) {
+    blocks.push(
+      context(
+        `Posted here because I can't post in <#${postedHere.approvalChannel}> (\`${escapeMrkdwn(postedHere.slackError)}\`), the channel set as \`CALL_APPROVAL_CHANNEL\`. Invite me there (\`/invite @Iqra Calls\`), or ask an admin to change the setting.`,
+      ),
+    );
+  }
   return { text: clip(text, LIMITS.fallbackText), blocks };
+}
+
+/**
+ * To the requester alone: the approval request could be posted neither in CALL_APPROVAL_CHANNEL nor in the call's
+ * channel, so no approver was told. It still waits, and approvers can find it on the app's Home tab.
+ */
+export function approversNotToldMessage(
+  report: CallReport,
+  approvalChannel: string,
+  slackError: string,
+): SlackMessage {
+  const approvers = report.approval?.approvers ?? 'an approver';
+  const text = `⚠️ Your call to ${target(report)} waits for approval, but no approver was told: I can't post in <#${approvalChannel}> (\`${escapeMrkdwn(slackError)}\`), the channel set as \`CALL_APPROVAL_CHANNEL\`, nor in this call's channel. Approvers can still approve it from my Home tab: let one of them know (${approvers}), and ask an admin to invite me to <#${approvalChannel}> or to change the setting.`;
+  return { text: clip(text, LIMITS.fallbackText), blocks: [section(text)] };
 }
 
 /** The decision, as a reply in the call's thread. */
