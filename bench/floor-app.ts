@@ -6,7 +6,8 @@
  * Per command: the number found and checked (libphonenumber-js), the request recorded in SQLite (WAL, synchronous
  * NORMAL, as the app) before the ack, the ack; then marked as being sent, sent to Iqra (undici, multipart with
  * form-data, the `config` part), Iqra's answer recorded, and the confirmation posted to the channel with its thread
- * reply (the Web API client). The rep's answer goes through response_url, as the app's does. Nothing else: no time, agent or variable parsing, no limits, calling hours or
+ * reply. The rep's answer goes through response_url, as the app's does. Every HTTP request is undici's `request`,
+ * the cheapest client at hand; Bolt's Web API client is used only for its `auth.test` at start. Nothing else: no time, agent or variable parsing, no limits, calling hours or
  * do-not-call list, no outbox (a post that fails is lost), no tracking, no logs, no metrics, no load shedding.
  *
  * Same settings as the app where it has them: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL, IQRA_BASE_URL,
@@ -62,6 +63,32 @@ const app = new App({
   clientOptions: { slackApiUrl: env('SLACK_API_URL') || 'https://slack.com/api/' },
 });
 
+const slackApiUrl = (env('SLACK_API_URL') || 'https://slack.com/api/').replace(/\/?$/, '/');
+
+/**
+ * Slack's Web API and response_url, posted with undici's `request` directly: the cheapest client here (the Web API
+ * client's default `fetch` costs about twice the CPU per request; the app gives it an undici transport).
+ */
+async function postToSlack(
+  url: string,
+  body: Record<string, string>,
+  token?: string,
+): Promise<{ ts?: string }> {
+  const answer = await request(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await answer.body.text();
+  return text.startsWith('{') ? (JSON.parse(text) as { ts?: string }) : {};
+}
+
+const postMessage = (body: Record<string, string>) =>
+  postToSlack(`${slackApiUrl}chat.postMessage`, body, env('SLACK_BOT_TOKEN'));
+
 const initiateUrl = `${env('IQRA_BASE_URL').replace(/\/$/, '')}/api/v1/business/${env('IQRA_BUSINESS_ID')}/call/initiate`;
 
 async function place(id: string, e164: string, channel: string, benchId: string): Promise<void> {
@@ -83,16 +110,12 @@ async function place(id: string, e164: string, channel: string, benchId: string)
   const body = (await answer.body.json()) as { Success?: boolean; success?: boolean; Data?: string[] };
   const queueId = body.Data?.[0] ?? null;
   move.run(body.Success || body.success ? 'queued' : 'failed', queueId, Date.now(), id, 'sending');
-  const parent = await app.client.chat.postMessage({
-    channel,
-    text: `📞 Call to *${e164}* queued (${queueId}).`,
-  });
+  const parent = await postMessage({ channel, text: `📞 Call to *${e164}* queued (${queueId}).` });
   if (parent.ts) posted.run(parent.ts, id);
-  if (parent.ts)
-    await app.client.chat.postMessage({ channel, thread_ts: parent.ts, text: `Queued as ${queueId}.` });
+  if (parent.ts) await postMessage({ channel, thread_ts: parent.ts, text: `Queued as ${queueId}.` });
 }
 
-app.command('/call', async ({ ack, command, respond }) => {
+app.command('/call', async ({ ack, command }) => {
   // A Slack phone link is its number; 00 before a country code is +.
   const text = command.text.replace(/<tel:([^|>]+)(?:\|[^>]*)?>/g, '$1').replace(/^\s*00(?=[1-9])/, '+');
   // The number is what comes before the first word that is not part of one.
@@ -110,7 +133,10 @@ app.command('/call', async ({ ack, command, respond }) => {
   // As the app: an empty ack, and the rep's answer through response_url.
   await ack();
   const benchId = /\bBenchId=(\d+)/.exec(command.text)?.[1] ?? '';
-  await respond({ response_type: 'ephemeral', text: `Queued a call to ${e164}.` }).catch(() => {});
+  await postToSlack(command.response_url, {
+    response_type: 'ephemeral',
+    text: `Queued a call to ${e164}.`,
+  }).catch(() => {});
   place(id, e164, command.channel_id, benchId).catch(() => {});
 });
 
