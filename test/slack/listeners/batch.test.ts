@@ -600,21 +600,25 @@ describe('batch approval, calling hours and history', () => {
     expect(JSON.stringify(rewritten.at(-1)?.args.blocks)).toContain('U0BOSS001');
   });
 
-  it('does not name one agent to the approver when the list’s rows choose their own', async () => {
+  /** A list confirmed with the form's agent, and its approval request in CALL_APPROVAL_CHANNEL (its blocks). */
+  async function approvalAskedFor(list: string, agent: string) {
     const a = await start({
       env: { ...APPROVAL, CALL_APPROVAL_CHANNEL: 'C0APPROVE1' },
       now: () => new Date(T0),
     });
-    // The form pre-selects the default agent (sales); the list sends one row to the support agent.
-    const { shown } = await submitList(a, {
-      batch_paste: 'phone,agent\n+14155551001,sales\n+14155551002,support',
-      batch_pace: '60',
-      batch_agent: 'sales',
-    });
+    const { shown } = await submitList(a, { batch_paste: list, batch_pace: '60', batch_agent: agent });
     await a.interact(viewSubmission(a, shown));
     await a.running.delivery.flush();
     const ask = a.slack.callsOf('chat.postMessage').find((m) => m.args.channel === 'C0APPROVE1');
-    const asked = JSON.stringify(ask?.args.blocks);
+    return { a, asked: JSON.stringify(ask?.args.blocks) };
+  }
+
+  it('does not name one agent to the approver when the list’s rows choose their own', async () => {
+    // The form pre-selects the default agent (sales); the list sends one row to the support agent.
+    const { a, asked } = await approvalAskedFor(
+      'phone,agent\n+14155551001,sales\n+14155551002,support',
+      'sales',
+    );
     expect(asked).toContain('2 calls');
     expect(asked).not.toContain('with *sales*');
     expect(asked).toContain('per row');
@@ -623,19 +627,8 @@ describe('batch approval, calling hours and history', () => {
   });
 
   it('names the agent when every row of the list goes to it', async () => {
-    const a = await start({
-      env: { ...APPROVAL, CALL_APPROVAL_CHANNEL: 'C0APPROVE1' },
-      now: () => new Date(T0),
-    });
-    const { shown } = await submitList(a, {
-      batch_paste: 'phone,agent\n+14155551001,support\n+14155551002,',
-      batch_pace: '60',
-      batch_agent: 'support',
-    });
-    await a.interact(viewSubmission(a, shown));
-    await a.running.delivery.flush();
-    const ask = a.slack.callsOf('chat.postMessage').find((m) => m.args.channel === 'C0APPROVE1');
-    expect(JSON.stringify(ask?.args.blocks)).toContain('with *support*');
+    const { asked } = await approvalAskedFor('phone,agent\n+14155551001,support\n+14155551002,', 'support');
+    expect(asked).toContain('with *support*');
   });
 
   it('rejecting the batch (with a reason the rep sees) cancels every row', async () => {
