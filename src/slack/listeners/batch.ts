@@ -18,8 +18,11 @@ import type { Store } from '../../store/store.js';
 import type { Audiences } from '../audiences.js';
 import type { BatchBoard } from '../batch-board.js';
 import {
+  BATCH_AGENT_BLOCK,
   BATCH_APPROVE_ACTION,
+  BATCH_CAMPAIGN_BLOCK,
   BATCH_CHANNEL_BLOCK,
+  BATCH_FROM_BLOCK,
   BATCH_MODAL,
   BATCH_PACE,
   BATCH_PACE_BLOCK,
@@ -37,11 +40,12 @@ import {
   readOutsideChoice,
 } from '../blocks/batch.js';
 import { REJECT_REASON_BLOCK, REJECT_REASON_INPUT } from '../blocks/call-messages.js';
-import { escapeMrkdwn } from '../blocks/mrkdwn.js';
+import { clip, escapeMrkdwn, LIMITS } from '../blocks/mrkdwn.js';
 import { REJECT_BATCH_MODAL, rejectModal } from '../blocks/reject-modal.js';
 import { downloadSlackFile, SlackFileError } from '../files.js';
 import type { UserZones } from '../user-zones.js';
 import { workspaceOf } from '../workspace.js';
+import { formFieldError, formWording } from './views/form-errors.js';
 import { sayFormNotOpened } from './views/open-call-modal.js';
 
 export interface BatchListenerDeps {
@@ -102,6 +106,24 @@ export async function openBatchForm(
 }
 
 /**
+ * A problem within `max` characters (a list with many columns that can't be variables names them all): shortened, and
+ * without the backtick of a `code` span cut in two, which Slack would show as is.
+ */
+function fitNote(note: string, max: number): string {
+  if (note.length <= max) return note;
+  const cut = clip(note, max);
+  return (cut.match(/`/g) ?? []).length % 2 === 0 ? cut : cut.replace(/`(?=[^`]*$)/, '');
+}
+
+/** The start's refusals (src/services/batch-desk.ts) begin so: the rep fixes the Start field, not the list. */
+const START_REFUSAL = "The batch's start: ";
+
+/** A number typed where the pace goes, as the error under the field quotes it. */
+function quotedPace(pace: string): string {
+  return `“${pace.length > 20 ? `${pace.slice(0, 19)}…` : pace}”`;
+}
+
+/**
  * The form is submitted: simple mistakes are answered on the form at once; then the form turns into "Checking your
  * list…" while the file is downloaded and every row checked (which may take longer than Slack's 3 seconds), and
  * becomes the preview, or the form again with what is wrong.
@@ -126,9 +148,24 @@ function formSubmission(deps: BatchListenerDeps) {
     const pace = Number(values.pace ?? BATCH_PACE.default);
     if (!Number.isInteger(pace) || pace < BATCH_PACE.min || pace > BATCH_PACE.max) {
       errors[BATCH_PACE_BLOCK] =
-        `A whole number of calls per minute, from ${BATCH_PACE.min} to ${BATCH_PACE.max}.`;
+        `${quotedPace(values.pace ?? '')} is not a pace: type a whole number of calls per minute, from ${BATCH_PACE.min} to ${BATCH_PACE.max}, e.g. ${BATCH_PACE.default}.`;
     }
     if (!channelId) errors[BATCH_CHANNEL_BLOCK] = 'Choose the channel the batch’s progress is posted in.';
+    // The batch-wide agent, number and campaign, checked as the preview checks them (a menu's choice may be gone
+    // from the settings since the form opened): said under its menu, in the form's words.
+    for (const [value, directory, block] of [
+      [values.agent, deps.catalog.agents, BATCH_AGENT_BLOCK],
+      [values.from, deps.catalog.numbers, BATCH_FROM_BLOCK],
+      [values.campaign, deps.catalog.campaigns, BATCH_CAMPAIGN_BLOCK],
+    ] as const) {
+      if (value === undefined) continue;
+      try {
+        directory.resolve(value);
+      } catch (err) {
+        if (!(err instanceof CallRequestError)) throw err;
+        errors[block] = formFieldError(err.field, err.userMessage, 'batch');
+      }
+    }
     if (Object.keys(errors).length > 0) {
       await ack({ response_action: 'errors', errors });
       return;
@@ -141,8 +178,11 @@ function formSubmission(deps: BatchListenerDeps) {
     const userId = body.user.id;
     const teamId = workspaceOf(body) ?? '';
     const log = deps.logger.child({ userId, channel: channelId });
-    const again = (note: string): ModalView => ({
-      ...noticeView(`${note}\n\nPress *Back* to fix the list, or to upload another file.`),
+    const again = (
+      note: string,
+      fix = 'Press *Back* to fix the list, or to upload another file.',
+    ): ModalView => ({
+      ...noticeView(`${fitNote(note, LIMITS.sectionText - fix.length - 2)}\n\n${fix}`),
       close: plain('Back'),
     });
     let next: ModalView;
@@ -178,8 +218,15 @@ function formSubmission(deps: BatchListenerDeps) {
         close: plain('Back'),
       };
     } catch (err) {
-      if (err instanceof CallRequestError || err instanceof SlackFileError) {
-        log.info('batch list refused', { reason: err instanceof SlackFileError ? err.code : err.field });
+      if (err instanceof CallRequestError) {
+        log.info('batch list refused', { reason: err.field });
+        // The command's message in the form's words (still mrkdwn: this answer is a section, which shows `code`).
+        const note = `⚠️ ${formWording(err.field, err.userMessage, 'batch')}`;
+        next = err.userMessage.startsWith(START_REFUSAL)
+          ? again(note, 'Press *Back* to change the start.')
+          : again(note);
+      } else if (err instanceof SlackFileError) {
+        log.info('batch list refused', { reason: err.code });
         next = again(`⚠️ ${err.userMessage}`);
       } else {
         log.error('could not check a batch list', { error: err });

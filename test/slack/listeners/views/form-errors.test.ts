@@ -209,3 +209,60 @@ describe('plainFieldError', () => {
     expect(text.endsWith('…')).toBe(true);
   });
 });
+
+describe('the batch form', () => {
+  /** The time refusals of the REFUSALS above, as the batch's start gets them (src/services/batch-desk.ts). */
+  const starts = REFUSALS.filter(([name]) => name.startsWith('time '));
+
+  it.each(starts)('words the refusal of the start %s for the batch form', (_, check) => {
+    const err = refusal(check);
+    const message = `The batch's start: ${err.userMessage}`;
+    const text = formWording('when', message, 'batch');
+    expect(text.startsWith("The batch's start: ")).toBe(true);
+    expect(text).not.toMatch(/\bat "/);
+    expect(text).not.toMatch(/leave out .?at\b/);
+    expect(text).not.toContain('/call');
+    expect(text).not.toMatch(/\bcommand/i);
+    // Not the call form's words: a batch starts, it does not call.
+    expect(text).not.toContain('to call now');
+    expect((text.match(/`/g) ?? []).length % 2).toBe(0);
+    expect(text.length).toBeGreaterThan(message.length * 0.7);
+  });
+
+  it('says how to start now', () => {
+    const err = refusal(() => resolveWhen('yesterday 10am', ctx));
+    expect(formWording('when', `The batch's start: ${err.userMessage}`, 'batch')).toMatch(
+      /Give a time in the future, e\.g\. `tomorrow 10am`, or leave Start empty to start the batch now\.$/,
+    );
+    // The call form keeps its own words.
+    expect(formWording('when', err.userMessage)).toMatch(/or leave this field empty to call now\.$/);
+  });
+
+  it.each([
+    ['agent', () => catalog().agents.resolve('retired'), 'Choose one of those, e.g. “sales”.'],
+    ['number', () => catalog().numbers.resolve('old'), 'Choose one of those, e.g. “main”.'],
+    ['campaign', () => catalog().campaigns.resolve('spring'), 'Choose one of those, e.g. “webinar”.'],
+  ] as const)('words the refusal of a batch-wide %s no longer configured', (_, check, fix) => {
+    const err = refusal(check);
+    const text = formFieldError(err.field, err.userMessage, 'batch');
+    expect(text).not.toContain('`');
+    expect(text).not.toMatch(/\b(?:agent|from|campaign)=/);
+    expect(text).toContain(fix);
+  });
+
+  it('speaks of the channel chosen for the batch’s progress, not of where the command was typed', () => {
+    const message =
+      "Calls can't be placed from this channel. Use <#C0CALLS01>, <#C0CALLS02>, or ask an admin (<@U0ADMIN1>) to allow this one.";
+    expect(formWording('command', message, 'batch')).toBe(
+      "Calls can't be placed from the channel chosen under Post progress in. Choose <#C0CALLS01>, <#C0CALLS02> there, or ask an admin (<@U0ADMIN1>) to allow this one.",
+    );
+    // The call form (and the command) keep the message as it is.
+    expect(formWording('command', message)).toBe(message);
+  });
+
+  it('leaves the call form’s own rewrites out of the batch form', () => {
+    const err = refusal(() => normalizeRecipient('+14155552671 +14155552672', 'US'));
+    expect(formWording('recipient', err.userMessage, 'batch')).not.toContain('This form places one call');
+    expect(formWording('recipient', err.userMessage)).toContain('This form places one call');
+  });
+});
