@@ -157,8 +157,11 @@ function url(fallback: string) {
   );
 }
 
-/** `/api/v1` (any version, any case, with trailing slashes) at the end of a base URL. */
-const API_VERSION_SUFFIX = /(\/api\/v\d+)\/*$/i;
+/**
+ * `/api/v1` (any version, any case) in a base URL's path, and whatever follows it: `/api/v1/`, or the whole endpoint
+ * copied from Iqra's API reference (`/api/v1/business/12345/call/initiate`). `/api/v1-beta` (a proxy's) is not it.
+ */
+const API_VERSION_PATH = /\/api\/v\d+(?:[/?#].*)?$/i;
 
 const schema = z.object({
   SLACK_BOT_TOKEN: requiredText('the Bot User OAuth Token (xoxb-…) from OAuth & Permissions').refine(
@@ -189,14 +192,27 @@ const schema = z.object({
     (v) => /^\d+$/.test(v),
     'must be the numeric business id (digits only), as in /api/v1/business/{id}',
   ),
-  // The client adds /api/v1/business/… itself: a base ending in /api/v1 (copied from Iqra's API docs) would make every
+  // The client adds /api/v1/business/… itself: a base with /api/v1 (copied from Iqra's API docs) would make every
   // request go to /api/v1/api/v1/… and fail. Any other path (a proxy's prefix) is kept.
-  IQRA_BASE_URL: url('https://app.iqra.bot').refine((v) => !(isHttpUrl(v) && API_VERSION_SUFFIX.test(v)), {
-    error: (i) =>
-      `must be the server's address without ${API_VERSION_SUFFIX.exec(String(i.input))?.[1]}, such as ${given(
-        String(i.input).replace(API_VERSION_SUFFIX, ''),
-      )} (the app adds /api/v1/business/… itself)`,
-  }),
+  IQRA_BASE_URL: url('https://app.iqra.bot')
+    .refine((v) => !(isHttpUrl(v) && API_VERSION_PATH.test(v)), {
+      error: (i) => {
+        const typed = String(i.input).trim();
+        const extra = API_VERSION_PATH.exec(typed)?.[0].replace(/\/+$/, '') ?? '/api/v1';
+        return `must be the server's address without ${given(extra)}, such as ${given(
+          typed.replace(API_VERSION_PATH, ''),
+        )} (the app adds /api/v1/business/… itself)`;
+      },
+    })
+    // The app appends /api/v1/business/… to it: after a query or a fragment that path would never reach the server.
+    .refine((v) => !(isHttpUrl(v) && !API_VERSION_PATH.test(v) && /[?#]/.test(v)), {
+      error: (i) =>
+        `must not have a query (?…) or a fragment (#…), since the app adds /api/v1/business/… after it: use just the address, such as ${given(
+          String(i.input)
+            .trim()
+            .replace(/[?#].*$/, ''),
+        )}`,
+    }),
   IQRA_REQUEST_FORMAT: z.preprocess(
     (v) => (typeof blankToUndefined(v) === 'string' ? String(v).trim().toLowerCase() : undefined),
     z.enum(['both', 'fields', 'config'], { error: 'must be one of: both, fields, config' }).default('both'),
@@ -279,7 +295,19 @@ const schema = z.object({
     'must be a channel ID such as C0123ABCDEF (open the channel → its name → the ID is at the bottom of "About")',
   ),
   CALL_APPROVAL_TTL_HOURS: integer(1, 720, 24),
-  DATABASE_PATH: z.preprocess(blankToUndefined, z.string().trim().default(DEFAULT_DATABASE_PATH)),
+  // A URL here (the PostgreSQL one, put in the wrong setting) would be taken for a file name: a SQLite file would be
+  // made at a path spelling out the URL, its password shown wherever the path is. The value is never echoed.
+  DATABASE_PATH: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .refine((v) => !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v), {
+        error:
+          'must be the path of a SQLite file, such as ./data/iqra-calls.sqlite, not a URL: put a PostgreSQL URL in DATABASE_URL instead (and leave DATABASE_PATH empty)',
+      })
+      .default(DEFAULT_DATABASE_PATH),
+  ),
   DATABASE_URL: optionalText.refine(
     (v) => v === undefined || (/^postgres(ql)?:\/\//.test(v) && URL.canParse(v)),
     'must be a PostgreSQL URL such as postgres://user:password@host:5432/database (leave it empty to use SQLite)',
@@ -420,6 +448,16 @@ export function loadConfig(env: Env): Config {
       `CALL_APPROVERS: is required when CALL_APPROVAL=${approvalMode}: the Slack user ids (U…) or user group ids (S…) who may approve calls`,
     );
   }
+  // Approvers named with CALL_APPROVAL left unset: approvals are off (the default), so every call would go out
+  // without the approval the operator set up. Only an explicit CALL_APPROVAL=off says that is meant.
+  const approvalSettings = ['CALL_APPROVERS', 'CALL_APPROVAL_EXEMPT', 'CALL_APPROVAL_CHANNEL'].filter(
+    (name) => text(name as keyof z.infer<typeof schema>) !== undefined,
+  );
+  if (blankToUndefined(unquoted.CALL_APPROVAL) === undefined && approvalSettings.length > 0) {
+    problems.push(
+      `CALL_APPROVAL: is not set, so no call would need approval, although ${approvalSettings.join(' and ')} ${approvalSettings.length === 1 ? 'is' : 'are'} set: set CALL_APPROVAL to always, scheduled or unlisted to have calls approved, or to off to turn approvals off on purpose`,
+    );
+  }
   // Each port as its setting reads it, even when another setting is wrong.
   const port = schema.shape.PORT.safeParse(unquoted.PORT).data;
   const metricsPort = schema.shape.METRICS_PORT.safeParse(unquoted.METRICS_PORT).data;
@@ -533,7 +571,9 @@ export function readEnvironment(processEnv: Env = process.env, dotenvPath = '.en
   let fromFile: Env = {};
   if (existsSync(dotenvPath)) {
     try {
-      fromFile = parseEnv(readFileSync(dotenvPath, 'utf8'));
+      // A byte-order mark (Windows Notepad, PowerShell's `Out-File -Encoding utf8`) would otherwise become part of the
+      // first variable's name, and that variable would be reported missing although it is in the file.
+      fromFile = parseEnv(readFileSync(dotenvPath, 'utf8').replace(/^\uFEFF/, ''));
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       throw new ConfigError([

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { processesPerTest } from './support/app-process.js';
 import { type FakeIqra, startFakeIqra } from './support/fake-iqra.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
-import { SIGNING_SECRET, testEnv } from './support/test-app.js';
+import { BOT_TOKEN, SIGNING_SECRET, testEnv } from './support/test-app.js';
 
 /** The app as an operator starts it, with one setting wrong: a clear reason on stderr, no stack trace, status 1. */
 const processes = processesPerTest();
@@ -107,6 +107,29 @@ describe('start-up with a wrong setting', () => {
     expect(await p.exited).toBe(2);
     expect(p.stderr.join('')).toContain('unknown argument "--chek"');
     expect(p.stderr.join('')).toContain('--check');
+    expect(slack.callsOf('auth.test')).toHaveLength(0);
+  });
+
+  it('reads the first variable of a .env file saved with a byte-order mark (Notepad, PowerShell)', async () => {
+    const { slack, iqra } = await standIns();
+    const cwd = mkdtempSync(join(tmpdir(), 'iqra-calls-'));
+    writeFileSync(join(cwd, '.env'), `\uFEFFSLACK_BOT_TOKEN=${BOT_TOKEN}\r\nLOG_LEVEL=info\r\n`);
+    const p = start(testEnv(slack, iqra, { SLACK_BOT_TOKEN: undefined }), cwd);
+    await p.ready();
+    expect(p.stderr.join('')).not.toContain('SLACK_BOT_TOKEN');
+    expect(slack.callsOf('auth.test')[0]?.token).toBe(BOT_TOKEN);
+  });
+
+  it("exits 1 when IQRA_BASE_URL is the endpoint copied from Iqra's reference, saying the address to use", async () => {
+    const { slack, iqra } = await standIns();
+    const endpoint = `${iqra.url}/api/v1/business/${iqra.businessId}/call/initiate`;
+    const p = start(testEnv(slack, iqra, { IQRA_BASE_URL: endpoint }));
+    expect(await p.exited).toBe(1);
+    const err = p.stderr.join('');
+    expect(err).toContain(
+      `IQRA_BASE_URL: must be the server's address without /api/v1/business/${iqra.businessId}/call/initiate, such as ${iqra.url} (`,
+    );
+    expect(err).not.toMatch(STACK_LINE);
     expect(slack.callsOf('auth.test')).toHaveLength(0);
   });
 

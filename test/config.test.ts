@@ -205,6 +205,33 @@ describe('loadConfig', () => {
     expect(found.find((p) => p.startsWith('CALL_APPROVERS:'))).toContain('"@maria" is not a Slack user id');
   });
 
+  it('refuses approvers, exemptions or an approval channel while CALL_APPROVAL is left unset', () => {
+    expect(problems({ ...base, CALL_APPROVERS: 'U0BOSS001', CALL_APPROVAL_CHANNEL: 'C0APPROVE1' })).toEqual([
+      'CALL_APPROVAL: is not set, so no call would need approval, although CALL_APPROVERS and CALL_APPROVAL_CHANNEL are set: set CALL_APPROVAL to always, scheduled or unlisted to have calls approved, or to off to turn approvals off on purpose',
+    ]);
+    expect(problems({ ...base, CALL_APPROVAL: ' ', CALL_APPROVAL_EXEMPT: 'U0MARIA1' })[0]).toMatch(
+      /^CALL_APPROVAL: is not set, .*CALL_APPROVAL_EXEMPT is set/,
+    );
+    // Turned off on purpose, they are kept (ready for when approvals are turned on).
+    expect(loadConfig({ ...base, CALL_APPROVAL: 'off', CALL_APPROVERS: 'U0BOSS001' }).approval.mode).toBe(
+      'off',
+    );
+  });
+
+  it('refuses an IQRA_BASE_URL with a query or a fragment, after which the API path would be lost', () => {
+    expect(problems({ ...base, IQRA_BASE_URL: 'https://app.iqra.bot/?region=eu' })).toEqual([
+      'IQRA_BASE_URL: must not have a query (?…) or a fragment (#…), since the app adds /api/v1/business/… after it: use just the address, such as https://app.iqra.bot/',
+    ]);
+    expect(problems({ ...base, IQRA_BASE_URL: 'https://proxy.example/iqra#x' })[0]).toContain(
+      'such as https://proxy.example/iqra',
+    );
+    expect(problems({ ...base, IQRA_BASE_URL: 'https://app.iqra.bot/api/v1?x=1' })).toEqual([
+      expect.stringMatching(
+        /^IQRA_BASE_URL: must be the server's address without \/api\/v1\?x=1, such as https:\/\/app\.iqra\.bot /,
+      ),
+    ]);
+  });
+
   it('refuses a value pasted with its quotes, naming the variable and never the secret', () => {
     const found = problems({
       ...base,

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -77,5 +77,32 @@ describe('npm start -- --check', () => {
     const p = check({ ...testEnv(slack, iqra), ...GOOD });
     expect(await p.exited).toBe(1);
     expect(p.stdout.join('')).toContain('❌ `IQRA_AGENTS`: `support` (`agent_support_02`) is not an agent');
+  });
+
+  it('refuses a URL in DATABASE_PATH, never printing its password nor making a file of it', async () => {
+    const { slack, iqra } = await standIns();
+    iqra.business(
+      fakeBusiness({
+        agents: ['agent_sales_01', 'agent_support_02'],
+        numbers: ['num_main_01'],
+        campaigns: ['camp_sales_01'],
+      }),
+    );
+    const cwd = mkdtempSync(join(tmpdir(), 'iqra-calls-'));
+    const p = start(
+      {
+        ...testEnv(slack, iqra),
+        ...GOOD,
+        DATABASE_PATH: 'postgres://calls:db-hunter2@db.example:5432/calls',
+      },
+      cwd,
+      ['--check'],
+    );
+    expect(await p.exited).toBe(1);
+    const said = p.stdout.join('') + p.stderr.join('');
+    expect(said).toContain('DATABASE_PATH: must be the path of a SQLite file');
+    expect(said).toContain('put a PostgreSQL URL in DATABASE_URL');
+    expect(said).not.toContain('db-hunter2');
+    expect(existsSync(join(cwd, 'postgres:'))).toBe(false);
   });
 });

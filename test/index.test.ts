@@ -127,21 +127,37 @@ describe('the app as started by a user', () => {
     expect(await p.exited).toBe(0);
   });
 
-  it('names Iqra in its ready line without the password or a token the URL carries', async () => {
+  it('names Iqra in its ready line without the password the URL carries', async () => {
     const slack = await startFakeSlack();
     const iqra = await startFakeIqra({ mode: 'server' });
     closeAfter(slack, iqra);
     const { host } = new URL(iqra.url);
     const p = start({
       ...testEnv(slack, iqra),
-      // A proxy in front of Iqra that wants a password, and a signed prefix.
-      IQRA_BASE_URL: `http://ops:hunter2-pass@${host}/iqra?sig=s1gn-value`,
+      // A proxy in front of Iqra that wants a password, under a path of its own.
+      IQRA_BASE_URL: `http://ops:hunter2-pass@${host}/iqra`,
       DATABASE_PATH: sqlite(),
     });
     await p.ready();
     const ready = p.logs().find((l) => l.msg === 'ready');
-    expect(ready?.iqraBaseUrl).toBe(`http://ops:***@${host}/iqra?sig=***`);
+    expect(ready?.iqraBaseUrl).toBe(`http://ops:***@${host}/iqra`);
+    expect(p.stdout.join('') + p.stderr.join('')).not.toContain('hunter2-pass');
+  });
+
+  it('refuses an IQRA_BASE_URL with a query (the app adds its path after it) without printing its secrets', async () => {
+    const slack = await startFakeSlack();
+    const iqra = await startFakeIqra({ mode: 'server' });
+    closeAfter(slack, iqra);
+    const { host } = new URL(iqra.url);
+    const p = start({
+      ...testEnv(slack, iqra),
+      IQRA_BASE_URL: `http://ops:hunter2-pass@${host}/iqra?sig=s1gn-value`,
+      DATABASE_PATH: sqlite(),
+    });
+    expect(await p.exited).toBe(1);
     const said = p.stdout.join('') + p.stderr.join('');
+    expect(said).toContain('IQRA_BASE_URL: must not have a query');
+    expect(said).toContain(`use just the address, such as http://ops:***@${host}/iqra`);
     expect(said).not.toContain('hunter2-pass');
     expect(said).not.toContain('s1gn-value');
   });
