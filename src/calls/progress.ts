@@ -85,12 +85,6 @@ export function endFromSessionEndType(endType: number | undefined): CallEnd {
   }
 }
 
-function seconds(from: string | undefined, to: string | undefined): number | undefined {
-  if (!from || !to) return undefined;
-  const ms = Date.parse(to) - Date.parse(from);
-  return Number.isFinite(ms) && ms >= 0 ? Math.round(ms / 1000) : undefined;
-}
-
 /**
  * Reads a queue entry. `scheduledAt` is the call's start time when it was scheduled, to tell "waiting for its time"
  * from "queued to go now".
@@ -106,13 +100,14 @@ export function readQueueEntry(entry: QueueReading, now: number, scheduledAt?: n
       return { progress: 'dialling', ...session };
     case 4: {
       const s = entry.sessionStatus;
+      // No duration from the entry's times: Iqra sets `completedAt` when the entry reaches ProcessedBackend (the call
+      // dialled, its session made), not when the call ends, so `completedAt - processingStartedAt` is the few seconds
+      // it took to dial. The call's length comes from its conversation (`startTime` to `endTime`).
       if (s === 6 || s === 7) {
-        const duration = seconds(entry.processingStartedAt, entry.completedAt);
         return {
           progress: 'ended',
           end: s === 7 ? 'failed' : endFromSessionEndType(entry.sessionEndType),
           ...session,
-          ...(duration !== undefined ? { durationSeconds: duration } : {}),
         };
       }
       if (s === 3 || s === 4 || s === 5) return { progress: 'in_conversation', ...session };

@@ -32,15 +32,43 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The body as text, or `undefined` past `MAX_BODY`: then reading stops without destroying the request (destroying it
+ * mid-body would drop the connection under the answer, and the sender's next event on that kept-alive connection).
+ */
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        done();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onClose = () => onError(new Error('the request closed before its end'));
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 function field(body: Record<string, unknown>, ...names: string[]): unknown {
@@ -67,10 +95,20 @@ export function iqraEventsHandler(secret: string, tracker: CallTracker, logger: 
       answer(res, 401, { ok: false, error: 'unauthorized' });
       return;
     }
-    const raw = await readBody(req);
+    let raw: string | undefined;
+    try {
+      raw = await readBody(req);
+    } catch {
+      return; // the sender went away mid-body: nobody to answer
+    }
+    if (raw === undefined) {
+      // Said before the rest arrives, and the connection closed after it (the rest is not read).
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ ok: false, error: `the body is larger than ${MAX_BODY} bytes` }));
+      return;
+    }
     let body: Record<string, unknown>;
     try {
-      if (raw === undefined) throw new Error('too large');
       body = JSON.parse(raw) as Record<string, unknown>;
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
     } catch {

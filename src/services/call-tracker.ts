@@ -210,10 +210,11 @@ export class CallTracker {
       await store.updateCall(call.id, { trackAt: null }, at);
       return;
     }
-    if (at - (await this.startOf(call, at)) > this.deps.limitMs) {
-      await this.giveUp(call, TRACKING_LIMIT_MESSAGE(Math.round(this.deps.limitMs / 3_600_000)), 'limit');
-      return;
-    }
+    // Past the limit, the call is looked at once more before it is given up: it may have ended meanwhile (while the app
+    // was stopped, say), and then its outcome is the truth, not "status unknown".
+    const overdue = at - (await this.startOf(call, at)) > this.deps.limitMs;
+    const giveUpOverdue = () =>
+      this.giveUp(call, TRACKING_LIMIT_MESSAGE(Math.round(this.deps.limitMs / 3_600_000)), 'limit');
     if (!this.take()) {
       await store.updateCall(call.id, { trackAt: Math.max(at + 1000, this.pausedUntil) }, at);
       return;
@@ -234,6 +235,11 @@ export class CallTracker {
         await this.giveUp(call, NOT_FOUND_MESSAGE, 'not_found');
         return;
       }
+      // The last look failed: given up as before, unless Iqra only asked to slow down (it is looked at after the pause).
+      if (overdue && failure.kind !== 'rate_limited') {
+        await giveUpOverdue();
+        return;
+      }
       if (failure.kind === 'rate_limited') {
         this.pausedUntil = at + (failure.retryAfterMs ?? 30_000);
         log.warn('Iqra asked to slow down: tracking pauses', { retryAfterMs: failure.retryAfterMs });
@@ -247,6 +253,11 @@ export class CallTracker {
         { trackAt: Math.max(at + delay, this.pausedUntil), trackUnchanged: unchanged },
         at,
       );
+      return;
+    }
+    if (overdue && reading.progress !== 'ended') {
+      metrics.trackingPoll('changed');
+      await giveUpOverdue();
       return;
     }
     // Iqra answered: the reading is applied on a turn of its own.

@@ -86,3 +86,17 @@ describe('POST /iqra/events: the shared secret', () => {
     expect((await a.store.getCall(call?.id ?? ''))?.progress).toBe('dialling');
   });
 });
+
+describe('POST /iqra/events: the body', () => {
+  it('answers 413 to a body over the limit, and the connection stays usable for the next event', async () => {
+    const a = await start();
+    const big = { ...UNKNOWN, conversation_turns: 'a'.repeat(2_000_000) };
+    const res = await push(a, big, `Bearer ${SECRET}`);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ ok: false });
+    // The sender's next event (its HTTP client reuses connections) is read as usual.
+    const next = await push(a, UNKNOWN, `Bearer ${SECRET}`);
+    expect(next.status).toBe(200);
+    expect(await next.json()).toMatchObject({ ok: true, result: 'unknown_call' });
+  });
+});

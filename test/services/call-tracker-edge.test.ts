@@ -295,3 +295,75 @@ describe('when the conversation cannot be read as a call ends', () => {
     expect(readsOf('f7f7')).toBe(1);
   });
 });
+
+describe('a call that ended while the app was stopped', () => {
+  it('shows its outcome after a restart past CALL_TRACKING_LIMIT_HOURS, not "status unknown"', async () => {
+    const first = await start({ CALL_TRACKING_LIMIT_HOURS: '1' });
+    first.a.iqra.lifecycle([{ status: 0 }]);
+    await first.a.command('+14155552671');
+    await first.a.slack.waitFor(() => threadReplies(first.a)[0], 'the confirmation');
+    const [call] = await first.a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    if (!call) throw new Error('no call');
+    await first.a.running.stop();
+    // Overnight, with the app down: the customer answered, talked, and hung up.
+    first.a.iqra.lifecycle([{ status: 4, sessionStatus: 6, sessionEndType: 5 }], {
+      queueId: call.queueIds[0] ?? '',
+    });
+    const t0 = Date.now();
+    const second = await startTestApp({
+      store: first.a.store,
+      slack: first.a.slack,
+      fakeIqra: first.a.iqra,
+      env: { CALL_TRACKING_LIMIT_HOURS: '1' },
+      now: () => new Date(NOW.getTime() + 10 * 3_600_000 + (Date.now() - t0) * SPEED),
+    });
+    try {
+      const ended = await progressOf(second, call.id, 'ended');
+      expect(ended.callEnd).toBe('completed');
+      expect((await second.store.transitions(call.id)).map((t) => t.to)).not.toContain('status_unknown');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('still gives up, after one last look, on a call Iqra says is going on past the limit', async () => {
+    const { a, advance } = await start({ CALL_TRACKING_LIMIT_HOURS: '1' });
+    a.iqra.lifecycle([{ status: 0 }, { status: 4, sessionStatus: 3, sessionId: 'sess0000000000000000a9a9' }]);
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => threadReplies(a)[0], 'the confirmation');
+    const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    if (!call) throw new Error('no call');
+    await progressOf(a, call.id, 'in_conversation');
+    advance(2 * 3_600_000);
+    const unknown = await progressOf(a, call.id, 'status_unknown');
+    expect(unknown.userMessage).toContain('had not ended 1 hour');
+  });
+});
+
+describe('the duration of a call', () => {
+  it('is not taken from the queue entry’s times (Iqra completes the entry when it dials, not when the call ends)', async () => {
+    const { a } = await start({ CALL_TRANSCRIPTS: 'off' });
+    // As Iqra's server writes them: processing started at 17:00:00, the entry completed at ProcessedBackend three
+    // seconds later (dialled, a session made), however long the conversation then lasts.
+    const times = {
+      processingStartedAt: '2026-11-27T17:00:00.000Z',
+      completedAt: '2026-11-27T17:00:03.000Z',
+    };
+    a.iqra.lifecycle([
+      { status: 0 },
+      { status: 4, sessionStatus: 3, sessionId: 'sess0000000000000000d1d1', ...times },
+      { status: 4, sessionStatus: 6, sessionEndType: 5, ...times },
+    ]);
+    await a.command('+14155552671');
+    await a.slack.waitFor(() => threadReplies(a)[0], 'the confirmation');
+    const [call] = await a.store.recentCalls('T0001', 'U0MARIA1', 1);
+    if (!call) throw new Error('no call');
+    const ended = await progressOf(a, call.id, 'ended');
+    expect(ended.durationSeconds).toBeUndefined();
+    const parent = await a.slack.waitFor(
+      () => updateTexts(a).find((t) => t.includes('ended: *completed*')),
+      'the final parent',
+    );
+    expect(parent).not.toContain('· 3s');
+  });
+});
