@@ -494,18 +494,8 @@ export class SlackDelivery {
     );
     if (root) {
       const message = approvalRequestMessage(report, { approvalChannel, slackError });
-      await this.pace(call.channelId);
       try {
-        const posted = await this.post(
-          {
-            channel: call.channelId,
-            thread_ts: root,
-            text: message.text,
-            blocks: message.blocks,
-            unfurl_links: false,
-          },
-          log,
-        );
+        const posted = await this.postInThread(call, root, message, log);
         await store.updateCall(
           call.id,
           { approvalChannel: call.channelId, ...(posted.ts ? { approvalTs: posted.ts } : {}) },
@@ -571,18 +561,8 @@ export class SlackDelivery {
       await this.tellRequester(call, message, log);
       return;
     }
-    await this.pace(call.channelId);
     try {
-      await this.post(
-        {
-          channel: call.channelId,
-          thread_ts: root,
-          text: message.text,
-          blocks: message.blocks,
-          unfurl_links: false,
-        },
-        log,
-      );
+      await this.postInThread(call, root, message, log);
     } catch (err) {
       const failure = deliveryFailure(err);
       if (failure.transient) throw new Transient(failure, 'thread');
@@ -591,14 +571,30 @@ export class SlackDelivery {
     }
   }
 
+  /** A message posted under `root` in the call's channel, at the channel's pace. */
+  private async postInThread(call: CallRecord, root: string, message: SlackMessage, log: Logger) {
+    await this.pace(call.channelId);
+    return this.post(
+      {
+        channel: call.channelId,
+        thread_ts: root,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+      },
+      log,
+    );
+  }
+
   private readonly lastPost = new Map<string, number>();
   private readonly blockedUntil = new Map<string, number>();
 
   /**
    * Slack's pace: about one message (post or update) per second per channel, and none before a Retry-After Slack gave
    * for it is over; a 429 still reschedules the job from the store. Each caller takes the next free moment before it
-   * waits, so that messages for one channel from jobs of different channels side by side (the log copies, direct
-   * messages) are spaced too, not only those of the channel's own jobs, which run one after another.
+   * waits, so that messages for one channel from jobs of different channels side by side (direct messages to a
+   * requester) are spaced too, not only those of the channel's own jobs, which run one after another. (Copies to
+   * CALL_LOG_CHANNEL do not wait here: see `deliverAnnouncement`.)
    */
   private async pace(channel: string): Promise<void> {
     const gap = this.o.minGapMs ?? 1000;
