@@ -1,10 +1,9 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackAppOptions } from '../src/app.js';
-import { BATCH_STOP_ACTION } from '../src/slack/blocks/batch.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
-import { confirmBatch } from './support/batches.js';
+import { confirmBatch, stopBatch } from './support/batches.js';
 import { startFakeIqra } from './support/fake-iqra.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
 import { freshPostgresSchema, TEST_DATABASE_URL } from './support/postgres.js';
@@ -135,18 +134,7 @@ describe.skipIf(!TEST_DATABASE_URL)(title, () => {
     const taken = (await a.store.batchCalls(batchId)).find((call) => call.state === 'received');
     expect(taken).toBeDefined();
 
-    await b.interact(
-      b.buttonPress({
-        actionId: BATCH_STOP_ACTION,
-        value: batchId,
-        user: 'U0MARIA1',
-        message: { ts: parentTs },
-      }),
-    );
-    await b.slack.waitFor(
-      () => b.slack.responses.find((r) => String(r.body.text).startsWith('Stopped.')),
-      'the stop confirmed',
-    );
+    await stopBatch(b, batchId, parentTs);
     answerGroup();
     await ticking;
     await new Promise((r) => setTimeout(r, 300));

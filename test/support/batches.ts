@@ -1,3 +1,4 @@
+import { BATCH_STOP_ACTION } from '../../src/slack/blocks/batch.js';
 import { openedViews, type SentView, viewSubmission } from './slack-payloads.js';
 import type { TestApp } from './test-app.js';
 
@@ -20,4 +21,20 @@ export async function confirmBatch(a: TestApp, input: Record<string, string | nu
   );
   await a.interact(viewSubmission(a, preview));
   return preview.private_metadata ?? '';
+}
+
+/** "Stop the rest" pressed on a batch's message, by the rep who started it unless `user` says otherwise. */
+export function pressStop(a: TestApp, batchId: string, parentTs: string, user = 'U0MARIA1') {
+  return a.interact(
+    a.buttonPress({ actionId: BATCH_STOP_ACTION, value: batchId, user, message: { ts: parentTs } }),
+  );
+}
+
+/** Stop pressed by the rep who started the batch, and the answer they get, which starts with `answer`. */
+export async function stopBatch(a: TestApp, batchId: string, parentTs: string, answer = 'Stopped.') {
+  await pressStop(a, batchId, parentTs);
+  return a.slack.waitFor(
+    () => a.slack.responses.find((r) => String(r.body.text).startsWith(answer)),
+    `the answer "${answer}…" to Stop`,
+  );
 }

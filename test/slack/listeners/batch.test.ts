@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBatchTable } from '../../../src/calls/batch.js';
-import { BATCH_MODAL, BATCH_PREVIEW_MODAL, BATCH_STOP_ACTION } from '../../../src/slack/blocks/batch.js';
+import { BATCH_MODAL, BATCH_PREVIEW_MODAL } from '../../../src/slack/blocks/batch.js';
+import { pressStop, stopBatch } from '../../support/batches.js';
 import {
   appHomeOpenedEvent,
   GRID,
@@ -284,14 +285,7 @@ describe('/call batch', () => {
     expect(a.iqra.requests).toHaveLength(3);
     const parentTs = (await a.store.getBatch(batchId))?.parentTs ?? '';
 
-    const stranger = await a.interact(
-      a.buttonPress({
-        actionId: BATCH_STOP_ACTION,
-        value: batchId,
-        user: 'U0STRANGER',
-        message: { ts: parentTs },
-      }),
-    );
+    const stranger = await pressStop(a, batchId, parentTs, 'U0STRANGER');
     expect(stranger.status).toBe(200);
     await a.slack.waitFor(
       () => a.slack.responses.find((r) => String(r.body.text).includes('Only <@U0MARIA1>')),
@@ -299,18 +293,7 @@ describe('/call batch', () => {
     );
     expect((await a.store.getBatch(batchId))?.state).toBe('running');
 
-    await a.interact(
-      a.buttonPress({
-        actionId: BATCH_STOP_ACTION,
-        value: batchId,
-        user: 'U0MARIA1',
-        message: { ts: parentTs },
-      }),
-    );
-    await a.slack.waitFor(
-      () => a.slack.responses.find((r) => String(r.body.text).startsWith('Stopped. 7 calls')),
-      'stopped',
-    );
+    await stopBatch(a, batchId, parentTs, 'Stopped. 7 calls');
     for (let i = 0; i < 5; i++) {
       await a.running.batches.tick();
       c.advance(1000);
@@ -439,18 +422,7 @@ describe('"Stop the rest" while a row is being sent', () => {
     const sending = a.running.batches.tick();
     const [, second] = await a.store.batchCalls(batchId);
     await waitUntil(async () => (await a.store.getCall(second?.id ?? ''))?.state === 'sending');
-    await a.interact(
-      a.buttonPress({
-        actionId: BATCH_STOP_ACTION,
-        value: batchId,
-        user: 'U0MARIA1',
-        message: { ts: parentTs },
-      }),
-    );
-    await a.slack.waitFor(
-      () => a.slack.responses.find((r) => String(r.body.text).startsWith('Stopped.')),
-      'stopped',
-    );
+    await stopBatch(a, batchId, parentTs);
     await sending;
     expect(a.iqra.issuedQueueIds).toHaveLength(1);
 
